@@ -1,0 +1,117 @@
+//! Extractors: the authenticated `Actor`, and a JSON body whose errors name the field.
+
+use super::AppState;
+use crate::auth::Actor;
+use crate::error::AppError;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Actor, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            let token = bearer
+                .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))?;
+            let claims = state
+                .keys
+                .verify(&token)
+                .map_err(|e| AppError::Unauthorized(format!("the token is not valid: {e}")))?;
+            state
+                .run(move |conn| {
+                    crate::service::accounts::load_actor(conn, &claims.sub, &claims.sid)
+                })
+                .await
+        })
+    }
+}
+
+/// A JSON request body. Unlike `web::Json`, a type error names the field it is in, and every
+/// error is a problem+json answer.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<ApiJson<T>, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::BadRequest(
+                    "the body must be JSON (Content-Type: application/json)".into(),
+                ));
+            }
+            let bytes = bytes
+                .await
+                .map_err(|e| AppError::BadRequest(format!("body: {e}")))?;
+            let de = &mut serde_json::Deserializer::from_slice(&bytes);
+            match serde_path_to_error::deserialize::<_, T>(de) {
+                Ok(v) => Ok(ApiJson(v)),
+                Err(err) => {
+                    let path = err.path().to_string();
+                    let inner = err.into_inner();
+                    if inner.is_syntax() || inner.is_eof() || path == "." {
+                        // a missing field reads `missing field `x``: name it
+                        let msg = inner.to_string();
+                        if let Some(field) = msg
+                            .strip_prefix("missing field `")
+                            .and_then(|r| r.split('`').next())
+                        {
+                            return Err(AppError::field(field, "is required"));
+                        }
+                        if let Some(field) = msg
+                            .strip_prefix("unknown field `")
+                            .and_then(|r| r.split('`').next())
+                        {
+                            return Err(AppError::field(field, "is not a known field"));
+                        }
+                        return Err(AppError::BadRequest(format!(
+                            "the body is not valid JSON for this request: {msg}"
+                        )));
+                    }
+                    let msg = inner.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    if let Some(field) = msg
+                        .strip_prefix("missing field `")
+                        .and_then(|r| r.split('`').next())
+                    {
+                        return Err(AppError::field(&format!("{path}.{field}"), "is required"));
+                    }
+                    Err(AppError::field(&path, msg))
+                }
+            }
+        })
+    }
+}
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .error_handler(|e, _| AppError::BadRequest(format!("body: {e}")).into())
+}

@@ -1,0 +1,42 @@
+//! Liveness, readiness and metrics.
+
+use super::AppState;
+use crate::error::AppError;
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+/// Alive: the process answers.
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// Ready: the database answers and every migration is applied.
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let pending = state
+        .run(|conn| crate::db::migrations_pending(conn).map_err(AppError::Internal))
+        .await
+        .map_err(|e| {
+            AppError::Unavailable(format!("database not reachable: {}", e.problem().title))
+        })?;
+    if pending {
+        return Err(AppError::Unavailable(
+            "database migrations are pending".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(Status { status: "ready" }))
+}
+
+/// Prometheus metrics of this instance.
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

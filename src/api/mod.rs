@@ -1,0 +1,119 @@
+//! HTTP: thin handlers per resource, the extractors, problem+json for every error, and the
+//! OpenAPI document assembled from the handler and DTO types.
+
+pub mod accounts;
+pub mod extract;
+pub mod health;
+pub mod observe;
+pub mod openapi;
+pub mod people;
+pub mod units;
+
+use crate::auth::token::TokenKeys;
+use crate::config::Config;
+use crate::db::{AnyConnection, Pool};
+use crate::error::{AppError, AppResult};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpResponse};
+use std::sync::Arc;
+use utoipa_actix_web::AppExt;
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub keys: Arc<TokenKeys>,
+    pub metrics: Arc<observe::Metrics>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, config: Config) -> AppState {
+        AppState {
+            keys: Arc::new(TokenKeys::new(&config)),
+            config: Arc::new(config),
+            pool,
+            metrics: Arc::new(observe::Metrics::default()),
+        }
+    }
+
+    /// Run blocking database work (and password hashing) off the async workers, with a
+    /// connection from the pool; an exhausted pool answers 503 after the pool timeout.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Registers every documented endpoint.
+fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(accounts::routes)
+            .configure(units::routes)
+            .configure(people::routes),
+    );
+}
+
+/// The OpenAPI document, generated from the code.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(routes)
+        .split_for_parts();
+    openapi::finish(doc)
+}
+
+/// The whole application, for the server and for tests.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let doc = web::Data::new(api_doc());
+    let metrics = state.metrics.clone();
+    App::new()
+        .app_data(state)
+        .app_data(doc)
+        .app_data(extract::json_config())
+        .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| AppError::BadRequest(format!("query: {e}")).into()),
+        )
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| AppError::BadRequest(format!("path: {e}")).into()),
+        )
+        .into_utoipa_app()
+        .configure(routes)
+        .into_app()
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(openapi::serve)
+        .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            observe::measure(metrics.clone(), req, next)
+        }))
+        .wrap(tracing_actix_web::TracingLogger::<observe::RootSpan>::new())
+}
+
+async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&AppError::NotFound("no such resource".into()))
+}

@@ -1,0 +1,147 @@
+//! /people: the registry.
+
+use super::extract::ApiJson;
+use super::AppState;
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::service::people::{
+    self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople, Outcome,
+    PageQuery, PersonOut, SearchQuery, UpdatePerson,
+};
+use crate::service::{EventOut, Page};
+use actix_web::{get, patch, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(search)
+        .service(create)
+        .service(duplicates)
+        .service(dismiss_duplicate)
+        .service(get_person)
+        .service(update)
+        .service(history)
+        .service(merge);
+}
+
+/// Search people in your jurisdiction by name (diacritics ignored), phone or national ID.
+#[utoipa::path(tag = "people", params(SearchQuery), responses((status = 200, body = Page<PersonOut>)))]
+#[get("/people")]
+async fn search(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<SearchQuery>,
+) -> AppResult<web::Json<Page<PersonOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::search(c, &actor, q)).await?,
+    ))
+}
+
+/// Register a person. A known national ID is refused (409 names the existing record); a
+/// client-made id sent again returns the record made the first time (200).
+#[utoipa::path(tag = "people", request_body = CreatePerson, responses(
+    (status = 201, body = CreatedPerson, description = "Registered"),
+    (status = 200, body = CreatedPerson, description = "Already registered under this id: nothing changed"),
+))]
+#[post("/people")]
+async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<CreatePerson>,
+) -> AppResult<HttpResponse> {
+    Ok(
+        match state.run(move |c| svc::create(c, &actor, body.0)).await? {
+            Outcome::Created(out) => HttpResponse::Created().json(out),
+            Outcome::Existing(out) => HttpResponse::Ok().json(out),
+        },
+    )
+}
+
+/// Open likely-duplicate flags in your jurisdiction.
+#[utoipa::path(tag = "people", params(PageQuery), responses((status = 200, body = Page<DuplicateFlagOut>)))]
+#[get("/people/duplicates")]
+async fn duplicates(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PageQuery>,
+) -> AppResult<web::Json<Page<DuplicateFlagOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::duplicates(c, &actor, q)).await?,
+    ))
+}
+
+/// Dismiss a likely-duplicate flag: they are two different people.
+#[utoipa::path(tag = "people", params(("flag_id" = String, Path)), request_body = DismissFlag, responses((status = 204, description = "Dismissed")))]
+#[post("/people/duplicates/{flag_id}/dismiss")]
+async fn dismiss_duplicate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    flag_id: web::Path<String>,
+    body: ApiJson<DismissFlag>,
+) -> AppResult<HttpResponse> {
+    state
+        .run(move |c| svc::dismiss_flag(c, &actor, &flag_id, body.0))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One person.
+#[utoipa::path(tag = "people", params(("id" = String, Path)), responses((status = 200, body = PersonOut)))]
+#[get("/people/{id}")]
+async fn get_person(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<web::Json<PersonOut>> {
+    Ok(web::Json(
+        state.run(move |c| svc::get(c, &actor, &id)).await?,
+    ))
+}
+
+/// Change a person's record; `version` must be the one you read (else 409).
+#[utoipa::path(tag = "people", params(("id" = String, Path)), request_body = UpdatePerson, responses((status = 200, body = PersonOut)))]
+#[patch("/people/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<UpdatePerson>,
+) -> AppResult<web::Json<PersonOut>> {
+    Ok(web::Json(
+        state
+            .run(move |c| svc::update(c, &actor, &id, body.0))
+            .await?,
+    ))
+}
+
+/// Every recorded change to a person, with the records merged into them.
+#[utoipa::path(tag = "people", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<EventOut>)))]
+#[get("/people/{id}/history")]
+async fn history(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<web::Json<Page<EventOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::history(c, &actor, &id, q)).await?,
+    ))
+}
+
+/// Merge a duplicate record into this one (audited; both histories are kept).
+#[utoipa::path(tag = "people", params(("id" = String, Path)), request_body = MergePeople, responses((status = 200, body = PersonOut)))]
+#[post("/people/{id}/merge")]
+async fn merge(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<MergePeople>,
+) -> AppResult<web::Json<PersonOut>> {
+    Ok(web::Json(
+        state
+            .run(move |c| svc::merge(c, &actor, &id, body.0))
+            .await?,
+    ))
+}

@@ -1,0 +1,184 @@
+//! What the command line does, kept in the library so that it is tested with the rest.
+
+use crate::api::{build_app, AppState};
+use crate::config::{redact_url, Config};
+use crate::db::{self, AnyConnection};
+use crate::domain::roles::Role;
+use crate::domain::units::Structure;
+use crate::service::accounts;
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+
+fn open(config: &Config) -> anyhow::Result<AnyConnection> {
+    db::connect(&config.database_url).with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            redact_url(&config.database_url)
+        )
+    })
+}
+
+/// Migrate, then load the official units if the tree is empty.
+pub fn prepare(conn: &mut AnyConnection, structure: Structure) -> anyhow::Result<()> {
+    let applied = db::migrate(conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    let loaded = crate::store::units::setting(conn, "units_structure")?;
+    if loaded.is_none() {
+        let n = db::write_tx(conn, |c| {
+            crate::store::units::import_official(c, structure, crate::store::now())
+        })?;
+        tracing::info!(
+            units = n,
+            structure = structure.as_str(),
+            "administrative units loaded"
+        );
+    }
+    Ok(())
+}
+
+pub fn serve(config: Config) -> anyhow::Result<()> {
+    crate::api::observe::init_tracing();
+    let mut conn = open(&config)?;
+    prepare(&mut conn, config.units_structure)?;
+    drop(conn);
+    let pool = db::pool(&config.database_url, config.pool_size, config.pool_timeout)?;
+    let bind = config.bind_addr.clone();
+    tracing::info!(database = %redact_url(&config.database_url), bind = %bind, env = ?config.env, "starting");
+    let state = web::Data::new(AppState::new(pool, config));
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || build_app(state.clone()))
+            .bind(&bind)
+            .with_context(|| format!("cannot listen on {bind}"))?
+            .run()
+            .await
+            .context("server failed")
+    })
+}
+
+pub fn migrate(config: &Config) -> anyhow::Result<()> {
+    let mut conn = open(config)?;
+    let n = db::migrate(&mut conn)?;
+    println!("{n} migration(s) applied");
+    Ok(())
+}
+
+pub fn import_units(config: &Config, structure: &str) -> anyhow::Result<()> {
+    let structure = Structure::parse(structure)
+        .with_context(|| format!("unknown structure {structure:?}: use 3level or 2level"))?;
+    let mut conn = open(config)?;
+    db::migrate(&mut conn)?;
+    let n = db::write_tx(&mut conn, |c| {
+        crate::store::units::import_official(c, structure, crate::store::now())
+    })?;
+    if n == 0 {
+        println!(
+            "the administrative tree is already loaded ({})",
+            structure.as_str()
+        );
+    } else {
+        println!("{n} administrative units loaded ({})", structure.as_str());
+    }
+    Ok(())
+}
+
+pub fn create_user(
+    config: &Config,
+    username: &str,
+    password: &str,
+    display_name: &str,
+    role: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let mut conn = open(config)?;
+    prepare(&mut conn, config.units_structure)?;
+    let name = if display_name.is_empty() {
+        username
+    } else {
+        display_name
+    };
+    let user = accounts::bootstrap_user(
+        &mut conn,
+        username,
+        name,
+        password,
+        role,
+        target_of(role, unit),
+    )
+    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    println!(
+        "created user {} ({}) with role {} on {}",
+        user.username, user.id, role, unit
+    );
+    Ok(())
+}
+
+/// The demo district and its users: (username, role, unit or site).
+pub const DEMO_USERS: [(&str, Role, &str); 7] = [
+    ("demo.admin", Role::Admin, "VN"),
+    ("demo.police", Role::PoliceTracer, "203"),
+    ("demo.health", Role::HealthOfficer, "203"),
+    ("demo.lab", Role::LabTechnician, "203"),
+    ("demo.commune", Role::CommuneOfficer, "06994"),
+    ("demo.camp", Role::CampManager, "demo-van-don-camp"),
+    ("demo.cdc", Role::CdcAnalyst, "22"),
+];
+
+pub fn seed_demo(config: &Config, password: Option<String>) -> anyhow::Result<()> {
+    use rand::Rng;
+    let password = password.unwrap_or_else(|| {
+        let mut rng = rand::thread_rng();
+        (0..16)
+            .map(|_| rng.sample(rand::distributions::Alphanumeric) as char)
+            .collect()
+    });
+    crate::domain::check_password("demo", &password)
+        .map_err(|e| anyhow::anyhow!("password {e}"))?;
+    let mut conn = open(config)?;
+    prepare(&mut conn, config.units_structure)?;
+    if config.units_structure != Structure::ThreeLevel {
+        anyhow::bail!("the demo district (Vân Đồn) exists in the 3level structure only");
+    }
+    println!("Demo district: Huyện Vân Đồn (203), Tỉnh Quảng Ninh (22); commune Thị trấn Cái Rồng (06994)");
+    println!("username       role             jurisdiction");
+    for (username, role, scope) in DEMO_USERS {
+        let created = accounts::bootstrap_user(
+            &mut conn,
+            username,
+            username,
+            &password,
+            role,
+            target_of(role, scope),
+        );
+        match created {
+            Ok(_) => {}
+            Err(crate::error::AppError::Conflict { .. }) => {
+                println!("{username:<14} (exists already, password unchanged)");
+                continue;
+            }
+            Err(e) => anyhow::bail!("{}: {}", username, e.problem().detail),
+        }
+        println!("{username:<14} {:<16} {scope}", role.as_str());
+    }
+    println!("password for every new demo user: {password}");
+    Ok(())
+}
+
+fn target_of(role: Role, scope: &str) -> accounts::GrantTarget<'_> {
+    match role.scope_kind() {
+        crate::domain::roles::ScopeKind::Unit => accounts::GrantTarget::Unit(scope),
+        crate::domain::roles::ScopeKind::Site => accounts::GrantTarget::Site(scope),
+    }
+}
+
+pub fn print_openapi(json: bool) -> anyhow::Result<()> {
+    let doc = crate::api::api_doc();
+    if json {
+        println!("{}", doc.to_pretty_json()?);
+    } else {
+        print!("{}", crate::api::openapi::to_yaml(&doc));
+    }
+    Ok(())
+}

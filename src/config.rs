@@ -1,0 +1,149 @@
+//! Settings from the environment (12-factor), validated at start.
+
+use anyhow::{bail, Context};
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tracing.db";
+const DEV_SECRET: &str = "development-only-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub env: Env,
+    pub database_url: String,
+    pub bind_addr: String,
+    pub jwt_secret: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    /// Failed logins in a row before an account is locked for a while.
+    pub login_max_failures: i32,
+    pub login_lock: Duration,
+    /// Which official list of administrative units to load on first start.
+    pub units_structure: crate::domain::units::Structure,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("env", &self.env)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_secret", &"<redacted>")
+            .field("pool_size", &self.pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL with its password hidden, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
+    }
+}
+
+impl Config {
+    /// Read the environment. Outside development the JWT secret must be set and strong.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let env = match var("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Env::Development,
+            Some("production") | Some("prod") => Env::Production,
+            Some(other) => bail!("APP_ENV={other:?}: use development or production"),
+        };
+        let jwt_secret = match (var("JWT_SECRET"), env) {
+            (Some(s), _) if s.len() >= 32 => s,
+            (Some(_), _) => bail!("JWT_SECRET must be at least 32 characters"),
+            (None, Env::Development) => DEV_SECRET.to_string(),
+            (None, Env::Production) => bail!("JWT_SECRET must be set in production"),
+        };
+        if env == Env::Production && jwt_secret == DEV_SECRET {
+            bail!("the development JWT secret cannot be used in production");
+        }
+        let structure = var("UNITS_STRUCTURE").unwrap_or_else(|| "3level".into());
+        Ok(Config {
+            env,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            jwt_secret,
+            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "tracing-backend".into()),
+            jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "tracing-api".into()),
+            access_ttl: Duration::from_secs(parse_var("ACCESS_TOKEN_TTL_SECS", 900u64)?),
+            refresh_ttl: Duration::from_secs(parse_var(
+                "REFRESH_TOKEN_TTL_SECS",
+                14 * 24 * 3600u64,
+            )?),
+            pool_size: parse_var("DATABASE_POOL_SIZE", 10u32)?.max(1),
+            pool_timeout: Duration::from_millis(parse_var("DATABASE_POOL_TIMEOUT_MS", 3000u64)?),
+            login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5i32)?.max(1),
+            login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
+            units_structure: crate::domain::units::Structure::parse(&structure)
+                .with_context(|| format!("UNITS_STRUCTURE={structure:?}: use 3level or 2level"))?,
+        })
+    }
+
+    /// Settings for tests and tools: development defaults with the given database.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            env: Env::Development,
+            database_url: database_url.to_string(),
+            bind_addr: "127.0.0.1:0".into(),
+            jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
+            jwt_issuer: "tracing-backend".into(),
+            jwt_audience: "tracing-api".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            pool_size: 4,
+            pool_timeout: Duration::from_secs(5),
+            login_max_failures: 5,
+            login_lock: Duration::from_secs(900),
+            units_structure: crate::domain::units::Structure::ThreeLevel,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

@@ -1,0 +1,219 @@
+//! The database: one connection type over PostgreSQL and SQLite, its pool, migrations, and
+//! the few statements that differ between the two backends.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Which backend a URL names: `postgres://` or `postgresql://`, else `sqlite://`, `file:` or a
+/// plain path. Chosen from the scheme alone, so a PostgreSQL URL never falls back to a file.
+pub fn backend_of(url: &str) -> Backend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// The path or URI SQLite opens for a `sqlite://` URL.
+pub fn sqlite_target(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// An r2d2 manager that picks the backend from the URL scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Self {
+        Manager {
+            url: url.to_string(),
+        }
+    }
+}
+
+pub fn connect(url: &str) -> Result<AnyConnection, diesel::ConnectionError> {
+    match backend_of(url) {
+        Backend::Postgres => PgConnection::establish(url).map(AnyConnection::Postgresql),
+        Backend::Sqlite => {
+            let target = sqlite_target(url);
+            if !target.starts_with("file:") && target != ":memory:" {
+                if let Some(dir) = std::path::Path::new(target).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                }
+            }
+            let mut conn = SqliteConnection::establish(target)?;
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        connect(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        <<AnyConnection as Connection>::TransactionManager as TransactionManager<AnyConnection>>::is_broken_transaction_manager(conn)
+    }
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+pub fn pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, r2d2::PoolError> {
+    let size = match backend_of(url) {
+        // one writer at a time in SQLite anyway; a few readers in WAL
+        Backend::Sqlite => size.min(8),
+        Backend::Postgres => size,
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(timeout)
+        .build(Manager::new(url))
+}
+
+/// Apply the pending migrations of the backend in use.
+pub fn migrate(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(PG_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?
+            .len(),
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?
+            .len(),
+    };
+    Ok(applied)
+}
+
+/// Whether every migration the binary knows has been applied.
+pub fn migrations_pending(conn: &mut AnyConnection) -> anyhow::Result<bool> {
+    let pending = match conn {
+        AnyConnection::Postgresql(c) => c
+            .has_pending_migration(PG_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        AnyConnection::Sqlite(c) => c
+            .has_pending_migration(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    Ok(pending)
+}
+
+/// Run `f` in one write transaction. On SQLite the transaction takes the write lock at its
+/// start (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of failing
+/// when both try to upgrade a read lock; on PostgreSQL it is a plain transaction and row
+/// locks (`SELECT … FOR UPDATE`) do the rest.
+pub fn write_tx<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Postgresql(_) => conn.transaction(f),
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Whether an error is a unique-constraint violation on SQLite or PostgreSQL. SQLite carries
+/// no constraint name, so callers map by what they were inserting.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Backend-specific batch statements: diesel's multi-row insert does not compile on the
+/// multi-backend, so it runs on the inner connection. Kept here, in one place.
+pub mod batch {
+    use super::AnyConnection;
+    use crate::schema::admin_units;
+    use diesel::prelude::*;
+
+    #[derive(Insertable, Debug, Clone)]
+    #[diesel(table_name = admin_units)]
+    pub struct NewUnit {
+        pub code: String,
+        pub parent_code: Option<String>,
+        pub level: String,
+        pub name: String,
+        pub name_folded: String,
+        pub unit_type: String,
+        pub path: String,
+        pub created_at: chrono::NaiveDateTime,
+        pub created_by: Option<String>,
+    }
+
+    pub fn insert_units(conn: &mut AnyConnection, rows: &[NewUnit]) -> QueryResult<usize> {
+        let mut n = 0;
+        // SQLite binds at most 32766 parameters per statement; 9 columns × 1000 rows is safe
+        for chunk in rows.chunks(1000) {
+            n += match conn {
+                AnyConnection::Postgresql(c) => diesel::insert_into(admin_units::table)
+                    .values(chunk)
+                    .execute(c)?,
+                AnyConnection::Sqlite(c) => diesel::insert_into(admin_units::table)
+                    .values(chunk)
+                    .execute(c)?,
+            };
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,175 @@
+//! Roles (DOMAIN.md §1) and the one permission table every handler asks.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    PoliceTracer,
+    HealthOfficer,
+    LabTechnician,
+    CommuneOfficer,
+    CampManager,
+    CdcAnalyst,
+    Admin,
+}
+
+/// What a grant is bound to: a node of the administrative tree, or quarantine sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Unit,
+    Site,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::PoliceTracer,
+        Role::HealthOfficer,
+        Role::LabTechnician,
+        Role::CommuneOfficer,
+        Role::CampManager,
+        Role::CdcAnalyst,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PoliceTracer => "police_tracer",
+            Role::HealthOfficer => "health_officer",
+            Role::LabTechnician => "lab_technician",
+            Role::CommuneOfficer => "commune_officer",
+            Role::CampManager => "camp_manager",
+            Role::CdcAnalyst => "cdc_analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// A camp manager is bound to sites; every other role to a jurisdiction node.
+    pub fn scope_kind(self) -> ScopeKind {
+        match self {
+            Role::CampManager => ScopeKind::Site,
+            _ => ScopeKind::Unit,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role '{s}'"))
+    }
+}
+
+/// Everything a user can ask the system to do. Each handler names the one it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read people's records (search, view) inside the jurisdiction.
+    PersonRead,
+    /// Register a person.
+    PersonCreate,
+    /// Change a person's record.
+    PersonUpdate,
+    /// Read a person's change history.
+    PersonHistoryRead,
+    /// List likely duplicates and merge two records.
+    PersonMerge,
+    /// Read the administrative tree.
+    UnitRead,
+    /// Add villages or quarters under a commune.
+    UnitCreate,
+    /// Manage accounts and their role grants.
+    UserManage,
+}
+
+/// The permission table: which role may do which action. One place, read as a table.
+pub fn allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        PersonRead => matches!(
+            role,
+            PoliceTracer | HealthOfficer | CommuneOfficer | CdcAnalyst
+        ),
+        PersonCreate | PersonUpdate => {
+            matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer)
+        }
+        PersonHistoryRead => matches!(
+            role,
+            PoliceTracer | HealthOfficer | CommuneOfficer | CdcAnalyst
+        ),
+        PersonMerge => matches!(role, HealthOfficer),
+        UnitRead => true,
+        UnitCreate => matches!(role, Admin | CommuneOfficer),
+        UserManage => matches!(role, Admin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn admin_sees_no_case_data() {
+        assert!(!allows(Role::Admin, Action::PersonRead));
+        assert!(!allows(Role::Admin, Action::PersonHistoryRead));
+        assert!(allows(Role::Admin, Action::UserManage));
+    }
+
+    #[test]
+    fn least_data_per_role() {
+        // a camp manager needs a name and a bed, not the registry
+        assert!(!allows(Role::CampManager, Action::PersonRead));
+        assert!(!allows(Role::LabTechnician, Action::PersonRead));
+        // analysts read, never write
+        assert!(allows(Role::CdcAnalyst, Action::PersonRead));
+        assert!(!allows(Role::CdcAnalyst, Action::PersonCreate));
+        // only health merges records
+        assert!(allows(Role::HealthOfficer, Action::PersonMerge));
+        assert!(!allows(Role::PoliceTracer, Action::PersonMerge));
+        assert!(!allows(Role::HealthOfficer, Action::UserManage));
+    }
+
+    #[test]
+    fn only_camp_managers_are_bound_to_sites() {
+        for r in Role::ALL {
+            let expected = if r == Role::CampManager {
+                ScopeKind::Site
+            } else {
+                ScopeKind::Unit
+            };
+            assert_eq!(r.scope_kind(), expected);
+        }
+    }
+}

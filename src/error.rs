@@ -1,0 +1,253 @@
+//! Errors as RFC 9457 `application/problem+json`: a stable `type` per kind, a human `detail`,
+//! and for validation the list of fields with what is wrong. Internal causes are logged and
+//! never sent.
+
+use crate::domain::FieldError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The problem document every error answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable identifier of the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For validation problems: each field and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<FieldError>,
+    /// For conflicts with an existing record (a known national ID): its identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<String>,
+    /// For stale updates: the version the record has now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {detail}")]
+    Conflict {
+        detail: String,
+        existing_id: Option<String>,
+    },
+    #[error("stale version: {current}")]
+    StaleVersion { current: i32 },
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+    pub fn not_found(what: &str) -> AppError {
+        AppError::NotFound(format!("{what} not found"))
+    }
+    pub fn conflict(detail: impl Into<String>) -> AppError {
+        AppError::Conflict {
+            detail: detail.into(),
+            existing_id: None,
+        }
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            AppError::Validation(_) => ("validation", "Invalid input"),
+            AppError::BadRequest(_) => ("bad-request", "Malformed request"),
+            AppError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            AppError::Forbidden(_) => ("forbidden", "Not allowed"),
+            AppError::NotFound(_) => ("not-found", "Not found"),
+            AppError::Conflict { .. } => ("conflict", "Conflict"),
+            AppError::StaleVersion { .. } => ("stale-version", "Stale version"),
+            AppError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
+            AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            AppError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind();
+        let detail = match self {
+            AppError::Validation(errs) => {
+                let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+                format!("invalid field(s): {}", fields.join(", "))
+            }
+            AppError::BadRequest(d)
+            | AppError::Unauthorized(d)
+            | AppError::Forbidden(d)
+            | AppError::NotFound(d)
+            | AppError::Unavailable(d) => d.clone(),
+            AppError::Conflict { detail, .. } => detail.clone(),
+            AppError::StaleVersion { current } => {
+                format!("the record changed since it was read: its version is now {current}")
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                format!("too many failed attempts: try again in {retry_after_secs} s")
+            }
+            AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
+        };
+        Problem {
+            kind: format!("/problems/{kind}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors: match self {
+                AppError::Validation(errs) => errs.clone(),
+                _ => Vec::new(),
+            },
+            existing_id: match self {
+                AppError::Conflict { existing_id, .. } => existing_id.clone(),
+                _ => None,
+            },
+            current_version: match self {
+                AppError::StaleVersion { current } => Some(*current),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "internal error");
+        }
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            AppError::Unauthorized(_) => {
+                resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        resp.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    #[track_caller]
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::not_found("record"),
+            e if crate::db::is_unique_violation(&e) => {
+                AppError::conflict("a record with the same unique value already exists")
+            }
+            e => {
+                let at = std::panic::Location::caller();
+                AppError::Internal(anyhow::Error::new(e).context(format!("database error at {at}")))
+            }
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(error = %e, "database pool exhausted");
+        AppError::Unavailable("the database is busy; try again shortly".into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errs: validator::ValidationErrors) -> Self {
+        AppError::Validation(validation_fields(&errs, ""))
+    }
+}
+
+/// Flatten validator's nested errors into `field` / `parent.field` / `list[3]` names.
+pub fn validation_fields(errs: &validator::ValidationErrors, prefix: &str) -> Vec<FieldError> {
+    use validator::ValidationErrorsKind;
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = errs.errors().iter().collect();
+    entries.sort_by_key(|(k, _)| k.to_string());
+    for (field, kind) in entries {
+        let name = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| describe(e));
+                    out.push(FieldError::new(name.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => out.extend(validation_fields(inner, &name)),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    out.extend(validation_fields(inner, &format!("{name}[{i}]")));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn describe(e: &validator::ValidationError) -> String {
+    let p = |k: &str| e.params.get(k).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
+            (Some(min), None) => format!("length must be at least {min}"),
+            (None, Some(max)) => format!("length must be at most {max}"),
+            _ => "invalid length".into(),
+        },
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "out of range".into(),
+        },
+        code => format!("is invalid ({code})"),
+    }
+}

@@ -1,0 +1,155 @@
+//! Diesel table definitions, written by hand so that they stay portable across SQLite and
+//! PostgreSQL (only types both backends share: Text, Integer, BigInt, Bool, Date, Timestamp).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    admin_units (code) {
+        code -> Text,
+        parent_code -> Nullable<Text>,
+        level -> Text,
+        name -> Text,
+        name_folded -> Text,
+        unit_type -> Text,
+        path -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        password_changed_at -> Timestamp,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (username) {
+        username -> Text,
+        failures -> Integer,
+        last_failure -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        user_id -> Text,
+        role -> Text,
+        unit_code -> Nullable<Text>,
+        site_id -> Nullable<Text>,
+        granted_by -> Nullable<Text>,
+        granted_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    persons (id) {
+        id -> Text,
+        full_name -> Text,
+        name_folded -> Text,
+        birth_date -> Nullable<Date>,
+        birth_year -> Nullable<Integer>,
+        sex -> Nullable<Text>,
+        national_id -> Nullable<Text>,
+        passport_no -> Nullable<Text>,
+        nationality -> Nullable<Text>,
+        residence_address -> Nullable<Text>,
+        residence_unit_code -> Text,
+        unit_path -> Text,
+        current_location -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        workplace -> Nullable<Text>,
+        vaccination_doses -> Integer,
+        source -> Text,
+        merged_into -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    person_phones (person_id, phone) {
+        person_id -> Text,
+        phone -> Text,
+    }
+}
+
+diesel::table! {
+    duplicate_flags (id) {
+        id -> Text,
+        person_id -> Text,
+        candidate_id -> Text,
+        reason -> Text,
+        flagged_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        action -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        at -> Timestamp,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(grants -> users (user_id));
+diesel::joinable!(grants -> admin_units (unit_code));
+diesel::joinable!(person_phones -> persons (person_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    admin_units,
+    users,
+    login_throttle,
+    grants,
+    refresh_tokens,
+    persons,
+    person_phones,
+    duplicate_flags,
+    events,
+);

@@ -1,0 +1,101 @@
+//! Commands and queries: each one transaction that loads state through `store`, asks
+//! `domain` what the command means, and writes the outcome with its events. The types here
+//! are the API's request and response bodies.
+
+pub mod accounts;
+pub mod people;
+pub mod units;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// A page of a list: the items and, when more remain, the cursor for the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `fetched` holds up to `limit + 1` items; the extra one only says that more remain.
+    pub fn from_overfetch(
+        mut fetched: Vec<T>,
+        limit: i64,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> Page<T> {
+        let more = fetched.len() as i64 > limit;
+        fetched.truncate(limit as usize);
+        let next_cursor = if more {
+            fetched.last().map(cursor_of)
+        } else {
+            None
+        };
+        Page {
+            items: fetched,
+            next_cursor,
+        }
+    }
+}
+
+/// For PATCH bodies: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An entry of the event log as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+}
+
+impl From<crate::store::events::EventRow> for EventOut {
+    fn from(e: crate::store::events::EventRow) -> Self {
+        EventOut {
+            id: e.id,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            action: e.action,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            at: e.at.and_utc(),
+            before: e.before_json.and_then(|s| serde_json::from_str(&s).ok()),
+            after: e.after_json.and_then(|s| serde_json::from_str(&s).ok()),
+            reason: e.reason,
+        }
+    }
+}
+
+/// A reason is required for corrections, merges and revocations.
+pub fn require_reason(reason: &str) -> crate::error::AppResult<String> {
+    let r = crate::domain::text::tidy(reason);
+    if r.chars().count() < 3 {
+        return Err(crate::error::AppError::field(
+            "reason",
+            "must say why (at least 3 characters)",
+        ));
+    }
+    if r.chars().count() > 1000 {
+        return Err(crate::error::AppError::field(
+            "reason",
+            "must be at most 1000 characters",
+        ));
+    }
+    Ok(r)
+}

@@ -1,0 +1,895 @@
+//! The people registry: register (idempotent on the client's id), read, search, update with
+//! optimistic versions, likely-duplicate flags and audited merges.
+
+use super::{double_option, require_reason, EventOut, Page};
+use crate::auth::{Actor, Scope};
+use crate::db::AnyConnection;
+use crate::domain::people::{self as rules, id_kind_of, IdKind, PersonFacts, Sex, Source};
+use crate::domain::roles::Action;
+use crate::domain::text::{fold, tidy};
+use crate::domain::time::vn_date;
+use crate::domain::units::{subtree_range, Level};
+use crate::error::{AppError, AppResult};
+use crate::store::events::{self, Who};
+use crate::store::people::{self as store, FlagRow, Person, PersonRow};
+use crate::store::{new_id, now, page_size, units};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+const ENTITY: &str = "person";
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: String,
+    pub full_name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_year: Option<i32>,
+    pub sex: Option<Sex>,
+    pub national_id: Option<String>,
+    pub id_kind: Option<IdKind>,
+    pub passport_no: Option<String>,
+    pub nationality: Option<String>,
+    /// Normalised to E.164 (`+84912345678`).
+    pub phones: Vec<String>,
+    pub residence_address: Option<String>,
+    pub residence_unit_code: String,
+    pub current_location: Option<String>,
+    pub occupation: Option<String>,
+    pub workplace: Option<String>,
+    pub vaccination_doses: i32,
+    pub source: Source,
+    /// Set when this record was merged into another: follow it.
+    pub merged_into: Option<String>,
+    pub version: i32,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Person> for PersonOut {
+    fn from(p: &Person) -> Self {
+        let r = &p.row;
+        PersonOut {
+            id: r.id.clone(),
+            full_name: r.full_name.clone(),
+            birth_date: r.birth_date,
+            birth_year: r.birth_year,
+            sex: r.sex.as_deref().and_then(Sex::parse),
+            national_id: r.national_id.clone(),
+            id_kind: r.national_id.as_deref().and_then(id_kind_of),
+            passport_no: r.passport_no.clone(),
+            nationality: r.nationality.clone(),
+            phones: p.phones.clone(),
+            residence_address: r.residence_address.clone(),
+            residence_unit_code: r.residence_unit_code.clone(),
+            current_location: r.current_location.clone(),
+            occupation: r.occupation.clone(),
+            workplace: r.workplace.clone(),
+            vaccination_doses: r.vaccination_doses,
+            source: Source::parse(&r.source).unwrap_or(Source::TracingInterview),
+            merged_into: r.merged_into.clone(),
+            version: r.version,
+            created_by: r.created_by.clone(),
+            created_at: r.created_at.and_utc(),
+            updated_by: r.updated_by.clone(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+fn snapshot(p: &Person) -> serde_json::Value {
+    serde_json::to_value(PersonOut::from(p)).unwrap_or_default()
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePerson {
+    /// A client-made UUID (a phone working offline): sending the same id again changes nothing.
+    pub id: Option<Uuid>,
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_year: Option<i32>,
+    pub sex: Option<Sex>,
+    /// CCCD (12 digits) or CMND (9 digits).
+    pub national_id: Option<String>,
+    pub passport_no: Option<String>,
+    /// ISO 3166 alpha-2 (`VN`).
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    #[validate(length(max = 500))]
+    pub residence_address: Option<String>,
+    /// The administrative unit of residence: it decides the jurisdiction.
+    #[validate(length(min = 1, max = 40))]
+    pub residence_unit_code: String,
+    #[validate(length(max = 500))]
+    pub current_location: Option<String>,
+    #[validate(length(max = 200))]
+    pub occupation: Option<String>,
+    #[validate(length(max = 200))]
+    pub workplace: Option<String>,
+    #[serde(default)]
+    pub vaccination_doses: i32,
+    /// Where the facts come from; default `tracing_interview`.
+    pub source: Option<Source>,
+}
+
+/// A record that looks like the same person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateCandidate {
+    pub id: String,
+    /// Only when the candidate is inside your jurisdiction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    pub birth_year: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedPerson {
+    pub person: PersonOut,
+    /// Likely duplicates (same name without diacritics, birth year and a phone): flagged for
+    /// a health officer to merge or dismiss.
+    pub likely_duplicates: Vec<DuplicateCandidate>,
+}
+
+/// Whether a create made a new record or found the one the client made before.
+pub enum Outcome<T> {
+    Created(T),
+    Existing(T),
+}
+
+fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
+    Who {
+        actor_id: Some(actor.user_id.clone()),
+        role: scope.role_at(path).map(|r| r.as_str().to_string()),
+    }
+}
+
+/// Check that `code` names a unit people can live in, inside `scope`; returns its path.
+fn residence_path(conn: &mut AnyConnection, scope: &Scope, code: &str) -> AppResult<String> {
+    let unit = units::get(conn, code)?.ok_or_else(|| {
+        AppError::field(
+            "residence_unit_code",
+            format!("no administrative unit has code '{code}'"),
+        )
+    })?;
+    if unit.level == Level::Country.as_str() {
+        return Err(AppError::field(
+            "residence_unit_code",
+            "must be a province or a unit below it",
+        ));
+    }
+    if !scope.covers(&unit.path) {
+        return Err(AppError::Forbidden(
+            "residence_unit_code: the unit is outside your jurisdiction".into(),
+        ));
+    }
+    Ok(unit.path)
+}
+
+fn field_errors(
+    result: Result<rules::ValidPerson, Vec<crate::domain::FieldError>>,
+) -> AppResult<rules::ValidPerson> {
+    result.map_err(AppError::Validation)
+}
+
+fn opt_text(s: Option<String>) -> Option<String> {
+    s.map(|v| tidy(&v)).filter(|v| !v.is_empty())
+}
+
+pub fn create(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    input: CreatePerson,
+) -> AppResult<Outcome<CreatedPerson>> {
+    input.validate()?;
+    let scope = actor.scope(Action::PersonCreate)?;
+    let at = now();
+    let valid = field_errors(rules::validate_person(
+        &PersonFacts {
+            full_name: input.full_name.clone(),
+            birth_date: input.birth_date,
+            birth_year: input.birth_year,
+            sex: input.sex,
+            national_id: input.national_id.clone(),
+            passport_no: input.passport_no.clone(),
+            nationality: input.nationality.clone(),
+            phones: input.phones.clone(),
+            vaccination_doses: input.vaccination_doses,
+        },
+        vn_date(at),
+    ))?;
+    crate::db::write_tx(conn, |conn| {
+        if let Some(id) = input.id {
+            if let Some(existing) = store::get(conn, &id.to_string())? {
+                let read = actor.scope(Action::PersonRead).ok();
+                if read.is_some_and(|s| s.covers(&existing.row.unit_path))
+                    || scope.covers(&existing.row.unit_path)
+                {
+                    return Ok(Outcome::Existing(CreatedPerson {
+                        person: PersonOut::from(&existing),
+                        likely_duplicates: Vec::new(),
+                    }));
+                }
+                return Err(AppError::conflict(
+                    "this id is already used by another record",
+                ));
+            }
+        }
+        let path = residence_path(conn, &scope, &input.residence_unit_code)?;
+        if let Some(nid) = &valid.national_id {
+            if let Some(existing) = store::by_national_id(conn, nid)? {
+                return Err(AppError::Conflict {
+                    detail: "a person with this national ID is already registered".into(),
+                    existing_id: Some(existing),
+                });
+            }
+        }
+        let person = Person {
+            row: PersonRow {
+                id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
+                full_name: valid.full_name.clone(),
+                name_folded: valid.name_folded.clone(),
+                birth_date: valid.birth_date,
+                birth_year: valid.birth_year,
+                sex: valid.sex.map(|s| s.as_str().to_string()),
+                national_id: valid.national_id.clone(),
+                passport_no: valid.passport_no.clone(),
+                nationality: valid.nationality.clone(),
+                residence_address: opt_text(input.residence_address.clone()),
+                residence_unit_code: input.residence_unit_code.clone(),
+                unit_path: path.clone(),
+                current_location: opt_text(input.current_location.clone()),
+                occupation: opt_text(input.occupation.clone()),
+                workplace: opt_text(input.workplace.clone()),
+                vaccination_doses: valid.vaccination_doses,
+                source: input
+                    .source
+                    .unwrap_or(Source::TracingInterview)
+                    .as_str()
+                    .to_string(),
+                merged_into: None,
+                version: 1,
+                created_by: Some(actor.user_id.clone()),
+                created_at: at,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+            },
+            phones: valid.phones.clone(),
+        };
+        store::insert(conn, &person).map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                AppError::conflict("a person with this national ID or id is already registered")
+            } else {
+                e.into()
+            }
+        })?;
+        let who = who(actor, &scope, &path);
+        events::record(
+            conn,
+            &who,
+            at,
+            ENTITY,
+            &person.row.id,
+            "created",
+            None,
+            Some(&snapshot(&person)),
+            None,
+        )?;
+        let candidates = flag_duplicates(conn, actor, &who, &person, at)?;
+        Ok(Outcome::Created(CreatedPerson {
+            person: PersonOut::from(&person),
+            likely_duplicates: candidates,
+        }))
+    })
+}
+
+fn flag_duplicates(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    who: &Who,
+    person: &Person,
+    at: chrono::NaiveDateTime,
+) -> AppResult<Vec<DuplicateCandidate>> {
+    let read = actor.scope(Action::PersonRead).ok();
+    let mut out = Vec::new();
+    for c in store::likely_duplicates_of(conn, person)? {
+        if !rules::likely_duplicate(
+            &person.row.name_folded,
+            person.row.birth_year,
+            &person.phones,
+            &c.row.name_folded,
+            c.row.birth_year,
+            &c.phones,
+        ) {
+            continue;
+        }
+        let flag = FlagRow {
+            id: new_id(),
+            person_id: person.row.id.clone(),
+            candidate_id: c.row.id.clone(),
+            reason: "same name, birth year and phone".into(),
+            flagged_at: at,
+            resolved_at: None,
+            resolution: None,
+            resolved_by: None,
+        };
+        store::insert_flag(conn, &flag)?;
+        let detail = serde_json::json!({ "candidate_id": c.row.id, "flag_id": flag.id });
+        events::record(
+            conn,
+            who,
+            at,
+            ENTITY,
+            &person.row.id,
+            "flagged_duplicate",
+            None,
+            Some(&detail),
+            Some(&flag.reason),
+        )?;
+        let visible = read.as_ref().is_some_and(|s| s.covers(&c.row.unit_path));
+        out.push(DuplicateCandidate {
+            id: c.row.id.clone(),
+            full_name: visible.then(|| c.row.full_name.clone()),
+            birth_year: c.row.birth_year,
+        });
+    }
+    Ok(out)
+}
+
+/// A person the actor may read, or 404 (a record outside the jurisdiction does not exist).
+fn visible(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<Person> {
+    match store::get(conn, id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => Ok(p),
+        _ => Err(AppError::not_found("person")),
+    }
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<PersonOut> {
+    let scope = actor.scope(Action::PersonRead)?;
+    Ok(PersonOut::from(&visible(conn, &scope, id)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Part of the name; diacritics and case are ignored (`nguyen van an`).
+    pub q: Option<String>,
+    /// A phone in any usual form (`0912…`, `+84912…`, `84 912…`).
+    pub phone: Option<String>,
+    /// CCCD or CMND.
+    pub national_id: Option<String>,
+    /// Only people living in this unit's subtree.
+    pub unit: Option<String>,
+    /// Include records merged into others (default false).
+    pub include_merged: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+pub fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: SearchQuery,
+) -> AppResult<Page<PersonOut>> {
+    let scope = actor.scope(Action::PersonRead)?;
+    let limit = page_size(q.limit);
+    let phone = match q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => Some(rules::normalize_phone(p).map_err(|e| AppError::field("phone", e))?),
+    };
+    let national_id = match q
+        .national_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(n) => Some(
+            rules::parse_national_id(n)
+                .map_err(|e| AppError::field("national_id", e))?
+                .0,
+        ),
+    };
+    let within = match q.unit.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => {
+            let unit = units::get(conn, code)?
+                .ok_or_else(|| AppError::field("unit", format!("no unit has code '{code}'")))?;
+            Some(subtree_range(&unit.path))
+        }
+    };
+    let name = q.q.as_deref().map(fold).filter(|s| !s.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(AppError::field("q", "must be at most 200 characters"));
+    }
+    let people = store::search(
+        conn,
+        &scope.ranges(),
+        &store::Search {
+            name_folded: name,
+            phone,
+            national_id,
+            within,
+            include_merged: q.include_merged.unwrap_or(false),
+            after_id: q.cursor.filter(|c| !c.is_empty()),
+            limit: limit + 1,
+        },
+    )?;
+    let out: Vec<PersonOut> = people.iter().map(PersonOut::from).collect();
+    Ok(Page::from_overfetch(out, limit, |p| p.id.clone()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePerson {
+    /// The version you read: a stale one is refused with 409.
+    pub version: i32,
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub birth_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub birth_year: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Sex>)]
+    pub sex: Option<Option<Sex>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub national_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub passport_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub nationality: Option<Option<String>>,
+    /// Replaces the list of phones.
+    pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub residence_address: Option<Option<String>>,
+    #[validate(length(min = 1, max = 40))]
+    pub residence_unit_code: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub current_location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub occupation: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub workplace: Option<Option<String>>,
+    #[validate(range(min = 0, max = 10))]
+    pub vaccination_doses: Option<i32>,
+    pub source: Option<Source>,
+    /// Why the record changes (kept in its history).
+    #[validate(length(max = 1000))]
+    pub reason: Option<String>,
+}
+
+fn check_text_lengths(u: &UpdatePerson) -> AppResult<()> {
+    let mut errs = Vec::new();
+    let limits: [(&str, &Option<Option<String>>, usize); 4] = [
+        ("residence_address", &u.residence_address, 500),
+        ("current_location", &u.current_location, 500),
+        ("occupation", &u.occupation, 200),
+        ("workplace", &u.workplace, 200),
+    ];
+    for (name, value, max) in limits {
+        if let Some(Some(v)) = value {
+            if v.chars().count() > max {
+                errs.push(crate::domain::FieldError::new(
+                    name,
+                    format!("length must be at most {max}"),
+                ));
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errs))
+    }
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    u: UpdatePerson,
+) -> AppResult<PersonOut> {
+    u.validate()?;
+    check_text_lengths(&u)?;
+    let scope = actor.scope(Action::PersonUpdate)?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let before = match store::get_for_update(conn, id)? {
+            Some(p) if scope.covers(&p.row.unit_path) => p,
+            _ => return Err(AppError::not_found("person")),
+        };
+        if let Some(target) = &before.row.merged_into {
+            return Err(AppError::conflict(format!(
+                "this record was merged into {target}: update that one"
+            )));
+        }
+        if before.row.version != u.version {
+            return Err(AppError::StaleVersion {
+                current: before.row.version,
+            });
+        }
+        let r = &before.row;
+        let pick = |patch: &Option<Option<String>>, current: &Option<String>| match patch {
+            Some(v) => v.clone(),
+            None => current.clone(),
+        };
+        let facts = PersonFacts {
+            full_name: u.full_name.clone().unwrap_or_else(|| r.full_name.clone()),
+            birth_date: u.birth_date.unwrap_or(r.birth_date),
+            birth_year: match (u.birth_year, u.birth_date) {
+                (Some(y), _) => y,
+                // a new birth date decides the year unless one is given
+                (None, Some(Some(_))) => None,
+                (None, _) => r.birth_year,
+            },
+            sex: match u.sex {
+                Some(s) => s,
+                None => r.sex.as_deref().and_then(Sex::parse),
+            },
+            national_id: pick(&u.national_id, &r.national_id),
+            passport_no: pick(&u.passport_no, &r.passport_no),
+            nationality: pick(&u.nationality, &r.nationality),
+            phones: u.phones.clone().unwrap_or_else(|| before.phones.clone()),
+            vaccination_doses: u.vaccination_doses.unwrap_or(r.vaccination_doses),
+        };
+        let valid = field_errors(rules::validate_person(&facts, vn_date(at)))?;
+        let (unit_code, path) = match &u.residence_unit_code {
+            Some(code) if code != &r.residence_unit_code => {
+                (code.clone(), residence_path(conn, &scope, code)?)
+            }
+            _ => (r.residence_unit_code.clone(), r.unit_path.clone()),
+        };
+        if let Some(nid) = &valid.national_id {
+            if let Some(existing) = store::by_national_id(conn, nid)? {
+                if existing != r.id {
+                    return Err(AppError::Conflict {
+                        detail: "another person is registered with this national ID".into(),
+                        existing_id: Some(existing),
+                    });
+                }
+            }
+        }
+        let after = Person {
+            row: PersonRow {
+                full_name: valid.full_name,
+                name_folded: valid.name_folded,
+                birth_date: valid.birth_date,
+                birth_year: valid.birth_year,
+                sex: valid.sex.map(|s| s.as_str().to_string()),
+                national_id: valid.national_id,
+                passport_no: valid.passport_no,
+                nationality: valid.nationality,
+                residence_address: opt_text(pick(&u.residence_address, &r.residence_address)),
+                residence_unit_code: unit_code,
+                unit_path: path.clone(),
+                current_location: opt_text(pick(&u.current_location, &r.current_location)),
+                occupation: opt_text(pick(&u.occupation, &r.occupation)),
+                workplace: opt_text(pick(&u.workplace, &r.workplace)),
+                vaccination_doses: valid.vaccination_doses,
+                source: u
+                    .source
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| r.source.clone()),
+                version: r.version + 1,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+                ..r.clone()
+            },
+            phones: valid.phones,
+        };
+        let changed = PersonRow {
+            version: r.version,
+            updated_by: r.updated_by.clone(),
+            updated_at: r.updated_at,
+            ..after.row.clone()
+        };
+        if changed == before.row && after.phones == before.phones {
+            return Ok(PersonOut::from(&before)); // nothing changed: no new version, no event
+        }
+        if !store::update(conn, &after, r.version)? {
+            return Err(AppError::StaleVersion {
+                current: r.version + 1,
+            });
+        }
+        let reason = u.reason.as_deref().map(tidy).filter(|s| !s.is_empty());
+        events::record(
+            conn,
+            &who(actor, &scope, &path),
+            at,
+            ENTITY,
+            id,
+            "updated",
+            Some(&snapshot(&before)),
+            Some(&snapshot(&after)),
+            reason.as_deref(),
+        )?;
+        Ok(PersonOut::from(&after))
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// The history of a person, including the records merged into them.
+pub fn history(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    q: PageQuery,
+) -> AppResult<Page<EventOut>> {
+    let scope = actor.scope(Action::PersonHistoryRead)?;
+    visible(conn, &scope, id)?;
+    let limit = page_size(q.limit);
+    let ids = store::merged_family(conn, id)?;
+    let rows = events::history(
+        conn,
+        ENTITY,
+        &ids,
+        q.cursor.as_deref().filter(|c| !c.is_empty()),
+        limit + 1,
+    )?;
+    let out: Vec<EventOut> = rows.into_iter().map(EventOut::from).collect();
+    Ok(Page::from_overfetch(out, limit, |e| e.id.clone()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateFlagOut {
+    pub id: String,
+    pub person_id: String,
+    pub candidate_id: String,
+    pub reason: String,
+    pub flagged_at: DateTime<Utc>,
+}
+
+pub fn duplicates(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: PageQuery,
+) -> AppResult<Page<DuplicateFlagOut>> {
+    let scope = actor.scope(Action::PersonMerge)?;
+    let limit = page_size(q.limit);
+    let rows = store::open_flags(
+        conn,
+        &scope.ranges(),
+        q.cursor.as_deref().filter(|c| !c.is_empty()),
+        limit + 1,
+    )?;
+    let out = rows
+        .into_iter()
+        .map(|f| DuplicateFlagOut {
+            id: f.id,
+            person_id: f.person_id,
+            candidate_id: f.candidate_id,
+            reason: f.reason,
+            flagged_at: f.flagged_at.and_utc(),
+        })
+        .collect();
+    Ok(Page::from_overfetch(out, limit, |f: &DuplicateFlagOut| {
+        f.id.clone()
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissFlag {
+    /// Why these are two different people.
+    pub reason: String,
+}
+
+pub fn dismiss_flag(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    flag_id: &str,
+    input: DismissFlag,
+) -> AppResult<()> {
+    let scope = actor.scope(Action::PersonMerge)?;
+    let reason = require_reason(&input.reason)?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let flag =
+            store::flag(conn, flag_id)?.ok_or_else(|| AppError::not_found("duplicate flag"))?;
+        let person = visible(conn, &scope, &flag.person_id)
+            .map_err(|_| AppError::not_found("duplicate flag"))?;
+        if flag.resolved_at.is_some() {
+            return Err(AppError::conflict("this flag was already resolved"));
+        }
+        store::resolve_flags_between(
+            conn,
+            &flag.person_id,
+            &flag.candidate_id,
+            "dismissed",
+            &actor.user_id,
+            at,
+        )?;
+        let detail = serde_json::json!({ "candidate_id": flag.candidate_id, "flag_id": flag.id });
+        events::record(
+            conn,
+            &who(actor, &scope, &person.row.unit_path),
+            at,
+            ENTITY,
+            &flag.person_id,
+            "duplicate_dismissed",
+            None,
+            Some(&detail),
+            Some(&reason),
+        )?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergePeople {
+    /// The record to fold into this one; it is kept, marked as merged.
+    pub duplicate_id: Uuid,
+    /// The version of this record you read.
+    pub version: i32,
+    /// The version of the duplicate you read.
+    pub duplicate_version: i32,
+    pub reason: String,
+}
+
+/// Merge `duplicate_id` into `id`: the survivor keeps its facts and gains the duplicate's
+/// phones (and national ID or passport when it had none); the duplicate is kept, pointing at
+/// the survivor; both histories stay readable from the survivor.
+pub fn merge(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: MergePeople,
+) -> AppResult<PersonOut> {
+    let scope = actor.scope(Action::PersonMerge)?;
+    let reason = require_reason(&input.reason)?;
+    let dup_id = input.duplicate_id.to_string();
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let survivor = match store::get_for_update(conn, id)? {
+            Some(p) if scope.covers(&p.row.unit_path) => p,
+            _ => return Err(AppError::not_found("person")),
+        };
+        let dup = match store::get_for_update(conn, &dup_id)? {
+            Some(p) if scope.covers(&p.row.unit_path) => p,
+            _ => {
+                return Err(AppError::field(
+                    "duplicate_id",
+                    "no such person in your jurisdiction",
+                ))
+            }
+        };
+        rules::check_merge(
+            &survivor.row.id,
+            survivor.row.national_id.as_deref(),
+            survivor.row.merged_into.is_some(),
+            &dup.row.id,
+            dup.row.national_id.as_deref(),
+            dup.row.merged_into.is_some(),
+        )
+        .map_err(AppError::conflict)?;
+        if survivor.row.version != input.version {
+            return Err(AppError::StaleVersion {
+                current: survivor.row.version,
+            });
+        }
+        if dup.row.version != input.duplicate_version {
+            return Err(AppError::StaleVersion {
+                current: dup.row.version,
+            });
+        }
+        let mut phones = survivor.phones.clone();
+        for p in &dup.phones {
+            if !phones.contains(p) {
+                phones.push(p.clone());
+            }
+        }
+        let moves_nid = survivor.row.national_id.is_none() && dup.row.national_id.is_some();
+        let dup_after = Person {
+            row: PersonRow {
+                merged_into: Some(survivor.row.id.clone()),
+                national_id: if moves_nid {
+                    None
+                } else {
+                    dup.row.national_id.clone()
+                },
+                version: dup.row.version + 1,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+                ..dup.row.clone()
+            },
+            phones: dup.phones.clone(),
+        };
+        // the duplicate first: a national ID moving across must leave it before it arrives
+        if !store::update(conn, &dup_after, dup.row.version)? {
+            return Err(AppError::StaleVersion {
+                current: dup.row.version + 1,
+            });
+        }
+        let surv_after = Person {
+            row: PersonRow {
+                national_id: survivor
+                    .row
+                    .national_id
+                    .clone()
+                    .or(dup.row.national_id.clone()),
+                passport_no: survivor
+                    .row
+                    .passport_no
+                    .clone()
+                    .or(dup.row.passport_no.clone()),
+                nationality: survivor
+                    .row
+                    .nationality
+                    .clone()
+                    .or(dup.row.nationality.clone()),
+                birth_date: survivor.row.birth_date.or(dup.row.birth_date),
+                birth_year: survivor.row.birth_year.or(dup.row.birth_year),
+                sex: survivor.row.sex.clone().or(dup.row.sex.clone()),
+                version: survivor.row.version + 1,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+                ..survivor.row.clone()
+            },
+            phones,
+        };
+        if !store::update(conn, &surv_after, survivor.row.version)? {
+            return Err(AppError::StaleVersion {
+                current: survivor.row.version + 1,
+            });
+        }
+        store::resolve_flags_between(
+            conn,
+            &survivor.row.id,
+            &dup.row.id,
+            "merged",
+            &actor.user_id,
+            at,
+        )?;
+        let w = who(actor, &scope, &survivor.row.unit_path);
+        events::record(
+            conn,
+            &w,
+            at,
+            ENTITY,
+            &dup.row.id,
+            "merged_into",
+            Some(&snapshot(&dup)),
+            Some(&snapshot(&dup_after)),
+            Some(&reason),
+        )?;
+        events::record(
+            conn,
+            &w,
+            at,
+            ENTITY,
+            &survivor.row.id,
+            "merged",
+            Some(&snapshot(&survivor)),
+            Some(&snapshot(&surv_after)),
+            Some(&reason),
+        )?;
+        Ok(PersonOut::from(&surv_after))
+    })
+}

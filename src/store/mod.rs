@@ -1,0 +1,27 @@
+//! Storage: queries per aggregate, plain functions over `&mut AnyConnection`. No rules here:
+//! what a command means is decided in `domain` and orchestrated in `service`.
+
+pub mod events;
+pub mod people;
+pub mod units;
+pub mod users;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// Now, in UTC, to the microsecond (what both databases keep).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A new time-ordered identifier.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Page size bounds for every list.
+pub const MAX_PAGE: i64 = 200;
+pub const DEFAULT_PAGE: i64 = 50;
+
+pub fn page_size(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+}

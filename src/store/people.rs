@@ -1,0 +1,340 @@
+//! The people registry.
+
+use crate::db::{AnyConnection, MultiBackend};
+use crate::schema::{duplicate_flags, person_phones, persons};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = persons)]
+pub struct PersonRow {
+    pub id: String,
+    pub full_name: String,
+    pub name_folded: String,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_year: Option<i32>,
+    pub sex: Option<String>,
+    pub national_id: Option<String>,
+    pub passport_no: Option<String>,
+    pub nationality: Option<String>,
+    pub residence_address: Option<String>,
+    pub residence_unit_code: String,
+    pub unit_path: String,
+    pub current_location: Option<String>,
+    pub occupation: Option<String>,
+    pub workplace: Option<String>,
+    pub vaccination_doses: i32,
+    pub source: String,
+    pub merged_into: Option<String>,
+    pub version: i32,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_by: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A person with their phones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub row: PersonRow,
+    pub phones: Vec<String>,
+}
+
+pub fn insert(conn: &mut AnyConnection, p: &Person) -> QueryResult<()> {
+    diesel::insert_into(persons::table)
+        .values(&p.row)
+        .execute(conn)?;
+    set_phones(conn, &p.row.id, &p.phones)
+}
+
+fn set_phones(conn: &mut AnyConnection, id: &str, phones: &[String]) -> QueryResult<()> {
+    diesel::delete(person_phones::table.filter(person_phones::person_id.eq(id))).execute(conn)?;
+    for phone in phones {
+        diesel::insert_into(person_phones::table)
+            .values((
+                person_phones::person_id.eq(id),
+                person_phones::phone.eq(phone),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Write a changed person if its version is still `expected`; false when stale.
+pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResult<bool> {
+    let r = &p.row;
+    let n = diesel::update(
+        persons::table
+            .find(&r.id)
+            .filter(persons::version.eq(expected)),
+    )
+    .set((
+        (
+            persons::full_name.eq(&r.full_name),
+            persons::name_folded.eq(&r.name_folded),
+            persons::birth_date.eq(r.birth_date),
+            persons::birth_year.eq(r.birth_year),
+            persons::sex.eq(&r.sex),
+            persons::national_id.eq(&r.national_id),
+            persons::passport_no.eq(&r.passport_no),
+            persons::nationality.eq(&r.nationality),
+            persons::residence_address.eq(&r.residence_address),
+            persons::residence_unit_code.eq(&r.residence_unit_code),
+        ),
+        (
+            persons::unit_path.eq(&r.unit_path),
+            persons::current_location.eq(&r.current_location),
+            persons::occupation.eq(&r.occupation),
+            persons::workplace.eq(&r.workplace),
+            persons::vaccination_doses.eq(r.vaccination_doses),
+            persons::source.eq(&r.source),
+            persons::merged_into.eq(&r.merged_into),
+            persons::version.eq(r.version),
+            persons::updated_by.eq(&r.updated_by),
+            persons::updated_at.eq(r.updated_at),
+        ),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(false);
+    }
+    set_phones(conn, &r.id, &p.phones)?;
+    Ok(true)
+}
+
+fn with_phones(conn: &mut AnyConnection, rows: Vec<PersonRow>) -> QueryResult<Vec<Person>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let pairs: Vec<(String, String)> = person_phones::table
+        .filter(person_phones::person_id.eq_any(&ids))
+        .select((person_phones::person_id, person_phones::phone))
+        .order((person_phones::person_id, person_phones::phone))
+        .load(conn)?;
+    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, phone) in pairs {
+        by_id.entry(id).or_default().push(phone);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let phones = by_id.remove(&row.id).unwrap_or_default();
+            Person { row, phones }
+        })
+        .collect())
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Person>> {
+    let row = persons::table
+        .find(id)
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(r) => with_phones(conn, vec![r])?.pop(),
+        None => None,
+    })
+}
+
+/// Lock a person's row for the rest of the transaction (PostgreSQL; SQLite's write
+/// transaction already holds the database lock).
+pub fn get_for_update(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Person>> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        persons::table
+            .find(id)
+            .select(persons::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    get(conn, id)
+}
+
+pub fn by_national_id(conn: &mut AnyConnection, national_id: &str) -> QueryResult<Option<String>> {
+    persons::table
+        .filter(persons::national_id.eq(national_id))
+        .select(persons::id)
+        .first(conn)
+        .optional()
+}
+
+/// Unmerged people with the same folded name and birth year who share a phone.
+pub fn likely_duplicates_of(conn: &mut AnyConnection, p: &Person) -> QueryResult<Vec<Person>> {
+    if p.phones.is_empty() || p.row.birth_year.is_none() {
+        return Ok(Vec::new());
+    }
+    let sharing_phone = person_phones::table
+        .filter(person_phones::phone.eq_any(&p.phones))
+        .select(person_phones::person_id);
+    let rows: Vec<PersonRow> = persons::table
+        .filter(persons::name_folded.eq(&p.row.name_folded))
+        .filter(persons::birth_year.eq(p.row.birth_year))
+        .filter(persons::id.ne(&p.row.id))
+        .filter(persons::merged_into.is_null())
+        .filter(persons::id.eq_any(sharing_phone))
+        .select(PersonRow::as_select())
+        .order(persons::id.asc())
+        .limit(20)
+        .load(conn)?;
+    with_phones(conn, rows)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Search {
+    pub name_folded: Option<String>,
+    pub phone: Option<String>,
+    pub national_id: Option<String>,
+    pub within: Option<(String, String)>,
+    pub include_merged: bool,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+/// People in the scope's ranges matching the search, by id (creation order).
+pub fn search(
+    conn: &mut AnyConnection,
+    ranges: &[(String, String)],
+    s: &Search,
+) -> QueryResult<Vec<Person>> {
+    let mut q = persons::table
+        .select(PersonRow::as_select())
+        .order(persons::id.asc())
+        .limit(s.limit)
+        .into_boxed()
+        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
+    // the jurisdiction first: later filters are AND-ed onto this OR of ranges
+    for (lo, hi) in ranges {
+        q = q.or_filter(
+            persons::unit_path
+                .ge(lo.clone())
+                .and(persons::unit_path.lt(hi.clone())),
+        );
+    }
+    if let Some(name) = &s.name_folded {
+        let pattern = format!("%{}%", super::units::escape_like(name));
+        q = q.filter(persons::name_folded.like(pattern).escape('\\'));
+    }
+    if let Some(phone) = &s.phone {
+        let ids = person_phones::table
+            .filter(person_phones::phone.eq(phone.clone()))
+            .select(person_phones::person_id);
+        q = q.filter(persons::id.eq_any(ids));
+    }
+    if let Some(nid) = &s.national_id {
+        q = q.filter(persons::national_id.eq(nid.clone()));
+    }
+    if let Some((lo, hi)) = &s.within {
+        q = q
+            .filter(persons::unit_path.ge(lo.clone()))
+            .filter(persons::unit_path.lt(hi.clone()));
+    }
+    if !s.include_merged {
+        q = q.filter(persons::merged_into.is_null());
+    }
+    if let Some(after) = &s.after_id {
+        q = q.filter(persons::id.gt(after.clone()));
+    }
+    let rows = q.load(conn)?;
+    with_phones(conn, rows)
+}
+
+/// Ids of every record merged (directly or through others) into `id`, and `id` itself.
+pub fn merged_family(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<String>> {
+    let mut all = vec![id.to_string()];
+    let mut frontier = vec![id.to_string()];
+    while !frontier.is_empty() && all.len() < 1000 {
+        let next: Vec<String> = persons::table
+            .filter(persons::merged_into.eq_any(&frontier))
+            .select(persons::id)
+            .load(conn)?;
+        frontier = next.into_iter().filter(|n| !all.contains(n)).collect();
+        all.extend(frontier.iter().cloned());
+    }
+    Ok(all)
+}
+
+// ---- duplicate flags ------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = duplicate_flags)]
+pub struct FlagRow {
+    pub id: String,
+    pub person_id: String,
+    pub candidate_id: String,
+    pub reason: String,
+    pub flagged_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+}
+
+pub fn insert_flag(conn: &mut AnyConnection, f: &FlagRow) -> QueryResult<()> {
+    diesel::insert_into(duplicate_flags::table)
+        .values(f)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn flag(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<FlagRow>> {
+    duplicate_flags::table
+        .find(id)
+        .select(FlagRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Open flags whose flagged person lies in the ranges.
+pub fn open_flags(
+    conn: &mut AnyConnection,
+    ranges: &[(String, String)],
+    after_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<FlagRow>> {
+    let mut q = duplicate_flags::table
+        .select(FlagRow::as_select())
+        .order(duplicate_flags::id.asc())
+        .limit(limit)
+        .into_boxed::<MultiBackend>()
+        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
+    for (lo, hi) in ranges {
+        let in_range = persons::table
+            .filter(persons::unit_path.ge(lo.clone()))
+            .filter(persons::unit_path.lt(hi.clone()))
+            .select(persons::id);
+        q = q.or_filter(duplicate_flags::person_id.eq_any(in_range));
+    }
+    q = q.filter(duplicate_flags::resolved_at.is_null());
+    if let Some(a) = after_id {
+        q = q.filter(duplicate_flags::id.gt(a.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Resolve every open flag between two people.
+pub fn resolve_flags_between(
+    conn: &mut AnyConnection,
+    a: &str,
+    b: &str,
+    resolution: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        duplicate_flags::table
+            .filter(duplicate_flags::resolved_at.is_null())
+            .filter(
+                (duplicate_flags::person_id
+                    .eq(a)
+                    .and(duplicate_flags::candidate_id.eq(b)))
+                .or(duplicate_flags::person_id
+                    .eq(b)
+                    .and(duplicate_flags::candidate_id.eq(a))),
+            ),
+    )
+    .set((
+        duplicate_flags::resolved_at.eq(at),
+        duplicate_flags::resolution.eq(resolution),
+        duplicate_flags::resolved_by.eq(by),
+    ))
+    .execute(conn)
+}

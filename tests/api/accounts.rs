@@ -1,0 +1,504 @@
+use crate::helpers::units::*;
+use crate::helpers::{TestApp, PASSWORD};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::json;
+use tracing_backend::domain::roles::Role;
+
+async fn login_raw(app: &TestApp, username: &str, password: &str) -> crate::helpers::Resp {
+    app.request(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": username, "password": password})),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn login_gives_tokens_and_me_names_the_grants() {
+    let app = TestApp::new().await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let r = login_raw(&app, "HOA ", PASSWORD).await;
+    let body = r.assert(200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert!(body["refresh_token"].as_str().unwrap().len() > 30);
+    let token = body["access_token"].as_str().unwrap();
+    let me = app.get("/api/v1/me", token).await;
+    let me = me.assert(200);
+    assert_eq!(me["username"], "hoa");
+    assert_eq!(me["grants"][0]["role"], "health_officer");
+    assert_eq!(me["grants"][0]["unit_code"], VAN_DON);
+}
+
+#[actix_web::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = TestApp::new().await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let wrong = login_raw(&app, "hoa", "not-the-password").await;
+    let unknown = login_raw(&app, "nobody", "not-the-password").await;
+    wrong.assert_problem(401, "unauthorized");
+    unknown.assert_problem(401, "unauthorized");
+    assert_eq!(wrong.body, unknown.body);
+}
+
+#[actix_web::test]
+async fn repeated_failures_lock_the_username_known_or_not() {
+    let app = TestApp::new().await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    for name in ["hoa", "ghost"] {
+        for _ in 0..5 {
+            login_raw(&app, name, "wrong-password")
+                .await
+                .assert_problem(401, "unauthorized");
+        }
+        login_raw(&app, name, "wrong-password")
+            .await
+            .assert_problem(429, "too-many-requests");
+    }
+    // locked: even the right password waits
+    login_raw(&app, "hoa", PASSWORD)
+        .await
+        .assert_problem(429, "too-many-requests");
+}
+
+#[actix_web::test]
+async fn a_lock_expires() {
+    let app = TestApp::with_config(|c| c.login_lock = std::time::Duration::from_secs(1)).await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    for _ in 0..5 {
+        login_raw(&app, "hoa", "wrong-password").await;
+    }
+    login_raw(&app, "hoa", PASSWORD)
+        .await
+        .assert_problem(429, "too-many-requests");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    login_raw(&app, "hoa", PASSWORD).await.assert(200);
+}
+
+#[actix_web::test]
+async fn refresh_rotates_and_a_replayed_token_ends_the_session() {
+    let app = TestApp::new().await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let first = login_raw(&app, "hoa", PASSWORD).await.body;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    let second = app
+        .request(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": r1})),
+        )
+        .await;
+    let second = second.assert(200).clone();
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    let access2 = second["access_token"].as_str().unwrap();
+    app.get("/api/v1/me", access2).await.assert(200);
+    // the used token again: refused, and the whole session is revoked
+    app.request(
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": r1})),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+    app.request(
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": r2})),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+    app.get("/api/v1/me", access2)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn logout_ends_the_session_and_only_for_its_owner() {
+    let app = TestApp::new().await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    app.user("lan", Role::PoliceTracer, VAN_DON).await;
+    let tokens = login_raw(&app, "hoa", PASSWORD).await.body;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let other = app.login("lan", PASSWORD).await;
+    // someone else's refresh token cannot be logged out
+    let r = app
+        .post(
+            "/api/v1/auth/logout",
+            &other,
+            json!({"refresh_token": refresh}),
+        )
+        .await;
+    r.assert_problem(422, "validation");
+    app.post(
+        "/api/v1/auth/logout",
+        access,
+        json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert(204);
+    app.get("/api/v1/me", access)
+        .await
+        .assert_problem(401, "unauthorized");
+    app.request(
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn change_password_checks_the_current_one_and_ends_sessions() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &token,
+            json!({"current_password": "wrong-one-here", "new_password": "another-long-pass"}),
+        )
+        .await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.field_errors(), ["current_password"]);
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &token,
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["new_password"]);
+    app.post(
+        "/api/v1/auth/password",
+        &token,
+        json!({"current_password": PASSWORD, "new_password": "another-long-pass"}),
+    )
+    .await
+    .assert(204);
+    app.get("/api/v1/me", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+    login_raw(&app, "hoa", PASSWORD)
+        .await
+        .assert_problem(401, "unauthorized");
+    let fresh = app.login("hoa", "another-long-pass").await;
+    app.get("/api/v1/me", &fresh).await.assert(200);
+}
+
+fn claims(app: &TestApp, exp_offset: i64, aud: &str) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    let _ = app;
+    json!({"sub": "x", "iss": "tracing-backend", "aud": aud, "exp": now + exp_offset, "nbf": now - 10, "iat": now - 10, "jti": "j", "sid": "s"})
+}
+
+#[actix_web::test]
+async fn forged_expired_and_foreign_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let (user_id, good) = app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let secret = app.state.config.jwt_secret.clone();
+    // reuse the real session id so that only the property under test is wrong
+    let real: serde_json::Value = {
+        let payload = good.split('.').nth(1).unwrap();
+        use base64::Engine;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let make = |alg: Algorithm, exp_offset: i64, aud: &str| {
+        let mut c = claims(&app, exp_offset, aud);
+        c["sub"] = json!(user_id);
+        c["sid"] = real["sid"].clone();
+        encode(
+            &Header::new(alg),
+            &c,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    // control: a well-formed token made the same way is accepted
+    app.get("/api/v1/me", &make(Algorithm::HS256, 600, "tracing-api"))
+        .await
+        .assert(200);
+    let expired = make(Algorithm::HS256, -600, "tracing-api");
+    let wrong_audience = make(Algorithm::HS256, 600, "another-service");
+    let other_algorithm = make(Algorithm::HS512, 600, "tracing-api");
+    let unsigned = {
+        let header = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
+        let mut c = claims(&app, 600, "tracing-api");
+        c["sub"] = json!(user_id);
+        format!("{header}.{}.", base64_url(c.to_string().as_bytes()))
+    };
+    let wrong_secret = encode(
+        &Header::new(Algorithm::HS256),
+        &claims(&app, 600, "tracing-api"),
+        &EncodingKey::from_secret(b"another-secret-another-secret-0000"),
+    )
+    .unwrap();
+    for bad in [
+        expired,
+        wrong_audience,
+        other_algorithm,
+        unsigned,
+        wrong_secret,
+        "garbage".into(),
+    ] {
+        let r = app.get("/api/v1/me", &bad).await;
+        r.assert_problem(401, "unauthorized");
+    }
+    let none = app.request("GET", "/api/v1/me", None, None).await;
+    none.assert_problem(401, "unauthorized");
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+// ---- users and grants ------------------------------------------------------------------
+
+#[actix_web::test]
+async fn an_administrator_creates_users_and_grants_inside_their_jurisdiction() {
+    let app = TestApp::new().await;
+    let admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let r = app
+        .post("/api/v1/users", &admin, json!({"username": "Tracer.One", "display_name": "Trần Văn Một", "password": "a-long-password"}))
+        .await;
+    let user = r.assert(201).clone();
+    assert_eq!(user["username"], "tracer.one");
+    let id = user["id"].as_str().unwrap();
+    let g = app
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            &admin,
+            json!({"role": "police_tracer", "unit_code": VAN_DON}),
+        )
+        .await;
+    g.assert(201);
+    assert_eq!(g.body["role"], "police_tracer");
+    // the new user can now work in Vân Đồn
+    let t = app.login("tracer.one", "a-long-password").await;
+    app.get("/api/v1/people", &t).await.assert(200);
+    // outside the administrator's province: refused
+    let r = app
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            &admin,
+            json!({"role": "police_tracer", "unit_code": BAC_GIANG}),
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    // the same grant twice: conflict
+    let r = app
+        .post(
+            &format!("/api/v1/users/{id}/grants"),
+            &admin,
+            json!({"role": "police_tracer", "unit_code": VAN_DON}),
+        )
+        .await;
+    r.assert_problem(409, "conflict");
+    // a taken username
+    let r = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "tracer.one", "display_name": "x", "password": "a-long-password"}),
+        )
+        .await;
+    r.assert_problem(409, "conflict");
+}
+
+#[actix_web::test]
+async fn only_administrators_manage_users() {
+    let app = TestApp::new().await;
+    let health = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &health,
+            json!({"username": "x.y", "display_name": "x", "password": "a-long-password"}),
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    app.get("/api/v1/users", &health)
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn grants_are_validated_by_kind() {
+    let app = TestApp::new().await;
+    let national = app.token("root", Role::Admin, "VN").await;
+    let province = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &national,
+            json!({"username": "camp.m", "display_name": "x", "password": "a-long-password"}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/users/{id}/grants");
+    let r = app
+        .post(
+            &url,
+            &national,
+            json!({"role": "camp_manager", "unit_code": VAN_DON}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["site_id"]);
+    let r = app
+        .post(
+            &url,
+            &national,
+            json!({"role": "police_tracer", "site_id": "camp-1"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["unit_code"]);
+    let r = app
+        .post(
+            &url,
+            &national,
+            json!({"role": "sheriff", "unit_code": VAN_DON}),
+        )
+        .await;
+    r.assert_problem(422, "validation");
+    assert_eq!(r.field_errors(), ["role"]);
+    let r = app
+        .post(
+            &url,
+            &national,
+            json!({"role": "police_tracer", "unit_code": "99999"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["unit_code"]);
+    app.post(
+        &url,
+        &province,
+        json!({"role": "camp_manager", "site_id": "camp-1"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.post(
+        &url,
+        &national,
+        json!({"role": "camp_manager", "site_id": "camp-1"}),
+    )
+    .await
+    .assert(201);
+}
+
+#[actix_web::test]
+async fn administrators_see_only_users_of_their_jurisdiction() {
+    let app = TestApp::new().await;
+    let qn = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let (bg_user, _) = app.user("bg.tracer", Role::PoliceTracer, BAC_GIANG).await;
+    let (qn_user, _) = app.user("qn.tracer", Role::PoliceTracer, VAN_DON).await;
+    let list = app.get("/api/v1/users?limit=200", &qn).await;
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&qn_user.as_str()));
+    assert!(!ids.contains(&bg_user.as_str()));
+    app.get(&format!("/api/v1/users/{bg_user}"), &qn)
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&format!("/api/v1/users/{qn_user}"), &qn)
+        .await
+        .assert(200);
+}
+
+#[actix_web::test]
+async fn revoking_a_grant_takes_effect_at_once_and_needs_a_reason() {
+    let app = TestApp::new().await;
+    let admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let (uid, token) = app.user("qn.tracer", Role::PoliceTracer, VAN_DON).await;
+    app.get("/api/v1/people", &token).await.assert(200);
+    let user = app.get(&format!("/api/v1/users/{uid}"), &admin).await;
+    let gid = user.body["grants"][0]["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/users/{uid}/grants/{gid}/revoke");
+    let r = app.post(&url, &admin, json!({"reason": ""})).await;
+    assert_eq!(r.field_errors(), ["reason"]);
+    app.post(&url, &admin, json!({"reason": "moved to another district"}))
+        .await
+        .assert(204);
+    app.post(&url, &admin, json!({"reason": "moved to another district"}))
+        .await
+        .assert_problem(409, "conflict");
+    // no grant left: fail closed
+    app.get("/api/v1/people", &token)
+        .await
+        .assert_problem(403, "forbidden");
+    let history = app
+        .get(&format!("/api/v1/users/{uid}/history"), &admin)
+        .await;
+    let actions: Vec<&str> = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"grant_revoked"), "{actions:?}");
+    let revoked = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "grant_revoked")
+        .unwrap();
+    assert_eq!(revoked["reason"], "moved to another district");
+    assert_eq!(revoked["actor_role"], "admin");
+}
+
+#[actix_web::test]
+async fn deactivating_a_user_ends_their_sessions_and_versions_are_checked() {
+    let app = TestApp::new().await;
+    let admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let (uid, token) = app.user("qn.tracer", Role::PoliceTracer, VAN_DON).await;
+    let url = format!("/api/v1/users/{uid}");
+    app.patch(&url, &admin, json!({"version": 7, "active": false}))
+        .await
+        .assert_problem(409, "stale-version");
+    let r = app
+        .patch(
+            &url,
+            &admin,
+            json!({"version": 1, "active": false, "reason": "left the team"}),
+        )
+        .await;
+    assert_eq!(r.assert(200)["active"], false);
+    app.get("/api/v1/me", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "qn.tracer", "password": PASSWORD})),
+        )
+        .await;
+    r.assert_problem(401, "unauthorized");
+    // an administrator resets a password: the user logs in with the new one
+    let r = app
+        .patch(
+            &url,
+            &admin,
+            json!({"version": 2, "active": true, "password": "temporary-pass-1"}),
+        )
+        .await;
+    r.assert(200);
+    app.login("qn.tracer", "temporary-pass-1").await;
+}

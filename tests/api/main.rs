@@ -1,0 +1,8 @@
+//! One integration binary: the real application against a fresh database per test.
+//! `cargo test` runs it on SQLite; `TEST_DATABASE_URL=postgres://… cargo test` on PostgreSQL.
+
+mod accounts;
+mod helpers;
+mod people;
+mod platform;
+mod units;
