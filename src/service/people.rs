@@ -178,6 +178,28 @@ fn field_errors(
     result.map_err(AppError::Validation)
 }
 
+/// Report the body's shape errors (lengths) and the domain's together, one per field.
+fn merge_errors(
+    shape: Option<validator::ValidationErrors>,
+    domain: Result<rules::ValidPerson, Vec<crate::domain::FieldError>>,
+) -> AppResult<rules::ValidPerson> {
+    let mut errors = shape
+        .map(|e| crate::error::validation_fields(&e, ""))
+        .unwrap_or_default();
+    match domain {
+        Ok(valid) if errors.is_empty() => return Ok(valid),
+        Ok(_) => {}
+        Err(more) => {
+            for e in more {
+                if !errors.iter().any(|x| x.field == e.field) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    Err(AppError::Validation(errors))
+}
+
 fn opt_text(s: Option<String>) -> Option<String> {
     s.map(|v| tidy(&v)).filter(|v| !v.is_empty())
 }
@@ -187,23 +209,26 @@ pub fn create(
     actor: &Actor,
     input: CreatePerson,
 ) -> AppResult<Outcome<CreatedPerson>> {
-    input.validate()?;
     let scope = actor.scope(Action::PersonCreate)?;
     let at = now();
-    let valid = field_errors(rules::validate_person(
-        &PersonFacts {
-            full_name: input.full_name.clone(),
-            birth_date: input.birth_date,
-            birth_year: input.birth_year,
-            sex: input.sex,
-            national_id: input.national_id.clone(),
-            passport_no: input.passport_no.clone(),
-            nationality: input.nationality.clone(),
-            phones: input.phones.clone(),
-            vaccination_doses: input.vaccination_doses,
-        },
-        vn_date(at),
-    ))?;
+    let shape = input.validate().err();
+    let valid = merge_errors(
+        shape,
+        rules::validate_person(
+            &PersonFacts {
+                full_name: input.full_name.clone(),
+                birth_date: input.birth_date,
+                birth_year: input.birth_year,
+                sex: input.sex,
+                national_id: input.national_id.clone(),
+                passport_no: input.passport_no.clone(),
+                nationality: input.nationality.clone(),
+                phones: input.phones.clone(),
+                vaccination_doses: input.vaccination_doses,
+            },
+            vn_date(at),
+        ),
+    )?;
     crate::db::write_tx(conn, |conn| {
         if let Some(id) = input.id {
             if let Some(existing) = store::get(conn, &id.to_string())? {

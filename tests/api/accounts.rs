@@ -502,3 +502,82 @@ async fn deactivating_a_user_ends_their_sessions_and_versions_are_checked() {
     r.assert(200);
     app.login("qn.tracer", "temporary-pass-1").await;
 }
+
+#[actix_web::test]
+async fn account_endpoints_refuse_other_roles_and_other_jurisdictions() {
+    let app = TestApp::new().await;
+    let qn_admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let bg_admin = app.token("bg.admin", Role::Admin, BAC_GIANG).await;
+    let health = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
+    let (uid, _) = app.user("qn.tracer", Role::PoliceTracer, VAN_DON).await;
+    let gid = app
+        .get(&format!("/api/v1/users/{uid}"), &qn_admin)
+        .await
+        .body["grants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = format!("/api/v1/users/{uid}");
+    let grants = format!("{user}/grants");
+    let revoke = format!("{grants}/{gid}/revoke");
+    let history = format!("{user}/history");
+    // a health officer manages no account
+    app.get(&user, &health)
+        .await
+        .assert_problem(403, "forbidden");
+    app.patch(&user, &health, json!({"version": 1, "display_name": "x"}))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(&history, &health)
+        .await
+        .assert_problem(403, "forbidden");
+    app.post(
+        &grants,
+        &health,
+        json!({"role": "police_tracer", "unit_code": VAN_DON}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.post(&revoke, &health, json!({"reason": "no longer needed"}))
+        .await
+        .assert_problem(403, "forbidden");
+    // another province's administrator does not see the account
+    app.get(&user, &bg_admin)
+        .await
+        .assert_problem(404, "not-found");
+    app.patch(&user, &bg_admin, json!({"version": 1, "display_name": "x"}))
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&history, &bg_admin)
+        .await
+        .assert_problem(404, "not-found");
+    app.post(
+        &grants,
+        &bg_admin,
+        json!({"role": "police_tracer", "unit_code": VAN_TRUNG}),
+    )
+    .await
+    .assert_problem(404, "not-found");
+    app.post(&revoke, &bg_admin, json!({"reason": "no longer needed"}))
+        .await
+        .assert_problem(404, "not-found");
+    // the province's own administrator may
+    let h = app.get(&history, &qn_admin).await;
+    let actions: Vec<&str> = h.assert(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[..2], ["created", "granted"]);
+    // and nobody without a token
+    for (method, path) in [
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/auth/logout"),
+        ("POST", "/api/v1/auth/password"),
+    ] {
+        app.request(method, path, None, Some(json!({})))
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+}

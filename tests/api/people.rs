@@ -617,3 +617,49 @@ async fn a_flag_can_be_dismissed_with_a_reason() {
         json!([])
     );
 }
+
+#[actix_web::test]
+async fn duplicate_work_stays_inside_the_jurisdiction() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let elsewhere = app.token("bg.y.te", Role::HealthOfficer, BAC_GIANG).await;
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let a = app.post("/api/v1/people", &health, an()).await.body["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut twin = an();
+    twin["national_id"] = json!(null);
+    let b = app.post("/api/v1/people", &health, twin).await.body["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flag = app.get("/api/v1/people/duplicates", &health).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // another province sees no flag, cannot dismiss it, cannot merge the records
+    assert_eq!(
+        app.get("/api/v1/people/duplicates", &elsewhere).await.body["items"],
+        json!([])
+    );
+    let dismiss = format!("/api/v1/people/duplicates/{flag}/dismiss");
+    app.post(&dismiss, &elsewhere, json!({"reason": "not the same"}))
+        .await
+        .assert_problem(404, "not-found");
+    app.post(&dismiss, &police, json!({"reason": "not the same"}))
+        .await
+        .assert_problem(403, "forbidden");
+    let merge =
+        json!({"duplicate_id": b, "version": 1, "duplicate_version": 1, "reason": "same person"});
+    app.post(
+        &format!("/api/v1/people/{a}/merge"),
+        &elsewhere,
+        merge.clone(),
+    )
+    .await
+    .assert_problem(404, "not-found");
+    app.post(&format!("/api/v1/people/{a}/merge"), &health, merge)
+        .await
+        .assert(200);
+}
