@@ -1,0 +1,351 @@
+//! Classification (DOMAIN.md §3): F0, F1, F2, F3 from the graph of contacts.
+//!
+//! A person's level is one more than the smallest level among the active upstream people
+//! whose window the contact falls in; F0s are level 0. An F0's window runs from N days
+//! before symptom onset (or, if asymptomatic, before the positive sample) until isolation.
+//! A person classified through a contact could have been infected from that contact on, so
+//! their own window starts at the contact (never before the source's window) and runs until
+//! they are isolated.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The deepest level the cascade goes to by default (F3, "traced down to F3" in Quảng Ninh).
+pub const DEFAULT_MAX_DEPTH: u8 = 3;
+/// Days before onset (or the positive sample) that an F0's window opens.
+pub const DEFAULT_DAYS_BEFORE: i64 = 2;
+
+/// A stretch of time in which a person could pass the infection on. `end` is open (None)
+/// until the person is isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: NaiveDateTime,
+    pub end: Option<NaiveDateTime>,
+}
+
+impl Window {
+    /// Whether a contact from `first` to `last` overlaps the window.
+    pub fn overlaps(&self, first: NaiveDateTime, last: NaiveDateTime) -> bool {
+        last >= self.start && self.end.is_none_or(|e| first <= e)
+    }
+
+    /// The window of someone exposed through a contact from `first` to `last` inside this
+    /// one: from the first moment of the contact that falls inside it.
+    pub fn downstream(&self, first: NaiveDateTime, isolated_at: Option<NaiveDateTime>) -> Window {
+        Window {
+            start: first.max(self.start),
+            end: isolated_at,
+        }
+    }
+}
+
+/// Midnight of a local (UTC+7) date, as a UTC instant.
+pub fn local_midnight_utc(date: NaiveDate) -> NaiveDateTime {
+    date.and_time(NaiveTime::MIN) - Duration::hours(super::time::VN_OFFSET_HOURS)
+}
+
+/// An F0's transmission window: from `days_before` days before onset (or before the positive
+/// sample when there is no onset) at local midnight, until isolation.
+pub fn f0_window(
+    onset: Option<NaiveDate>,
+    sample_date: NaiveDate,
+    isolated_at: Option<NaiveDateTime>,
+    days_before: i64,
+) -> Window {
+    let anchor = onset.unwrap_or(sample_date);
+    Window {
+        start: local_midnight_utc(anchor - Duration::days(days_before)),
+        end: isolated_at,
+    }
+}
+
+/// A contact as the classification sees it: two people and when they met. Contacts have no
+/// direction: either may have infected the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge<P> {
+    pub a: P,
+    pub b: P,
+    pub first: NaiveDateTime,
+    pub last: NaiveDateTime,
+}
+
+/// What the classification says of one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified<P> {
+    pub level: u8,
+    pub window: Window,
+    /// The upstream person through whom the level was reached (None for F0).
+    pub via: Option<P>,
+}
+
+/// Classify everyone reachable from the sources, to `max_depth`.
+///
+/// A person's level is one more than the lowest level among the classified people who met
+/// them inside their window; their window starts at the earliest moment any of those could
+/// have infected them (an F1 who may have caught it from an F2 earlier passes it on from
+/// then), and ends when they are isolated (`isolated`). Both only ever decrease as contacts
+/// are added, so the result is the least fixed point, found with a work list: adding a
+/// contact never raises anyone's level nor shortens a window.
+pub fn classify<P: Ord + Clone>(
+    sources: &[(P, Window)],
+    edges: &[Edge<P>],
+    isolated: &BTreeMap<P, NaiveDateTime>,
+    max_depth: u8,
+) -> BTreeMap<P, Classified<P>> {
+    let mut out: BTreeMap<P, Classified<P>> = BTreeMap::new();
+    let mut queue: VecDeque<P> = VecDeque::new();
+    for (p, w) in sources {
+        out.insert(
+            p.clone(),
+            Classified {
+                level: 0,
+                window: *w,
+                via: None,
+            },
+        );
+        queue.push_back(p.clone());
+    }
+    let mut adjacency: BTreeMap<&P, Vec<(&P, &Edge<P>)>> = BTreeMap::new();
+    for e in edges {
+        adjacency.entry(&e.a).or_default().push((&e.b, e));
+        adjacency.entry(&e.b).or_default().push((&e.a, e));
+    }
+    while let Some(q) = queue.pop_front() {
+        let up = out[&q].clone();
+        if up.level >= max_depth {
+            continue;
+        }
+        for (p, e) in adjacency.get(&q).into_iter().flatten() {
+            if !up.window.overlaps(e.first, e.last) {
+                continue;
+            }
+            let level = up.level + 1;
+            let start = e.first.max(up.window.start);
+            let changed = match out.get_mut(*p) {
+                None => {
+                    let window = Window {
+                        start,
+                        end: isolated.get(*p).copied(),
+                    };
+                    out.insert(
+                        (*p).clone(),
+                        Classified {
+                            level,
+                            window,
+                            via: Some(q.clone()),
+                        },
+                    );
+                    true
+                }
+                Some(c) if c.level == 0 => false, // an F0's window follows from its case
+                Some(c) => {
+                    let mut changed = false;
+                    if level < c.level {
+                        c.level = level;
+                        c.via = Some(q.clone());
+                        changed = true;
+                    }
+                    if start < c.window.start {
+                        c.window.start = start;
+                        changed = true;
+                    }
+                    changed
+                }
+            };
+            if changed {
+                queue.push_back((*p).clone());
+            }
+        }
+    }
+    out
+}
+
+/// The level label: F0, F1, F2, F3 …
+pub fn label(level: u8) -> String {
+    format!("F{level}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(day: u32, hour: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2021, 1, day)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+    }
+
+    fn edge(a: u32, b: u32, first: NaiveDateTime, last: NaiveDateTime) -> Edge<u32> {
+        Edge { a, b, first, last }
+    }
+
+    #[test]
+    fn f0_window_opens_two_local_days_before_onset() {
+        let w = f0_window(
+            NaiveDate::from_ymd_opt(2021, 1, 28),
+            NaiveDate::from_ymd_opt(2021, 1, 29).unwrap(),
+            None,
+            2,
+        );
+        // 26 January 00:00 in Vietnam is 25 January 17:00 UTC
+        assert_eq!(w.start, t(25, 17));
+        assert!(w.end.is_none());
+        let asymptomatic = f0_window(
+            None,
+            NaiveDate::from_ymd_opt(2021, 1, 29).unwrap(),
+            Some(t(29, 10)),
+            2,
+        );
+        assert_eq!(asymptomatic.start, t(26, 17));
+        assert_eq!(asymptomatic.end, Some(t(29, 10)));
+    }
+
+    #[test]
+    fn contacts_classify_inside_windows_only() {
+        let w = Window {
+            start: t(10, 0),
+            end: Some(t(20, 0)),
+        };
+        assert!(w.overlaps(t(9, 0), t(10, 0)));
+        assert!(w.overlaps(t(20, 0), t(21, 0)));
+        assert!(!w.overlaps(t(5, 0), t(9, 23)));
+        assert!(!w.overlaps(t(20, 1), t(22, 0)));
+    }
+
+    #[test]
+    fn cascade_reaches_f3_and_the_lowest_level_wins() {
+        let src = [(
+            0u32,
+            Window {
+                start: t(10, 0),
+                end: None,
+            },
+        )];
+        let edges = vec![
+            edge(0, 1, t(11, 0), t(11, 2)),
+            edge(1, 2, t(12, 0), t(12, 1)),
+            edge(2, 3, t(13, 0), t(13, 1)),
+            edge(3, 4, t(14, 0), t(14, 1)),
+            // 2 also met the F0, later: F1, not F2, and still exposed since meeting 1
+            edge(0, 2, t(15, 0), t(15, 1)),
+        ];
+        let got = classify(&src, &edges, &BTreeMap::new(), 3);
+        let levels: Vec<(u32, u8)> = got.iter().map(|(p, c)| (*p, c.level)).collect();
+        assert_eq!(levels, [(0, 0), (1, 1), (2, 1), (3, 2), (4, 3)]);
+        assert_eq!(got[&2].window.start, t(12, 0));
+        assert_eq!(got[&2].via, Some(0));
+    }
+
+    #[test]
+    fn a_contact_before_the_exposure_does_not_pass_it_on() {
+        let src = [(
+            0u32,
+            Window {
+                start: t(10, 0),
+                end: None,
+            },
+        )];
+        // 1 meets the F0 on the 12th; 1 met 2 on the 11th, before 1 could have been infected
+        let edges = vec![
+            edge(0, 1, t(12, 0), t(12, 1)),
+            edge(1, 2, t(11, 0), t(11, 1)),
+        ];
+        let got = classify(&src, &edges, &BTreeMap::new(), 3);
+        assert!(got.contains_key(&1));
+        assert!(!got.contains_key(&2));
+    }
+
+    #[test]
+    fn isolation_closes_a_window() {
+        let src = [(
+            0u32,
+            Window {
+                start: t(10, 0),
+                end: None,
+            },
+        )];
+        let edges = vec![
+            edge(0, 1, t(11, 0), t(11, 1)),
+            edge(1, 2, t(14, 0), t(14, 1)),
+        ];
+        let isolated = BTreeMap::from([(1u32, t(13, 0))]);
+        let got = classify(&src, &edges, &isolated, 3);
+        assert_eq!(got[&1].window.end, Some(t(13, 0)));
+        assert!(!got.contains_key(&2), "met after isolation");
+    }
+
+    proptest! {
+        #[test]
+        fn level_is_the_shortest_distance_inside_windows(
+            raw in proptest::collection::vec((0u32..12, 0u32..12, 1u32..20, 0u32..30), 0..40),
+            sources in proptest::collection::btree_set(0u32..12, 1..3),
+        ) {
+            let edges: Vec<Edge<u32>> = raw
+                .into_iter()
+                .filter(|(a, b, _, _)| a != b)
+                .map(|(a, b, day, hours)| {
+                    let first = t(day, 0);
+                    Edge { a, b, first, last: first + Duration::hours(hours as i64) }
+                })
+                .collect();
+            let src: Vec<(u32, Window)> = sources.iter().map(|s| (*s, Window { start: t(5, 0), end: None })).collect();
+            let got = classify(&src, &edges, &BTreeMap::new(), 3);
+            let supports = |q: &u32, p: &u32, e: &Edge<u32>| (e.a == *q && e.b == *p) || (e.b == *q && e.a == *p);
+            for (p, c) in &got {
+                match &c.via {
+                    None => prop_assert!(c.level == 0 && sources.contains(p)),
+                    Some(q) => {
+                        // sound: the level comes from a contact inside the upstream window
+                        let up = &got[q];
+                        prop_assert_eq!(up.level + 1, c.level);
+                        prop_assert!(edges.iter().any(|e| supports(q, p, e) && up.window.overlaps(e.first, e.last)));
+                        // and the window opens at a real exposure
+                        prop_assert!(edges.iter().any(|e| got.iter().any(|(q2, u2)| supports(q2, p, e)
+                            && u2.level < 3 && u2.window.overlaps(e.first, e.last)
+                            && e.first.max(u2.window.start) == c.window.start)));
+                    }
+                }
+            }
+            // complete: no contact inside a classified window offers a lower level or an
+            // earlier exposure than the one recorded
+            for e in &edges {
+                for (q, p) in [(e.a, e.b), (e.b, e.a)] {
+                    if let Some(up) = got.get(&q) {
+                        if up.level < 3 && up.window.overlaps(e.first, e.last) {
+                            let c = got.get(&p);
+                            prop_assert!(c.is_some_and(|c| c.level <= up.level + 1), "{} missed from {}", p, q);
+                            let c = c.unwrap();
+                            prop_assert!(c.level == 0 || c.window.start <= e.first.max(up.window.start));
+                        }
+                    }
+                }
+            }
+            // applying the same input twice gives the same answer
+            prop_assert_eq!(got, classify(&src, &edges, &BTreeMap::new(), 3));
+        }
+
+        #[test]
+        fn adding_a_contact_never_raises_a_level(
+            raw in proptest::collection::vec((0u32..10, 0u32..10, 1u32..20), 0..30),
+            extra in (0u32..10, 0u32..10, 1u32..20),
+        ) {
+            let mk = |(a, b, day): (u32, u32, u32)| Edge { a, b, first: t(day, 0), last: t(day, 2) };
+            let edges: Vec<Edge<u32>> = raw.into_iter().filter(|(a, b, _)| a != b).map(mk).collect();
+            let src = [(0u32, Window { start: t(1, 0), end: None })];
+            let before = classify(&src, &edges, &BTreeMap::new(), 3);
+            let mut more = edges.clone();
+            if extra.0 != extra.1 {
+                more.push(mk(extra));
+            }
+            let after = classify(&src, &more, &BTreeMap::new(), 3);
+            for (p, c) in &before {
+                // upgrades are monotone: nobody already classified gets a higher number or
+                // a shorter window
+                prop_assert!(after[p].level <= c.level);
+                prop_assert!(after[p].window.start <= c.window.start);
+            }
+        }
+    }
+}
