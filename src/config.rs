@@ -29,6 +29,10 @@ pub struct Config {
     pub login_lock: Duration,
     /// Which official list of administrative units to load on first start.
     pub units_structure: crate::domain::units::Structure,
+    /// Days before onset (or the positive sample) that an F0's window opens.
+    pub window_days_before: i64,
+    /// The deepest level the cascade classifies (3 = F3).
+    pub cascade_max_depth: u8,
 }
 
 impl std::fmt::Debug for Config {
@@ -110,6 +114,8 @@ impl Config {
             login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
             units_structure: crate::domain::units::Structure::parse(&structure)
                 .with_context(|| format!("UNITS_STRUCTURE={structure:?}: use 3level or 2level"))?,
+            window_days_before: parse_var("WINDOW_DAYS_BEFORE", 2i64)?.clamp(0, 30),
+            cascade_max_depth: parse_var("CASCADE_MAX_DEPTH", 3u8)?.clamp(1, 6),
         })
     }
 
@@ -129,6 +135,8 @@ impl Config {
             login_max_failures: 5,
             login_lock: Duration::from_secs(900),
             units_structure: crate::domain::units::Structure::ThreeLevel,
+            window_days_before: 2,
+            cascade_max_depth: 3,
         }
     }
 }

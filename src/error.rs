@@ -28,6 +28,12 @@ pub struct Problem {
     /// For stale updates: the version the record has now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// For refused transitions: the state the record is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For refused transitions: the command that was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,8 @@ pub enum AppError {
         detail: String,
         existing_id: Option<String>,
     },
+    #[error("invalid transition: {command} from {state}")]
+    InvalidTransition { state: String, command: String },
     #[error("stale version: {current}")]
     StaleVersion { current: i32 },
     #[error("too many attempts")]
@@ -82,6 +90,7 @@ impl AppError {
             AppError::NotFound(_) => ("not-found", "Not found"),
             AppError::Conflict { .. } => ("conflict", "Conflict"),
             AppError::StaleVersion { .. } => ("stale-version", "Stale version"),
+            AppError::InvalidTransition { .. } => ("invalid-transition", "Transition not allowed"),
             AppError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
             AppError::Internal(_) => ("internal", "Internal error"),
@@ -103,6 +112,9 @@ impl AppError {
             AppError::Conflict { detail, .. } => detail.clone(),
             AppError::StaleVersion { current } => {
                 format!("the record changed since it was read: its version is now {current}")
+            }
+            AppError::InvalidTransition { state, command } => {
+                format!("'{command}' is not allowed from state '{state}'")
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 format!("too many failed attempts: try again in {retry_after_secs} s")
@@ -126,6 +138,14 @@ impl AppError {
                 AppError::StaleVersion { current } => Some(*current),
                 _ => None,
             },
+            state: match self {
+                AppError::InvalidTransition { state, .. } => Some(state.clone()),
+                _ => None,
+            },
+            command: match self {
+                AppError::InvalidTransition { command, .. } => Some(command.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -138,7 +158,9 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. }
+            | AppError::StaleVersion { .. }
+            | AppError::InvalidTransition { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -161,6 +183,15 @@ impl ResponseError for AppError {
             _ => {}
         }
         resp.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<crate::domain::cases::Refused> for AppError {
+    fn from(r: crate::domain::cases::Refused) -> Self {
+        AppError::InvalidTransition {
+            state: r.state,
+            command: r.command,
+        }
     }
 }
 

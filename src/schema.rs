@@ -136,10 +136,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        person_id -> Text,
+        case_number -> Nullable<Text>,
+        state -> Text,
+        confirmation_test -> Text,
+        test_ref -> Text,
+        sample_date -> Date,
+        onset_date -> Nullable<Date>,
+        confirmed_at -> Timestamp,
+        isolated_at -> Nullable<Timestamp>,
+        treatment -> Nullable<Text>,
+        window_start -> Timestamp,
+        unit_path -> Text,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        person_a -> Text,
+        person_b -> Text,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        place -> Nullable<Text>,
+        setting -> Text,
+        proximity -> Text,
+        duration_minutes -> Nullable<Integer>,
+        masked -> Bool,
+        unit_path -> Text,
+        retracted_at -> Nullable<Timestamp>,
+        retract_reason -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exposures (person_id) {
+        person_id -> Text,
+        level -> Integer,
+        status -> Text,
+        window_start -> Timestamp,
+        window_end -> Nullable<Timestamp>,
+        via_person_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        unit_path -> Text,
+        classified_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    level_reviews (id) {
+        id -> Text,
+        person_id -> Text,
+        current_level -> Integer,
+        computed_level -> Nullable<Integer>,
+        reason -> Text,
+        unit_path -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(cases -> persons (person_id));
+diesel::joinable!(exposures -> persons (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -152,4 +226,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     person_phones,
     duplicate_flags,
     events,
+    cases,
+    contacts,
+    exposures,
+    level_reviews,
 );

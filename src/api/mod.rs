@@ -7,6 +7,7 @@ pub mod health;
 pub mod observe;
 pub mod openapi;
 pub mod people;
+pub mod trace;
 pub mod units;
 
 use crate::auth::token::TokenKeys;
@@ -59,7 +60,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(accounts::routes)
             .configure(units::routes)
-            .configure(people::routes),
+            .configure(people::routes)
+            .configure(trace::routes),
     );
 }
 

@@ -46,6 +46,14 @@ impl Scope {
         }
     }
 
+    /// The whole country (for checks that are not about the actor's jurisdiction).
+    pub fn everywhere() -> Scope {
+        Scope {
+            paths: vec!["/".into()],
+            roles: vec![Role::Admin],
+        }
+    }
+
     pub fn covers(&self, path: &str) -> bool {
         self.paths.iter().any(|root| in_subtree(root, path))
     }
@@ -56,6 +64,12 @@ impl Scope {
             .iter()
             .position(|root| in_subtree(root, path))
             .map(|i| self.roles[i])
+    }
+
+    /// The role to name in the event log for a record at `path`: the grant covering it, else
+    /// the first grant allowing the action (a record the actor sends out of their area).
+    pub fn acting_role(&self, path: &str) -> Option<Role> {
+        self.role_at(path).or_else(|| self.roles.first().copied())
     }
 
     /// The byte ranges `[low, high)` of the subtrees, for SQL filters.

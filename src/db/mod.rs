@@ -184,8 +184,54 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 /// multi-backend, so it runs on the inner connection. Kept here, in one place.
 pub mod batch {
     use super::AnyConnection;
-    use crate::schema::admin_units;
+    use crate::schema::{admin_units, events, exposures};
+    use crate::store::events::EventRow;
+    use crate::store::trace::ExposureRow;
     use diesel::prelude::*;
+    use diesel::upsert::excluded;
+
+    /// Run one statement per chunk on the inner connection of either backend.
+    macro_rules! on_inner {
+        ($conn:expr, |$c:ident| $body:expr) => {
+            match $conn {
+                AnyConnection::Postgresql($c) => $body,
+                AnyConnection::Sqlite($c) => $body,
+            }
+        };
+    }
+
+    pub fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(events::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    /// Insert or replace classifications (one statement per 1000 people).
+    pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(exposures::table)
+                .values(chunk)
+                .on_conflict(exposures::person_id)
+                .do_update()
+                .set((
+                    exposures::level.eq(excluded(exposures::level)),
+                    exposures::status.eq(excluded(exposures::status)),
+                    exposures::window_start.eq(excluded(exposures::window_start)),
+                    exposures::window_end.eq(excluded(exposures::window_end)),
+                    exposures::via_person_id.eq(excluded(exposures::via_person_id)),
+                    exposures::case_id.eq(excluded(exposures::case_id)),
+                    exposures::unit_path.eq(excluded(exposures::unit_path)),
+                    exposures::updated_at.eq(excluded(exposures::updated_at)),
+                ))
+                .execute(c))?;
+        }
+        Ok(n)
+    }
 
     #[derive(Insertable, Debug, Clone)]
     #[diesel(table_name = admin_units)]
@@ -205,14 +251,9 @@ pub mod batch {
         let mut n = 0;
         // SQLite binds at most 32766 parameters per statement; 9 columns × 1000 rows is safe
         for chunk in rows.chunks(1000) {
-            n += match conn {
-                AnyConnection::Postgresql(c) => diesel::insert_into(admin_units::table)
-                    .values(chunk)
-                    .execute(c)?,
-                AnyConnection::Sqlite(c) => diesel::insert_into(admin_units::table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
+            n += on_inner!(conn, |c| diesel::insert_into(admin_units::table)
+                .values(chunk)
+                .execute(c))?;
         }
         Ok(n)
     }

@@ -112,44 +112,26 @@ pub fn classify<P: Ord + Clone>(
     }
     while let Some(q) = queue.pop_front() {
         let up = out[&q].clone();
-        if up.level >= max_depth {
-            continue;
-        }
         for (p, e) in adjacency.get(&q).into_iter().flatten() {
-            if !up.window.overlaps(e.first, e.last) {
+            let Some(candidate) = through(up.level, &up.window, e.first, e.last, max_depth) else {
                 continue;
-            }
-            let level = up.level + 1;
-            let start = e.first.max(up.window.start);
-            let changed = match out.get_mut(*p) {
-                None => {
-                    let window = Window {
-                        start,
-                        end: isolated.get(*p).copied(),
-                    };
-                    out.insert(
-                        (*p).clone(),
-                        Classified {
-                            level,
-                            window,
-                            via: Some(q.clone()),
-                        },
-                    );
+            };
+            let current = out.get(*p).map(|c| (c.level, c.window.start));
+            let changed = match improve(current, candidate) {
+                None => false,
+                Some((level, start)) => {
+                    let end = isolated.get(*p).copied();
+                    let entry = out.entry((*p).clone()).or_insert_with(|| Classified {
+                        level,
+                        window: Window { start, end },
+                        via: Some(q.clone()),
+                    });
+                    if level < entry.level {
+                        entry.via = Some(q.clone());
+                    }
+                    entry.level = level;
+                    entry.window.start = start;
                     true
-                }
-                Some(c) if c.level == 0 => false, // an F0's window follows from its case
-                Some(c) => {
-                    let mut changed = false;
-                    if level < c.level {
-                        c.level = level;
-                        c.via = Some(q.clone());
-                        changed = true;
-                    }
-                    if start < c.window.start {
-                        c.window.start = start;
-                        changed = true;
-                    }
-                    changed
                 }
             };
             if changed {
@@ -158,6 +140,36 @@ pub fn classify<P: Ord + Clone>(
         }
     }
     out
+}
+
+/// What a contact from `first` to `last` makes of the other side when one side is
+/// classified at `up_level` with window `up`: a level and the start of an exposure, or
+/// nothing when the contact falls outside the window or the depth is reached.
+pub fn through(
+    up_level: u8,
+    up: &Window,
+    first: NaiveDateTime,
+    last: NaiveDateTime,
+    max_depth: u8,
+) -> Option<(u8, NaiveDateTime)> {
+    (up_level < max_depth && up.overlaps(first, last)).then(|| (up_level + 1, first.max(up.start)))
+}
+
+/// The classification `(level, window start)` a person gets from a candidate, when it is
+/// better than the current one: a lower level or an earlier exposure (never worse). An F0
+/// keeps the window of its case.
+pub fn improve(
+    current: Option<(u8, NaiveDateTime)>,
+    candidate: (u8, NaiveDateTime),
+) -> Option<(u8, NaiveDateTime)> {
+    match current {
+        None => Some(candidate),
+        Some((0, _)) => None,
+        Some((level, start)) => {
+            let better = (level.min(candidate.0), start.min(candidate.1));
+            (better != (level, start)).then_some(better)
+        }
+    }
 }
 
 /// The level label: F0, F1, F2, F3 …

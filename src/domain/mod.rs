@@ -1,6 +1,7 @@
 //! The rules of the domain, pure: types, permissions, validation and normalisation.
 //! No database, no HTTP, no I/O: everything here is unit-tested in isolation.
 
+pub mod cases;
 pub mod classification;
 pub mod people;
 pub mod roles;

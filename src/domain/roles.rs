@@ -102,6 +102,18 @@ pub enum Action {
     UnitCreate,
     /// Manage accounts and their role grants.
     UserManage,
+    /// Confirm a case (F0) and move it through its states.
+    CaseManage,
+    /// Read cases.
+    CaseRead,
+    /// Log contacts (from a phone at night, too) and correct them.
+    ContactLog,
+    /// Read contacts and classifications.
+    ContactRead,
+    /// Read chains of exposure.
+    ChainRead,
+    /// Decide on the people whose level could drop after a correction.
+    LevelReview,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -124,6 +136,12 @@ pub fn allows(role: Role, action: Action) -> bool {
         UnitRead => true,
         UnitCreate => matches!(role, Admin | CommuneOfficer),
         UserManage => matches!(role, Admin),
+        CaseManage => matches!(role, HealthOfficer),
+        CaseRead => matches!(role, PoliceTracer | HealthOfficer | CdcAnalyst),
+        ContactLog => matches!(role, PoliceTracer | HealthOfficer),
+        ContactRead => matches!(role, PoliceTracer | HealthOfficer | CdcAnalyst),
+        ChainRead => matches!(role, HealthOfficer | CdcAnalyst),
+        LevelReview => matches!(role, HealthOfficer),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod people;
+pub mod trace;
 pub mod units;
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -146,7 +146,7 @@ pub enum Outcome<T> {
 fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
     Who {
         actor_id: Some(actor.user_id.clone()),
-        role: scope.role_at(path).map(|r| r.as_str().to_string()),
+        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
     }
 }
 
@@ -210,7 +210,21 @@ pub fn create(
     input: CreatePerson,
 ) -> AppResult<Outcome<CreatedPerson>> {
     let scope = actor.scope(Action::PersonCreate)?;
-    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        create_in_tx(conn, actor, &scope, input, now(), false)
+    })
+}
+
+/// Register a person inside the caller's transaction (contact logging registers the
+/// contacted person in the same transaction as the contact).
+pub fn create_in_tx(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    input: CreatePerson,
+    at: chrono::NaiveDateTime,
+    residence_anywhere: bool,
+) -> AppResult<Outcome<CreatedPerson>> {
     let shape = input.validate().err();
     let valid = merge_errors(
         shape,
@@ -229,7 +243,7 @@ pub fn create(
             vn_date(at),
         ),
     )?;
-    crate::db::write_tx(conn, |conn| {
+    {
         if let Some(id) = input.id {
             if let Some(existing) = store::get(conn, &id.to_string())? {
                 let read = actor.scope(Action::PersonRead).ok();
@@ -246,7 +260,13 @@ pub fn create(
                 ));
             }
         }
-        let path = residence_path(conn, &scope, &input.residence_unit_code)?;
+        // a tracer may register someone met on the way who lives in another province: the
+        // record then belongs to that province's jurisdiction
+        let path = if residence_anywhere {
+            residence_path(conn, &Scope::everywhere(), &input.residence_unit_code)?
+        } else {
+            residence_path(conn, scope, &input.residence_unit_code)?
+        };
         if let Some(nid) = &valid.national_id {
             if let Some(existing) = store::by_national_id(conn, nid)? {
                 return Err(AppError::Conflict {
@@ -294,7 +314,7 @@ pub fn create(
                 e.into()
             }
         })?;
-        let who = who(actor, &scope, &path);
+        let who = who(actor, scope, &path);
         events::record(
             conn,
             &who,
@@ -311,7 +331,7 @@ pub fn create(
             person: PersonOut::from(&person),
             likely_duplicates: candidates,
         }))
-    })
+    }
 }
 
 fn flag_duplicates(

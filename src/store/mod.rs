@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod people;
+pub mod trace;
 pub mod units;
 pub mod users;
 

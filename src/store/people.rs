@@ -124,6 +124,15 @@ fn with_phones(conn: &mut AnyConnection, rows: Vec<PersonRow>) -> QueryResult<Ve
         .collect())
 }
 
+/// Several people at once (at most a few hundred ids).
+pub fn get_many(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<Person>> {
+    let rows = persons::table
+        .filter(persons::id.eq_any(ids))
+        .select(PersonRow::as_select())
+        .load(conn)?;
+    with_phones(conn, rows)
+}
+
 pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Person>> {
     let row = persons::table
         .find(id)

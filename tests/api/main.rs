@@ -5,4 +5,5 @@ mod accounts;
 mod helpers;
 mod people;
 mod platform;
+mod trace;
 mod units;

@@ -1,0 +1,214 @@
+//! /cases, /contacts, /reviews and the chain of a person: the trace step.
+
+use super::extract::ApiJson;
+use super::AppState;
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::service::people::{Outcome, PageQuery};
+use crate::service::trace::{
+    self as svc, CaseOut, CaseQuery, CaseTransition, Chain, ChainQuery, ConfirmCase, ConfirmedCase,
+    ContactOut, ExposureOut, LogContact, LoggedContact, ResolveReview, RetractContact,
+    RetractedContact, ReviewOut, Rules, TransitionedCase,
+};
+use crate::service::Page;
+use actix_web::{get, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(confirm_case)
+        .service(list_cases)
+        .service(get_case)
+        .service(transition_case)
+        .service(log_contact)
+        .service(retract_contact)
+        .service(person_contacts)
+        .service(person_exposure)
+        .service(person_chain)
+        .service(reviews)
+        .service(resolve_review);
+}
+
+fn rules(state: &AppState) -> Rules {
+    Rules::from_config(&state.config)
+}
+
+fn created_or_existing<T: serde::Serialize>(o: Outcome<T>) -> HttpResponse {
+    match o {
+        Outcome::Created(v) => HttpResponse::Created().json(v),
+        Outcome::Existing(v) => HttpResponse::Ok().json(v),
+    }
+}
+
+/// Confirm an F0 from a positive test; their contacts inside the window are classified in
+/// the same transaction (F1, F2, F3 to the configured depth).
+#[utoipa::path(tag = "trace", request_body = ConfirmCase, responses(
+    (status = 201, body = ConfirmedCase, description = "Confirmed; `cascade` says who changed level"),
+    (status = 200, body = ConfirmedCase, description = "Already confirmed under this id"),
+))]
+#[post("/cases")]
+async fn confirm_case(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<ConfirmCase>,
+) -> AppResult<HttpResponse> {
+    let r = rules(&state);
+    Ok(created_or_existing(
+        state
+            .run(move |c| svc::confirm_case(c, &actor, r, body.0))
+            .await?,
+    ))
+}
+
+/// Cases in your jurisdiction.
+#[utoipa::path(tag = "trace", params(CaseQuery), responses((status = 200, body = Page<CaseOut>)))]
+#[get("/cases")]
+async fn list_cases(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<CaseQuery>,
+) -> AppResult<web::Json<Page<CaseOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::list_cases(c, &actor, q)).await?,
+    ))
+}
+
+/// One case.
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), responses((status = 200, body = CaseOut)))]
+#[get("/cases/{id}")]
+async fn get_case(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<web::Json<CaseOut>> {
+    Ok(web::Json(
+        state.run(move |c| svc::get_case(c, &actor, &id)).await?,
+    ))
+}
+
+/// Move a case: start_treatment, recover, die, or retract (a false positive, with a reason).
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), request_body = CaseTransition, responses((status = 200, body = TransitionedCase)))]
+#[post("/cases/{id}/transitions")]
+async fn transition_case(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<CaseTransition>,
+) -> AppResult<web::Json<TransitionedCase>> {
+    let r = rules(&state);
+    Ok(web::Json(
+        state
+            .run(move |c| svc::transition_case(c, &actor, r, &id, body.0))
+            .await?,
+    ))
+}
+
+/// Log a contact between two people (the second may be new: a name and a phone are
+/// enough). The answer says whether it classifies, and why not when it does not.
+#[utoipa::path(tag = "trace", request_body = LogContact, responses(
+    (status = 201, body = LoggedContact, description = "Logged"),
+    (status = 200, body = LoggedContact, description = "Already logged under this id"),
+))]
+#[post("/contacts")]
+async fn log_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<LogContact>,
+) -> AppResult<HttpResponse> {
+    let r = rules(&state);
+    Ok(created_or_existing(
+        state
+            .run(move |c| svc::log_contact(c, &actor, r, body.0))
+            .await?,
+    ))
+}
+
+/// Retract a mistaken contact (kept, marked retracted); people whose level could drop go to
+/// the review list.
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), request_body = RetractContact, responses((status = 200, body = RetractedContact)))]
+#[post("/contacts/{id}/retract")]
+async fn retract_contact(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<RetractContact>,
+) -> AppResult<web::Json<RetractedContact>> {
+    let r = rules(&state);
+    Ok(web::Json(
+        state
+            .run(move |c| svc::retract_contact(c, &actor, r, &id, body.0))
+            .await?,
+    ))
+}
+
+/// A person's contacts, newest first.
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), responses((status = 200, body = Vec<ContactOut>)))]
+#[get("/people/{id}/contacts")]
+async fn person_contacts(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Vec<ContactOut>>> {
+    Ok(web::Json(
+        state.run(move |c| svc::contacts_of(c, &actor, &id)).await?,
+    ))
+}
+
+/// A person's classification (F0 … F3), window and source.
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), responses((status = 200, body = ExposureOut)))]
+#[get("/people/{id}/exposure")]
+async fn person_exposure(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<web::Json<ExposureOut>> {
+    Ok(web::Json(
+        state.run(move |c| svc::exposure_of(c, &actor, &id)).await?,
+    ))
+}
+
+/// The chain of exposure around a person, as nodes and edges for a graph viewer.
+#[utoipa::path(tag = "trace", params(("id" = String, Path), ChainQuery), responses((status = 200, body = Chain)))]
+#[get("/people/{id}/chain")]
+async fn person_chain(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    q: web::Query<ChainQuery>,
+) -> AppResult<web::Json<Chain>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::chain(c, &actor, &id, q)).await?,
+    ))
+}
+
+/// People whose level could drop after a correction, for a health officer to decide.
+#[utoipa::path(tag = "trace", params(PageQuery), responses((status = 200, body = Page<ReviewOut>)))]
+#[get("/reviews")]
+async fn reviews(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PageQuery>,
+) -> AppResult<web::Json<Page<ReviewOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state
+            .run(move |c| svc::reviews(c, &actor, q.cursor, q.limit))
+            .await?,
+    ))
+}
+
+/// Apply the computed level or keep the current one, with a reason.
+#[utoipa::path(tag = "trace", params(("id" = String, Path)), request_body = ResolveReview, responses((status = 204, description = "Resolved")))]
+#[post("/reviews/{id}/resolve")]
+async fn resolve_review(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ResolveReview>,
+) -> AppResult<HttpResponse> {
+    state
+        .run(move |c| svc::resolve_review(c, &actor, &id, body.0))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
