@@ -33,6 +33,12 @@ pub struct Config {
     pub window_days_before: i64,
     /// The deepest level the cascade classifies (3 = F3).
     pub cascade_max_depth: u8,
+    /// Deadlines of the workflow steps, in hours from the confirmation of the F0.
+    pub deadline_tracing_hours: i64,
+    pub deadline_isolating_hours: i64,
+    pub deadline_sampling_hours: i64,
+    /// Default deadline of a trace task, in hours from its creation.
+    pub deadline_task_hours: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -116,6 +122,10 @@ impl Config {
                 .with_context(|| format!("UNITS_STRUCTURE={structure:?}: use 3level or 2level"))?,
             window_days_before: parse_var("WINDOW_DAYS_BEFORE", 2i64)?.clamp(0, 30),
             cascade_max_depth: parse_var("CASCADE_MAX_DEPTH", 3u8)?.clamp(1, 6),
+            deadline_tracing_hours: parse_var("DEADLINE_TRACING_HOURS", 2i64)?.max(0),
+            deadline_isolating_hours: parse_var("DEADLINE_ISOLATING_HOURS", 24i64)?.max(0),
+            deadline_sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", 24i64)?.max(0),
+            deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
         })
     }
 
@@ -137,6 +147,10 @@ impl Config {
             units_structure: crate::domain::units::Structure::ThreeLevel,
             window_days_before: 2,
             cascade_max_depth: 3,
+            deadline_tracing_hours: 2,
+            deadline_isolating_hours: 24,
+            deadline_sampling_hours: 24,
+            deadline_task_hours: 6,
         }
     }
 }

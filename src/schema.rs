@@ -208,6 +208,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    investigations (id) {
+        id -> Text,
+        case_id -> Text,
+        person_id -> Text,
+        state -> Text,
+        opened_at -> Timestamp,
+        tracing_at -> Nullable<Timestamp>,
+        isolating_at -> Nullable<Timestamp>,
+        sampling_at -> Nullable<Timestamp>,
+        monitoring_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        tracing_due -> Timestamp,
+        isolating_due -> Timestamp,
+        sampling_due -> Timestamp,
+        unit_path -> Text,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    landmarks (id) {
+        id -> Text,
+        case_id -> Text,
+        place -> Text,
+        address -> Nullable<Text>,
+        unit_code -> Nullable<Text>,
+        unit_path -> Text,
+        from_at -> Timestamp,
+        to_at -> Timestamp,
+        public -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        retracted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    trace_tasks (id) {
+        id -> Text,
+        case_id -> Text,
+        person_id -> Text,
+        assignee_id -> Nullable<Text>,
+        team -> Nullable<Text>,
+        state -> Text,
+        due_at -> Timestamp,
+        note -> Nullable<Text>,
+        unit_path -> Text,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
@@ -230,4 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     exposures,
     level_reviews,
+    investigations,
+    landmarks,
+    trace_tasks,
 );

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod people;
 pub mod trace;
 pub mod units;
+pub mod workflow;
 
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
@@ -61,7 +62,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(accounts::routes)
             .configure(units::routes)
             .configure(people::routes)
-            .configure(trace::routes),
+            .configure(trace::routes)
+            .configure(workflow::routes),
     );
 }
 

@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod classification;
+pub mod investigation;
 pub mod people;
 pub mod roles;
 pub mod text;

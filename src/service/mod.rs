@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod people;
 pub mod trace;
 pub mod units;
+pub mod workflow;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;

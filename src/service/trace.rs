@@ -33,6 +33,9 @@ use validator::Validate;
 pub struct Rules {
     pub days_before: i64,
     pub max_depth: u8,
+    /// Step deadlines in hours from the confirmation: tracing, isolating, sampling.
+    pub deadlines_hours: [i64; 3],
+    pub task_hours: i64,
 }
 
 impl Rules {
@@ -40,6 +43,12 @@ impl Rules {
         Rules {
             days_before: c.window_days_before,
             max_depth: c.cascade_max_depth,
+            deadlines_hours: [
+                c.deadline_tracing_hours,
+                c.deadline_isolating_hours,
+                c.deadline_sampling_hours,
+            ],
+            task_hours: c.deadline_task_hours,
         }
     }
 }
@@ -462,6 +471,7 @@ pub fn confirm_case(
             Some(&case_json(&case)),
             None,
         )?;
+        super::workflow::open_investigation(conn, &w, &case, rules, at)?;
         let f0 = ExposureRow {
             person_id: person.row.id.clone(),
             level: 0,

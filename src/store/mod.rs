@@ -6,6 +6,7 @@ pub mod people;
 pub mod trace;
 pub mod units;
 pub mod users;
+pub mod workflow;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 

@@ -7,3 +7,4 @@ mod people;
 mod platform;
 mod trace;
 mod units;
+mod workflow;

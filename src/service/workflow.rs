@@ -1,0 +1,710 @@
+//! The workflow around each F0: the investigation's steps with their deadlines, the
+//! epidemiological landmarks (with a public list for the press), trace tasks, and the
+//! recorded isolation of a classified person.
+
+use super::trace::Rules;
+use super::{require_reason, Page};
+use crate::auth::{Actor, Scope};
+use crate::db::AnyConnection;
+use crate::domain::cases::Refused;
+use crate::domain::investigation::{
+    step_transition, task_transition, Facts, Step, StepCommand, TaskCommand, TaskState,
+};
+use crate::domain::roles::Action;
+use crate::domain::text::tidy;
+use crate::domain::units::{subtree_range, Level};
+use crate::error::{AppError, AppResult};
+use crate::store::events::{self, Who};
+use crate::store::trace::{self as trace_store, CaseRow};
+use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
+use crate::store::{new_id, now, page_size, people as people_store, units, users};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
+    Who {
+        actor_id: Some(actor.user_id.clone()),
+        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
+    }
+}
+
+/// Every confirmed case opens its investigation, with the step deadlines counted from the
+/// confirmation.
+pub fn open_investigation(
+    conn: &mut AnyConnection,
+    who: &Who,
+    case: &CaseRow,
+    rules: Rules,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let due = |h: i64| case.confirmed_at + Duration::hours(h);
+    let inv = InvestigationRow {
+        id: new_id(),
+        case_id: case.id.clone(),
+        person_id: case.person_id.clone(),
+        state: Step::Opened.as_str().into(),
+        opened_at: case.confirmed_at,
+        tracing_at: None,
+        isolating_at: None,
+        sampling_at: None,
+        monitoring_at: None,
+        closed_at: None,
+        tracing_due: due(rules.deadlines_hours[0]),
+        isolating_due: due(rules.deadlines_hours[1]),
+        sampling_due: due(rules.deadlines_hours[2]),
+        unit_path: case.unit_path.clone(),
+        version: 1,
+        updated_at: at,
+    };
+    store::insert_investigation(conn, &inv)?;
+    events::record(
+        conn,
+        who,
+        at,
+        "investigation",
+        &inv.id,
+        "opened",
+        None,
+        Some(&json!({"case_id": case.id})),
+        None,
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepOut {
+    pub step: Step,
+    /// When the step began.
+    pub at: Option<DateTime<Utc>>,
+    /// Its deadline, counted from the confirmation.
+    pub due: Option<DateTime<Utc>>,
+    /// Begun after its deadline, or not begun and past it.
+    pub overdue: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvestigationOut {
+    pub id: String,
+    pub case_id: String,
+    pub person_id: String,
+    pub state: Step,
+    pub steps: Vec<StepOut>,
+    pub version: i32,
+}
+
+fn investigation_out(i: &InvestigationRow, now: NaiveDateTime) -> InvestigationOut {
+    let step = |step: Step, at: Option<NaiveDateTime>, due: Option<NaiveDateTime>| StepOut {
+        step,
+        at: at.map(utc),
+        due: due.map(utc),
+        overdue: match (at, due) {
+            (Some(a), Some(d)) => a > d,
+            (None, Some(d)) => now > d,
+            _ => false,
+        },
+    };
+    InvestigationOut {
+        id: i.id.clone(),
+        case_id: i.case_id.clone(),
+        person_id: i.person_id.clone(),
+        state: Step::parse(&i.state).unwrap_or(Step::Opened),
+        steps: vec![
+            step(Step::Opened, Some(i.opened_at), None),
+            step(Step::Tracing, i.tracing_at, Some(i.tracing_due)),
+            step(Step::Isolating, i.isolating_at, Some(i.isolating_due)),
+            step(Step::Sampling, i.sampling_at, Some(i.sampling_due)),
+            step(Step::Monitoring, i.monitoring_at, None),
+            step(Step::Closed, i.closed_at, None),
+        ],
+        version: i.version,
+    }
+}
+
+fn visible_investigation(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> AppResult<InvestigationRow> {
+    match store::get_investigation(conn, id)? {
+        Some(i) if scope.covers(&i.unit_path) => Ok(i),
+        _ => Err(AppError::not_found("investigation")),
+    }
+}
+
+pub fn get_investigation(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<InvestigationOut> {
+    let scope = actor.scope(Action::CaseRead)?;
+    Ok(investigation_out(
+        &visible_investigation(conn, &scope, id)?,
+        now(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvestigationQuery {
+    pub state: Option<Step>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub fn list_investigations(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: InvestigationQuery,
+) -> AppResult<Page<InvestigationOut>> {
+    let scope = actor.scope(Action::CaseRead)?;
+    let limit = page_size(q.limit);
+    let rows = store::list_investigations(
+        conn,
+        &scope.ranges(),
+        q.state.map(Step::as_str),
+        q.cursor.as_deref().filter(|c| !c.is_empty()),
+        limit + 1,
+    )?;
+    let at = now();
+    let out = rows.iter().map(|i| investigation_out(i, at)).collect();
+    Ok(Page::from_overfetch(out, limit, |i: &InvestigationOut| {
+        i.id.clone()
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepTransition {
+    pub command: StepCommand,
+    pub version: i32,
+}
+
+pub fn transition_investigation(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: StepTransition,
+) -> AppResult<InvestigationOut> {
+    let scope = actor.scope(Action::ContactLog)?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let inv = visible_investigation(conn, &scope, id)?;
+        let (f1_listed, f1_not_isolated) = store::f1_counts(conn, &inv.person_id)?;
+        let facts = Facts {
+            f1_listed: f1_listed as usize,
+            people_unlocated: store::pending_tasks_of_case(conn, &inv.case_id)? as usize,
+            f1_not_isolated: f1_not_isolated as usize,
+            samples_pending: 0,
+        };
+        let state = Step::parse(&inv.state).unwrap_or(Step::Opened);
+        let next = step_transition(state, input.command, &facts)?;
+        if inv.version != input.version {
+            return Err(AppError::StaleVersion {
+                current: inv.version,
+            });
+        }
+        let mut after = InvestigationRow {
+            state: next.as_str().into(),
+            version: inv.version + 1,
+            updated_at: at,
+            ..inv.clone()
+        };
+        match next {
+            Step::Tracing => after.tracing_at = Some(at),
+            Step::Isolating => after.isolating_at = Some(at),
+            Step::Sampling => after.sampling_at = Some(at),
+            Step::Monitoring => after.monitoring_at = Some(at),
+            Step::Closed => after.closed_at = Some(at),
+            Step::Opened => {}
+        }
+        if !store::update_investigation(conn, &after, inv.version)? {
+            return Err(AppError::StaleVersion {
+                current: inv.version + 1,
+            });
+        }
+        events::record(
+            conn,
+            &who(actor, &scope, &inv.unit_path),
+            at,
+            "investigation",
+            &inv.id,
+            input.command.as_str(),
+            Some(&json!({"state": state.as_str()})),
+            Some(&json!({"state": next.as_str()})),
+            None,
+        )?;
+        Ok(investigation_out(&after, at))
+    })
+}
+
+// ---- landmarks ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLandmark {
+    pub id: Option<Uuid>,
+    /// The place, as it may be published ("Chợ Cái Rồng", "Cảng hàng không Vân Đồn").
+    #[validate(length(min = 1, max = 300))]
+    pub place: String,
+    #[validate(length(max = 500))]
+    pub address: Option<String>,
+    /// The administrative unit of the place.
+    pub unit_code: Option<String>,
+    pub from_at: DateTime<Utc>,
+    pub to_at: DateTime<Utc>,
+    /// Published, to ask the public to come forward (place and time only).
+    #[serde(default)]
+    pub public: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LandmarkOut {
+    pub id: String,
+    pub case_id: String,
+    pub place: String,
+    pub address: Option<String>,
+    pub unit_code: Option<String>,
+    pub from_at: DateTime<Utc>,
+    pub to_at: DateTime<Utc>,
+    pub public: bool,
+}
+
+impl From<&LandmarkRow> for LandmarkOut {
+    fn from(l: &LandmarkRow) -> Self {
+        LandmarkOut {
+            id: l.id.clone(),
+            case_id: l.case_id.clone(),
+            place: l.place.clone(),
+            address: l.address.clone(),
+            unit_code: l.unit_code.clone(),
+            from_at: utc(l.from_at),
+            to_at: utc(l.to_at),
+            public: l.public,
+        }
+    }
+}
+
+fn visible_case(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<CaseRow> {
+    match trace_store::get_case(conn, id)? {
+        Some(c) if scope.covers(&c.unit_path) => Ok(c),
+        _ => Err(AppError::not_found("case")),
+    }
+}
+
+pub fn add_landmark(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    case_id: &str,
+    input: CreateLandmark,
+) -> AppResult<LandmarkOut> {
+    input.validate()?;
+    let scope = actor.scope(Action::ContactLog)?;
+    let (from, to) = (input.from_at.naive_utc(), input.to_at.naive_utc());
+    if to < from {
+        return Err(AppError::field("to_at", "must not be before from_at"));
+    }
+    let at = now();
+    if from > at + Duration::hours(1) {
+        return Err(AppError::field("from_at", "must not be in the future"));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let case = visible_case(conn, &scope, case_id)?;
+        if let Some(id) = input.id {
+            if let Some(existing) = store::landmarks_of_case(conn, &case.id)?
+                .into_iter()
+                .find(|l| l.id == id.to_string())
+            {
+                return Ok(LandmarkOut::from(&existing));
+            }
+        }
+        let unit_path = match &input.unit_code {
+            Some(code) => {
+                units::get(conn, code)?
+                    .filter(|u| u.level != Level::Country.as_str())
+                    .ok_or_else(|| {
+                        AppError::field(
+                            "unit_code",
+                            format!("no administrative unit has code '{code}'"),
+                        )
+                    })?
+                    .path
+            }
+            None => case.unit_path.clone(),
+        };
+        let l = LandmarkRow {
+            id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
+            case_id: case.id.clone(),
+            place: tidy(&input.place),
+            address: input.address.as_deref().map(tidy).filter(|s| !s.is_empty()),
+            unit_code: input.unit_code.clone(),
+            unit_path,
+            from_at: from,
+            to_at: to,
+            public: input.public,
+            created_by: Some(actor.user_id.clone()),
+            created_at: at,
+            retracted_at: None,
+        };
+        store::insert_landmark(conn, &l)?;
+        let out = LandmarkOut::from(&l);
+        events::record(
+            conn,
+            &who(actor, &scope, &case.unit_path),
+            at,
+            "landmark",
+            &l.id,
+            "added",
+            None,
+            Some(&serde_json::to_value(&out).unwrap_or_default()),
+            None,
+        )?;
+        Ok(out)
+    })
+}
+
+pub fn landmarks_of_case(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    case_id: &str,
+) -> AppResult<Vec<LandmarkOut>> {
+    let scope = actor.scope(Action::CaseRead)?;
+    let case = visible_case(conn, &scope, case_id)?;
+    Ok(store::landmarks_of_case(conn, &case.id)?
+        .iter()
+        .map(LandmarkOut::from)
+        .collect())
+}
+
+/// A landmark as published: a place and a time, nothing about anyone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicLandmark {
+    pub place: String,
+    pub address: Option<String>,
+    pub unit_code: Option<String>,
+    pub from_at: DateTime<Utc>,
+    pub to_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicQuery {
+    /// A province, district or commune code (default: the whole country).
+    pub unit: Option<String>,
+    /// Places visited in the last N days (default 14, at most 60).
+    pub days: Option<i64>,
+}
+
+pub fn public_landmarks(
+    conn: &mut AnyConnection,
+    q: PublicQuery,
+) -> AppResult<Vec<PublicLandmark>> {
+    let days = q.days.unwrap_or(14);
+    if !(1..=60).contains(&days) {
+        return Err(AppError::field("days", "must be between 1 and 60"));
+    }
+    let path = match q.unit.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => {
+            units::get(conn, code)?
+                .ok_or_else(|| AppError::field("unit", format!("no unit has code '{code}'")))?
+                .path
+        }
+        None => "/".into(),
+    };
+    let rows = store::public_landmarks(
+        conn,
+        subtree_range(&path),
+        now() - Duration::days(days),
+        500,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|l| PublicLandmark {
+            place: l.place,
+            address: l.address,
+            unit_code: l.unit_code,
+            from_at: utc(l.from_at),
+            to_at: utc(l.to_at),
+        })
+        .collect())
+}
+
+// ---- trace tasks ----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTasks {
+    pub case_id: Uuid,
+    /// The people to locate: one task each.
+    #[validate(length(min = 1, max = 500))]
+    pub person_ids: Vec<Uuid>,
+    /// A user to work the tasks …
+    pub assignee_id: Option<Uuid>,
+    /// … or a team ("Tổ truy vết xã Đài Xuyên").
+    #[validate(length(min = 1, max = 100))]
+    pub team: Option<String>,
+    /// Default: the configured number of hours from now.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskOut {
+    pub id: String,
+    pub case_id: String,
+    pub person_id: String,
+    pub assignee_id: Option<String>,
+    pub team: Option<String>,
+    pub state: TaskState,
+    pub due_at: DateTime<Utc>,
+    pub overdue: bool,
+    pub note: Option<String>,
+    pub version: i32,
+}
+
+fn task_out(t: &TaskRow, at: NaiveDateTime) -> TaskOut {
+    let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+    TaskOut {
+        id: t.id.clone(),
+        case_id: t.case_id.clone(),
+        person_id: t.person_id.clone(),
+        assignee_id: t.assignee_id.clone(),
+        team: t.team.clone(),
+        state,
+        due_at: utc(t.due_at),
+        overdue: state.is_pending() && at > t.due_at,
+        note: t.note.clone(),
+        version: t.version,
+    }
+}
+
+pub fn create_tasks(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: Rules,
+    input: CreateTasks,
+) -> AppResult<Vec<TaskOut>> {
+    input.validate()?;
+    let scope = actor.scope(Action::ContactLog)?;
+    if input.assignee_id.is_none() && input.team.is_none() {
+        return Err(AppError::field(
+            "assignee_id",
+            "assign the tasks to a user or a team",
+        ));
+    }
+    let at = now();
+    let due = input
+        .due_at
+        .map(|d| d.naive_utc())
+        .unwrap_or(at + Duration::hours(rules.task_hours));
+    if due < at {
+        return Err(AppError::field("due_at", "must not be in the past"));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let case = visible_case(conn, &scope, &input.case_id.to_string())
+            .map_err(|_| AppError::field("case_id", "no such case in your jurisdiction"))?;
+        if let Some(a) = input.assignee_id {
+            let ok = users::get(conn, &a.to_string())?.is_some_and(|u| u.active);
+            if !ok {
+                return Err(AppError::field("assignee_id", "no such active user"));
+            }
+        }
+        let mut out = Vec::new();
+        for (i, pid) in input.person_ids.iter().enumerate() {
+            if people_store::get(conn, &pid.to_string())?.is_none() {
+                return Err(AppError::field(
+                    &format!("person_ids[{i}]"),
+                    "no such person",
+                ));
+            }
+            let t = TaskRow {
+                id: new_id(),
+                case_id: case.id.clone(),
+                person_id: pid.to_string(),
+                assignee_id: input.assignee_id.map(|u| u.to_string()),
+                team: input.team.as_deref().map(tidy),
+                state: TaskState::Open.as_str().into(),
+                due_at: due,
+                note: None,
+                unit_path: case.unit_path.clone(),
+                version: 1,
+                created_by: Some(actor.user_id.clone()),
+                created_at: at,
+                updated_at: at,
+            };
+            store::insert_task(conn, &t)?;
+            events::record(
+                conn,
+                &who(actor, &scope, &t.unit_path),
+                at,
+                "trace_task",
+                &t.id,
+                "created",
+                None,
+                Some(&json!({"person_id": t.person_id, "case_id": t.case_id, "due_at": utc(due)})),
+                None,
+            )?;
+            out.push(task_out(&t, at));
+        }
+        Ok(out)
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskQuery {
+    pub state: Option<TaskState>,
+    /// Only tasks assigned to me.
+    pub mine: Option<bool>,
+    /// Only pending tasks past their deadline.
+    pub overdue: Option<bool>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub fn list_tasks(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: TaskQuery,
+) -> AppResult<Page<TaskOut>> {
+    let scope = actor.scope(Action::ContactLog)?;
+    let limit = page_size(q.limit);
+    let at = now();
+    let rows = store::list_tasks(
+        conn,
+        &scope.ranges(),
+        &TaskFilter {
+            state: q.state.map(|s| s.as_str().to_string()),
+            assignee: q.mine.unwrap_or(false).then(|| actor.user_id.clone()),
+            overdue_at: q.overdue.unwrap_or(false).then_some(at),
+            after: q.cursor.filter(|c| !c.is_empty()),
+            limit: limit + 1,
+        },
+    )?;
+    let out = rows.iter().map(|t| task_out(t, at)).collect();
+    Ok(Page::from_overfetch(out, limit, |t: &TaskOut| t.id.clone()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskTransition {
+    pub command: TaskCommand,
+    pub version: i32,
+    /// What happened (required for `unreachable`).
+    pub note: Option<String>,
+}
+
+pub fn transition_task(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: TaskTransition,
+) -> AppResult<TaskOut> {
+    let scope = actor.scope(Action::ContactLog)?;
+    let note = match (input.command, input.note.as_deref()) {
+        (TaskCommand::Unreachable, n) => Some(
+            require_reason(n.unwrap_or(""))
+                .map_err(|_| AppError::field("note", "say what was tried"))?,
+        ),
+        (_, Some(n)) if !tidy(n).is_empty() => Some(tidy(n)),
+        _ => None,
+    };
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let t = match store::get_task(conn, id)? {
+            Some(t) if scope.covers(&t.unit_path) => t,
+            _ => return Err(AppError::not_found("trace task")),
+        };
+        let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+        let next = task_transition(state, input.command).map_err(|r: Refused| AppError::from(r))?;
+        if t.version != input.version {
+            return Err(AppError::StaleVersion { current: t.version });
+        }
+        let after = TaskRow {
+            state: next.as_str().into(),
+            note: note.clone().or(t.note.clone()),
+            version: t.version + 1,
+            updated_at: at,
+            ..t.clone()
+        };
+        if !store::update_task(conn, &after, t.version)? {
+            return Err(AppError::StaleVersion {
+                current: t.version + 1,
+            });
+        }
+        events::record(
+            conn,
+            &who(actor, &scope, &t.unit_path),
+            at,
+            "trace_task",
+            &t.id,
+            input.command.as_str(),
+            Some(&json!({"state": state.as_str()})),
+            Some(&json!({"state": next.as_str()})),
+            note.as_deref(),
+        )?;
+        Ok(task_out(&after, at))
+    })
+}
+
+// ---- isolation of a classified person ---------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordIsolation {
+    /// When the person was isolated (default: now). It ends their exposure window.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Record when a classified person was isolated: contacts after it no longer pass the
+/// infection on. (Quarantine episodes will set this themselves.)
+pub fn record_isolation(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    person: &str,
+    input: RecordIsolation,
+) -> AppResult<super::trace::ExposureOut> {
+    let scope = actor.scope(Action::CaseManage)?;
+    let at = now();
+    let isolated = input.at.map(|t| t.naive_utc()).unwrap_or(at);
+    if isolated > at + Duration::hours(1) {
+        return Err(AppError::field("at", "must not be in the future"));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let e = match trace_store::exposure(conn, person)? {
+            Some(e) if scope.covers(&e.unit_path) => e,
+            _ => return Err(AppError::not_found("classified person")),
+        };
+        if e.level == 0 {
+            return Err(AppError::conflict(
+                "an F0's isolation is recorded on the case (start_treatment)",
+            ));
+        }
+        if isolated < e.window_start {
+            return Err(AppError::field(
+                "at",
+                "must not be before the exposure began",
+            ));
+        }
+        trace_store::set_window_end(conn, person, Some(isolated), at)?;
+        events::record(
+            conn,
+            &who(actor, &scope, &e.unit_path),
+            at,
+            "person",
+            person,
+            "isolated",
+            Some(&json!({"window_end": e.window_end.map(utc)})),
+            Some(&json!({"window_end": utc(isolated)})),
+            None,
+        )?;
+        Ok(())
+    })?;
+    super::trace::exposure_of(conn, actor, person)
+}
