@@ -39,6 +39,9 @@ pub struct Config {
     pub deadline_sampling_hours: i64,
     /// Default deadline of a trace task, in hours from its creation.
     pub deadline_task_hours: i64,
+    /// Sync pulls leave out changes younger than this, so that a transaction still
+    /// committing is never skipped.
+    pub sync_settle_secs: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -126,6 +129,7 @@ impl Config {
             deadline_isolating_hours: parse_var("DEADLINE_ISOLATING_HOURS", 24i64)?.max(0),
             deadline_sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", 24i64)?.max(0),
             deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
+            sync_settle_secs: parse_var("SYNC_SETTLE_SECS", 5i64)?.max(0),
         })
     }
 
@@ -151,6 +155,7 @@ impl Config {
             deadline_isolating_hours: 24,
             deadline_sampling_hours: 24,
             deadline_task_hours: 6,
+            sync_settle_secs: 0,
         }
     }
 }

@@ -264,6 +264,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_batches (id) {
+        id -> Text,
+        user_id -> Text,
+        item_count -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
@@ -289,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     investigations,
     landmarks,
     trace_tasks,
+    sync_batches,
 );

@@ -7,6 +7,7 @@ pub mod health;
 pub mod observe;
 pub mod openapi;
 pub mod people;
+pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod workflow;
@@ -63,7 +64,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(units::routes)
             .configure(people::routes)
             .configure(trace::routes)
-            .configure(workflow::routes),
+            .configure(workflow::routes)
+            .configure(sync::routes),
     );
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod people;
+pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod workflow;

@@ -85,7 +85,7 @@ fn snapshot(p: &Person) -> serde_json::Value {
     serde_json::to_value(PersonOut::from(p)).unwrap_or_default()
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePerson {
     /// A client-made UUID (a phone working offline): sending the same id again changes nothing.

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::{self, EventRow, Who};
 use crate::store::people as people_store;
 use crate::store::trace::{self as store, CaseRow, ContactRow, ExposureRow, ReviewRow};
-use crate::store::{new_id, now, page_size};
+use crate::store::{instant, new_id, now, page_size};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -385,7 +385,7 @@ pub fn confirm_case(
     }
     if input
         .isolated_at
-        .is_some_and(|i| i.naive_utc() > at + chrono::Duration::hours(1))
+        .is_some_and(|i| instant(i) > at + chrono::Duration::hours(1))
     {
         errors.push(crate::domain::FieldError::new(
             "isolated_at",
@@ -430,7 +430,7 @@ pub fn confirm_case(
         let window = f0_window(
             input.onset_date,
             input.sample_date,
-            input.isolated_at.map(|i| i.naive_utc()),
+            input.isolated_at.map(instant),
             rules.days_before,
         );
         let case = CaseRow {
@@ -607,7 +607,7 @@ pub fn transition_case(
         if input.command == CaseCommand::StartTreatment {
             after.treatment = input.treatment.map(|t| t.as_str().to_string());
             if after.isolated_at.is_none() {
-                let isolated = input.at.map(|t| t.naive_utc()).unwrap_or(at);
+                let isolated = input.at.map(instant).unwrap_or(at);
                 if isolated > at + chrono::Duration::hours(1) {
                     return Err(AppError::field("at", "must not be in the future"));
                 }
@@ -939,10 +939,23 @@ pub fn log_contact(
     rules: Rules,
     input: LogContact,
 ) -> AppResult<Outcome<LoggedContact>> {
-    input.validate()?;
     let scope = actor.scope(Action::ContactLog)?;
     let at = now();
-    let (first, last) = (input.first_at.naive_utc(), input.last_at.naive_utc());
+    crate::db::write_tx(conn, |conn| {
+        log_contact_in_tx(conn, actor, &scope, rules, input, at)
+    })
+}
+
+pub fn log_contact_in_tx(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    rules: Rules,
+    input: LogContact,
+    at: NaiveDateTime,
+) -> AppResult<Outcome<LoggedContact>> {
+    input.validate()?;
+    let (first, last) = (instant(input.first_at), instant(input.last_at));
     if last < first {
         return Err(AppError::field("last_at", "must not be before first_at"));
     }
@@ -964,7 +977,7 @@ pub fn log_contact(
             ))
         }
     }
-    crate::db::write_tx(conn, |conn| {
+    {
         if let Some(id) = input.id {
             if let Some(existing) = store::get_contact(conn, &id.to_string())? {
                 if scope.covers(&existing.unit_path) {
@@ -980,7 +993,7 @@ pub fn log_contact(
                 ));
             }
         }
-        let source = visible_person(conn, &scope, &input.person_id.to_string(), "person_id")?;
+        let source = visible_person(conn, scope, &input.person_id.to_string(), "person_id")?;
         let other_id = match (&input.contact_person_id, &input.contact_person) {
             (Some(id), _) => match people_store::get(conn, &id.to_string())? {
                 Some(p) if p.row.merged_into.is_none() => p.row.id,
@@ -1012,7 +1025,7 @@ pub fn log_contact(
                 match create_in_tx(
                     conn,
                     actor,
-                    &scope,
+                    scope,
                     create,
                     at,
                     np.residence_unit_code.is_some(),
@@ -1064,7 +1077,7 @@ pub fn log_contact(
             created_at: at,
         };
         store::insert_contact(conn, &contact)?;
-        let w = who(actor, &scope, &contact.unit_path);
+        let w = who(actor, scope, &contact.unit_path);
         let after = serde_json::to_value(ContactOut::from(&contact)).unwrap_or_default();
         events::record(
             conn,
@@ -1098,7 +1111,7 @@ pub fn log_contact(
             reason,
             cascade: report,
         }))
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

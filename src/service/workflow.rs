@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
 use crate::store::trace::{self as trace_store, CaseRow};
 use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
-use crate::store::{new_id, now, page_size, people as people_store, units, users};
+use crate::store::{instant, new_id, now, page_size, people as people_store, units, users};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -305,18 +305,31 @@ pub fn add_landmark(
     case_id: &str,
     input: CreateLandmark,
 ) -> AppResult<LandmarkOut> {
-    input.validate()?;
     let scope = actor.scope(Action::ContactLog)?;
-    let (from, to) = (input.from_at.naive_utc(), input.to_at.naive_utc());
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        add_landmark_in_tx(conn, actor, &scope, case_id, input, at)
+    })
+}
+
+pub fn add_landmark_in_tx(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    case_id: &str,
+    input: CreateLandmark,
+    at: NaiveDateTime,
+) -> AppResult<LandmarkOut> {
+    input.validate()?;
+    let (from, to) = (instant(input.from_at), instant(input.to_at));
     if to < from {
         return Err(AppError::field("to_at", "must not be before from_at"));
     }
-    let at = now();
     if from > at + Duration::hours(1) {
         return Err(AppError::field("from_at", "must not be in the future"));
     }
-    crate::db::write_tx(conn, |conn| {
-        let case = visible_case(conn, &scope, case_id)?;
+    {
+        let case = visible_case(conn, scope, case_id)?;
         if let Some(id) = input.id {
             if let Some(existing) = store::landmarks_of_case(conn, &case.id)?
                 .into_iter()
@@ -357,7 +370,7 @@ pub fn add_landmark(
         let out = LandmarkOut::from(&l);
         events::record(
             conn,
-            &who(actor, &scope, &case.unit_path),
+            &who(actor, scope, &case.unit_path),
             at,
             "landmark",
             &l.id,
@@ -367,7 +380,7 @@ pub fn add_landmark(
             None,
         )?;
         Ok(out)
-    })
+    }
 }
 
 pub fn landmarks_of_case(
@@ -501,7 +514,7 @@ pub fn create_tasks(
     let at = now();
     let due = input
         .due_at
-        .map(|d| d.naive_utc())
+        .map(instant)
         .unwrap_or(at + Duration::hours(rules.task_hours));
     if due < at {
         return Err(AppError::field("due_at", "must not be in the past"));
@@ -672,7 +685,7 @@ pub fn record_isolation(
 ) -> AppResult<super::trace::ExposureOut> {
     let scope = actor.scope(Action::CaseManage)?;
     let at = now();
-    let isolated = input.at.map(|t| t.naive_utc()).unwrap_or(at);
+    let isolated = input.at.map(instant).unwrap_or(at);
     if isolated > at + Duration::hours(1) {
         return Err(AppError::field("at", "must not be in the future"));
     }

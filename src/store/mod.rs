@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod people;
+pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod users;
@@ -13,6 +14,12 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 /// Now, in UTC, to the microsecond (what both databases keep).
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// An instant from a request, to the microsecond (what both databases keep), so that what
+/// is stored compares equal to what is sent again.
+pub fn instant(t: chrono::DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc().trunc_subsecs(6)
 }
 
 /// A new time-ordered identifier.

@@ -1,0 +1,3 @@
+DROP INDEX contacts_created;
+DROP INDEX persons_updated;
+DROP TABLE sync_batches;

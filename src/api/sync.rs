@@ -1,0 +1,46 @@
+//! /sync: push batches made offline, pull what changed.
+
+use super::extract::ApiJson;
+use super::AppState;
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::service::sync::{self as svc, PullQuery, Pulled, PushBatch, PushResult};
+use crate::service::trace::Rules;
+use actix_web::{get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(push).service(pull);
+}
+
+/// Push up to 1,000 items made offline. Each gets its own result; the same batch sent again
+/// returns the same answer and changes nothing.
+#[utoipa::path(tag = "sync", request_body = PushBatch, responses((status = 200, body = PushResult)))]
+#[post("/sync/push")]
+async fn push(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: ApiJson<PushBatch>,
+) -> AppResult<web::Json<serde_json::Value>> {
+    let rules = Rules::from_config(&state.config);
+    Ok(web::Json(
+        state
+            .run(move |c| svc::push(c, &actor, rules, body.0))
+            .await?,
+    ))
+}
+
+/// What changed in your jurisdiction since the cursor (people, contacts or classifications).
+#[utoipa::path(tag = "sync", params(PullQuery), responses((status = 200, body = Pulled)))]
+#[get("/sync/pull")]
+async fn pull(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<PullQuery>,
+) -> AppResult<web::Json<Pulled>> {
+    let settle = state.config.sync_settle_secs;
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::pull(c, &actor, settle, q)).await?,
+    ))
+}
