@@ -11,3 +11,4 @@ pub mod error;
 pub mod schema;
 pub mod service;
 pub mod store;
+pub mod synth;

@@ -25,7 +25,22 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(person_exposure)
         .service(person_chain)
         .service(reviews)
-        .service(resolve_review);
+        .service(resolve_review)
+        .service(clusters);
+}
+
+/// Clusters of classified people connected by close contacts, largest first.
+#[utoipa::path(tag = "trace", params(svc::ClusterQuery), responses((status = 200, body = svc::Clusters)))]
+#[get("/clusters")]
+async fn clusters(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<svc::ClusterQuery>,
+) -> AppResult<web::Json<svc::Clusters>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::clusters(c, &actor, q)).await?,
+    ))
 }
 
 fn rules(state: &AppState) -> Rules {

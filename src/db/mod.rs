@@ -210,6 +210,35 @@ pub mod batch {
         Ok(n)
     }
 
+    /// Bulk load of people (imports, synthetic data): rows only, phones separately.
+    pub fn insert_person_rows(
+        conn: &mut AnyConnection,
+        rows: &[crate::store::people::PersonRow],
+    ) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(crate::schema::persons::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    pub fn insert_contacts(
+        conn: &mut AnyConnection,
+        rows: &[crate::store::trace::ContactRow],
+    ) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(
+                crate::schema::contacts::table
+            )
+            .values(chunk)
+            .execute(c))?;
+        }
+        Ok(n)
+    }
+
     /// Insert or replace classifications (one statement per 1000 people).
     pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
         let mut n = 0;
@@ -234,7 +263,7 @@ pub mod batch {
     }
 
     #[derive(Insertable, Debug, Clone)]
-    #[diesel(table_name = admin_units)]
+    #[diesel(table_name = admin_units, treat_none_as_default_value = false)]
     pub struct NewUnit {
         pub code: String,
         pub parent_code: Option<String>,

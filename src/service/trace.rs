@@ -335,10 +335,10 @@ fn visible_person(
     scope: &Scope,
     id: &str,
     field: &str,
-) -> AppResult<people_store::Person> {
-    match people_store::get(conn, id)? {
-        Some(p) if scope.covers(&p.row.unit_path) => {
-            if let Some(target) = &p.row.merged_into {
+) -> AppResult<people_store::PersonRow> {
+    match people_store::get_row(conn, id)? {
+        Some(p) if scope.covers(&p.unit_path) => {
+            if let Some(target) = &p.merged_into {
                 return Err(AppError::field(
                     field,
                     format!("this record was merged into {target}"),
@@ -410,13 +410,13 @@ pub fn confirm_case(
             }
         }
         let person = visible_person(conn, &scope, &input.person_id.to_string(), "person_id")?;
-        if let Some(open) = store::open_case_of(conn, &person.row.id)? {
+        if let Some(open) = store::open_case_of(conn, &person.id)? {
             return Err(AppError::Conflict {
                 detail: "this person already has an open case".into(),
                 existing_id: Some(open.id),
             });
         }
-        let before = store::exposure(conn, &person.row.id)?;
+        let before = store::exposure(conn, &person.id)?;
         if input.confirmation_test == ConfirmationTest::AntigenF1
             && !before
                 .as_ref()
@@ -435,7 +435,7 @@ pub fn confirm_case(
         );
         let case = CaseRow {
             id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
-            person_id: person.row.id.clone(),
+            person_id: person.id.clone(),
             case_number: input.case_number.as_deref().map(tidy),
             state: CaseState::Confirmed.as_str().into(),
             confirmation_test: input.confirmation_test.as_str().into(),
@@ -446,7 +446,7 @@ pub fn confirm_case(
             isolated_at: window.end,
             treatment: None,
             window_start: window.start,
-            unit_path: person.row.unit_path.clone(),
+            unit_path: person.unit_path.clone(),
             version: 1,
             created_by: Some(actor.user_id.clone()),
             created_at: at,
@@ -473,14 +473,14 @@ pub fn confirm_case(
         )?;
         super::workflow::open_investigation(conn, &w, &case, rules, at)?;
         let f0 = ExposureRow {
-            person_id: person.row.id.clone(),
+            person_id: person.id.clone(),
             level: 0,
             status: "active".into(),
             window_start: window.start,
             window_end: window.end,
             via_person_id: None,
             case_id: Some(case.id.clone()),
-            unit_path: person.row.unit_path.clone(),
+            unit_path: person.unit_path.clone(),
             classified_at: at,
             updated_at: at,
         };
@@ -490,7 +490,7 @@ pub fn confirm_case(
             &w,
             at,
             "person",
-            &person.row.id,
+            &person.id,
             "classified",
             exposure_json(before.as_ref()).as_ref(),
             exposure_json(Some(&f0)).as_ref(),
@@ -499,7 +499,7 @@ pub fn confirm_case(
         let report = cascade(
             conn,
             &w,
-            vec![person.row.id.clone()],
+            vec![person.id.clone()],
             rules,
             at,
             &format!("cascade from case {}", case.id),
@@ -995,9 +995,9 @@ pub fn log_contact_in_tx(
         }
         let source = visible_person(conn, scope, &input.person_id.to_string(), "person_id")?;
         let other_id = match (&input.contact_person_id, &input.contact_person) {
-            (Some(id), _) => match people_store::get(conn, &id.to_string())? {
-                Some(p) if p.row.merged_into.is_none() => p.row.id,
-                Some(p) => p.row.merged_into.unwrap_or_default(),
+            (Some(id), _) => match people_store::get_row(conn, &id.to_string())? {
+                Some(p) if p.merged_into.is_none() => p.id,
+                Some(p) => p.merged_into.unwrap_or_default(),
                 None => return Err(AppError::field("contact_person_id", "no such person")),
             },
             (None, Some(np)) => {
@@ -1015,7 +1015,7 @@ pub fn log_contact_in_tx(
                     residence_unit_code: np
                         .residence_unit_code
                         .clone()
-                        .unwrap_or_else(|| source.row.residence_unit_code.clone()),
+                        .unwrap_or_else(|| source.residence_unit_code.clone()),
                     current_location: None,
                     occupation: None,
                     workplace: None,
@@ -1053,7 +1053,7 @@ pub fn log_contact_in_tx(
             }
             (None, None) => unreachable!("checked above"),
         };
-        if other_id == source.row.id {
+        if other_id == source.id {
             return Err(AppError::field(
                 "contact_person_id",
                 "a person cannot be their own contact",
@@ -1061,7 +1061,7 @@ pub fn log_contact_in_tx(
         }
         let contact = ContactRow {
             id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
-            person_a: source.row.id.clone(),
+            person_a: source.id.clone(),
             person_b: other_id.clone(),
             first_at: first,
             last_at: last,
@@ -1070,7 +1070,7 @@ pub fn log_contact_in_tx(
             proximity: input.proximity.as_str().into(),
             duration_minutes: input.duration_minutes,
             masked: input.masked,
-            unit_path: source.row.unit_path.clone(),
+            unit_path: source.unit_path.clone(),
             retracted_at: None,
             retract_reason: None,
             created_by: Some(actor.user_id.clone()),
@@ -1537,6 +1537,118 @@ pub fn chain(
         root: root.row.id,
         nodes,
         edges,
+        truncated,
+    })
+}
+
+// ---- clusters -------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cluster {
+    /// The lowest person id in the cluster, a stable handle for it.
+    pub id: String,
+    pub size: usize,
+    pub f0: usize,
+    pub by_level: BTreeMap<String, usize>,
+    /// The first and last contact inside the cluster.
+    pub first_contact: Option<DateTime<Utc>>,
+    pub last_contact: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Clusters {
+    pub clusters: Vec<Cluster>,
+    /// Classified people considered (the jurisdiction's active classifications).
+    pub people: usize,
+    /// True when the jurisdiction holds more classified people than one answer considers.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClusterQuery {
+    /// Smallest cluster to list (default 2).
+    pub min_size: Option<usize>,
+    /// How many clusters, largest first (1 to 200, default 50).
+    pub limit: Option<usize>,
+}
+
+const CLUSTER_CAP: i64 = 100_000;
+
+/// Clusters: groups of classified people connected by close contacts, largest first.
+pub fn clusters(conn: &mut AnyConnection, actor: &Actor, q: ClusterQuery) -> AppResult<Clusters> {
+    let scope = actor.scope(Action::ChainRead)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be between 1 and 200"));
+    }
+    let min_size = q.min_size.unwrap_or(2).max(1);
+    let people = store::active_exposures_in(conn, &scope.ranges(), CLUSTER_CAP + 1)?;
+    let truncated = people.len() as i64 > CLUSTER_CAP;
+    let people = &people[..people.len().min(CLUSTER_CAP as usize)];
+    let index: HashMap<&str, usize> = people
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.person_id.as_str(), i))
+        .collect();
+    // union-find over the contacts between classified people
+    let mut parent: Vec<usize> = (0..people.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let ids: Vec<String> = people.iter().map(|e| e.person_id.clone()).collect();
+    let mut span: HashMap<usize, (NaiveDateTime, NaiveDateTime)> = HashMap::new();
+    let mut edges = Vec::new();
+    for c in store::contacts_touching(conn, &ids)? {
+        if let (Some(&a), Some(&b)) = (
+            index.get(c.person_a.as_str()),
+            index.get(c.person_b.as_str()),
+        ) {
+            if contact_is_close(&c) {
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+                edges.push((a, c.first_at, c.last_at));
+            }
+        }
+    }
+    for (a, first, last) in edges {
+        let r = find(&mut parent, a);
+        let e = span.entry(r).or_insert((first, last));
+        e.0 = e.0.min(first);
+        e.1 = e.1.max(last);
+    }
+    let mut groups: HashMap<usize, Cluster> = HashMap::new();
+    for (i, e) in people.iter().enumerate() {
+        let r = find(&mut parent, i);
+        let c = groups.entry(r).or_insert_with(|| Cluster {
+            id: people[r].person_id.clone(),
+            size: 0,
+            f0: 0,
+            by_level: BTreeMap::new(),
+            first_contact: span.get(&r).map(|s| utc(s.0)),
+            last_contact: span.get(&r).map(|s| utc(s.1)),
+        });
+        c.size += 1;
+        if e.level == 0 {
+            c.f0 += 1;
+        }
+        *c.by_level.entry(label(e.level as u8)).or_default() += 1;
+    }
+    let mut clusters: Vec<Cluster> = groups
+        .into_values()
+        .filter(|c| c.size >= min_size)
+        .collect();
+    clusters.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.id.cmp(&b.id)));
+    clusters.truncate(limit);
+    Ok(Clusters {
+        clusters,
+        people: people.len(),
         truncated,
     })
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::Bool;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = persons)]
+#[diesel(table_name = persons, treat_none_as_default_value = false)]
 pub struct PersonRow {
     pub id: String,
     pub full_name: String,
@@ -122,6 +122,15 @@ fn with_phones(conn: &mut AnyConnection, rows: Vec<PersonRow>) -> QueryResult<Ve
             Person { row, phones }
         })
         .collect())
+}
+
+/// A person's row without the phones (one query).
+pub fn get_row(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PersonRow>> {
+    persons::table
+        .find(id)
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Several people at once (at most a few hundred ids).

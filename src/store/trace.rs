@@ -32,7 +32,7 @@ pub struct CaseRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = contacts)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
 pub struct ContactRow {
     pub id: String,
     pub person_a: String,
@@ -379,4 +379,26 @@ pub fn open_reviews(
         q = q.filter(level_reviews::id.gt(a.to_string()));
     }
     q.load(conn)
+}
+
+/// Active classifications in the ranges (at most `cap` rows).
+pub fn active_exposures_in(
+    conn: &mut AnyConnection,
+    ranges: &[(String, String)],
+    cap: i64,
+) -> QueryResult<Vec<ExposureRow>> {
+    let mut q = exposures::table
+        .select(ExposureRow::as_select())
+        .order(exposures::person_id.asc())
+        .limit(cap)
+        .into_boxed::<MultiBackend>()
+        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
+    for (lo, hi) in ranges {
+        q = q.or_filter(
+            exposures::unit_path
+                .ge(lo.clone())
+                .and(exposures::unit_path.lt(hi.clone())),
+        );
+    }
+    q.filter(exposures::status.eq("active")).load(conn)
 }

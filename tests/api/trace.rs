@@ -661,3 +661,51 @@ async fn trace_endpoints_refuse_other_roles_and_jurisdictions() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn clusters_group_classified_people_by_contact() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let mut ids = Vec::new();
+    for name in ["Một", "Hai", "Ba", "Bốn", "Năm", "Sáu"] {
+        ids.push(person(&app, &health, &format!("Người {name}")).await);
+    }
+    // two outbreaks: 0 → 1 → 2 and 3 → 4; 5 stays out of both
+    contact(&app, &health, &ids[0], &ids[1], 3).await;
+    contact(&app, &health, &ids[1], &ids[2], 2).await;
+    contact(&app, &health, &ids[3], &ids[4], 2).await;
+    confirm(&app, &health, &ids[0], 4).await;
+    confirm(&app, &health, &ids[3], 4).await;
+    let r = app.get("/api/v1/clusters", &health).await;
+    let body = r.assert(200).clone();
+    let clusters = body["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 2);
+    assert_eq!(clusters[0]["size"], 3);
+    assert_eq!(clusters[0]["f0"], 1);
+    assert_eq!(clusters[0]["by_level"], json!({"F0": 1, "F1": 1, "F2": 1}));
+    assert_eq!(clusters[1]["size"], 2);
+    assert!(clusters[0]["first_contact"].is_string());
+    assert_eq!(body["people"], 5);
+    assert_eq!(
+        app.get("/api/v1/clusters?min_size=3", &health).await.body["clusters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get("/api/v1/clusters?limit=0", &health)
+            .await
+            .field_errors(),
+        ["limit"]
+    );
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    app.get("/api/v1/clusters", &police)
+        .await
+        .assert_problem(403, "forbidden");
+    let bg = app.token("bg", Role::CdcAnalyst, BAC_GIANG).await;
+    assert_eq!(
+        app.get("/api/v1/clusters", &bg).await.body["clusters"],
+        json!([])
+    );
+}

@@ -1,0 +1,411 @@
+//! The trace benchmark: a province of synthetic people and contacts, then the figures the
+//! trace issue sets targets for. It prints numbers; it asserts nothing.
+//!
+//!     cargo bench --bench trace -- [--people 1000000] [--contacts 5000000] [--database URL]
+//!
+//! Without --database it uses a fresh SQLite file in a temporary folder; a
+//! `postgres://…/name` URL must name a database that does not exist yet (it is created).
+
+use actix_web::{web, HttpServer};
+use chrono::{Duration, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+use tracing_backend::api::{build_app, AppState};
+use tracing_backend::config::Config;
+use tracing_backend::db;
+use tracing_backend::domain::roles::Role;
+use tracing_backend::domain::units::Structure;
+use tracing_backend::service::accounts::{bootstrap_user, GrantTarget};
+use tracing_backend::store::trace::ContactRow;
+use tracing_backend::synth::{self, Plan, Rng};
+
+const PASSWORD: &str = "bench-password-long";
+
+/// A small HTTP/1.1 client over one kept-alive connection.
+struct Http {
+    reader: BufReader<TcpStream>,
+}
+
+impl Http {
+    fn connect(addr: SocketAddr) -> Http {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).ok();
+        Http {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(&body);
+        self.reader
+            .get_mut()
+            .write_all(req.as_bytes())
+            .expect("write");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status");
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        let mut chunked = false;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("header");
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let lower = l.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+        }
+        let mut bytes = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line).expect("chunk size");
+                let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0u8; size + 2];
+                self.reader.read_exact(&mut chunk).expect("chunk");
+                if size == 0 {
+                    break;
+                }
+                bytes.extend_from_slice(&chunk[..size]);
+            }
+        } else {
+            bytes.resize(length, 0);
+            self.reader.read_exact(&mut bytes).expect("body");
+        }
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let people: usize = arg(&args, "--people")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let contacts: usize = arg(&args, "--contacts")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(5_000_000);
+    let samples: usize = arg(&args, "--samples")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(2000);
+    let dir = tempfile::tempdir()?;
+    let url = arg(&args, "--database")
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    if db::backend_of(&url) == db::Backend::Postgres {
+        let (base, name) = url.rsplit_once('/').expect("a database name");
+        let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres"))?;
+        admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE); CREATE DATABASE \"{name}\""
+        ))?;
+    }
+    println!(
+        "trace benchmark: {people} people, {contacts} contacts, database {}",
+        tracing_backend::config::redact_url(&url)
+    );
+
+    let mut conn = db::connect(&url)?;
+    tracing_backend::cli::prepare(&mut conn, Structure::ThreeLevel)?;
+    bootstrap_user(
+        &mut conn,
+        "bench.health",
+        "bench",
+        PASSWORD,
+        Role::HealthOfficer,
+        GrantTarget::Unit("22"),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = tracing_backend::store::now();
+    let plan = Plan {
+        seed: 2021,
+        people,
+        contacts,
+        province: "22".into(),
+    };
+    let t = Instant::now();
+    let mut last = Instant::now();
+    synth::load(&mut conn, &plan, now, |what, n| {
+        if last.elapsed().as_secs() >= 10 {
+            println!("  … {n} {what}");
+            last = Instant::now();
+        }
+    })?;
+    if db::backend_of(&url) == db::Backend::Postgres {
+        conn.batch_execute("ANALYZE")?;
+    }
+    println!(
+        "generate: {people} people + {contacts} contacts in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // the service on a real socket
+    let mut config = Config::for_database(&url);
+    config.pool_size = 8;
+    let pool = db::pool(&url, config.pool_size, config.pool_timeout)?;
+    let state = web::Data::new(AppState::new(pool, config));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || build_app(state.clone()))
+                .workers(2)
+                .bind("127.0.0.1:0")
+                .expect("bind");
+            tx.send(server.addrs()[0]).expect("send");
+            server.run().await
+        })
+    });
+    let addr = rx.recv()?;
+    let mut http = Http::connect(addr);
+    let (status, body) = http.call(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({"username": "bench.health", "password": PASSWORD})),
+    );
+    anyhow::ensure!(status == 200, "login failed: {body}");
+    let token = body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // some F0s, so that chains exist and contacts sometimes classify
+    let today = (Utc::now() + Duration::hours(7)).date_naive();
+    let mut rng = Rng::new(7);
+    let t = Instant::now();
+    let mut classified = 0u64;
+    let mut f0s = Vec::new();
+    for _ in 0..20 {
+        let p = synth::person_id(plan.seed, rng.below(people));
+        let (status, body) = http.call(
+            "POST",
+            "/api/v1/cases",
+            Some(&token),
+            Some(&json!({"person_id": p, "confirmation_test": "rt_pcr", "test_ref": "BENCH", "sample_date": today, "onset_date": today - Duration::days(10)})),
+        );
+        if status == 201 {
+            classified += body["cascade"]["changed"].as_u64().unwrap_or(0);
+            f0s.push(p);
+        }
+    }
+    println!(
+        "confirm 20 F0 in the synthetic province: {classified} people classified in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // bare insert rate, right beside the HTTP figure: one contact per transaction
+    let communes = synth::communes_of(&mut conn, "22")?;
+    let mut rng = Rng::new(11);
+    let new_contact = |rng: &mut Rng, i: usize| -> ContactRow {
+        let mut c = synth::contact(&plan, &communes, rng.below(contacts.max(1)), now);
+        c.id = uuid::Uuid::now_v7().to_string();
+        let _ = i;
+        c
+    };
+    let t = Instant::now();
+    for i in 0..samples {
+        let c = new_contact(&mut rng, i);
+        db::write_tx(&mut conn, |c2| {
+            tracing_backend::store::trace::insert_contact(c2, &c)
+        })?;
+    }
+    let bare = samples as f64 / t.elapsed().as_secs_f64();
+    println!("bare insert: {bare:.0} contacts/s ({samples} single-row transactions)");
+
+    let body_of = |c: &ContactRow| {
+        json!({"person_id": c.person_a, "contact_person_id": c.person_b, "first_at": c.first_at.and_utc().to_rfc3339(),
+               "last_at": c.last_at.and_utc().to_rfc3339(), "setting": c.setting, "proximity": c.proximity, "duration_minutes": c.duration_minutes})
+    };
+    let t = Instant::now();
+    let mut failures = 0;
+    for i in 0..samples {
+        let c = new_contact(&mut rng, i);
+        let (status, _) = http.call("POST", "/api/v1/contacts", Some(&token), Some(&body_of(&c)));
+        if status != 201 {
+            failures += 1;
+        }
+    }
+    let logged = samples as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "contact logging over HTTP (auth, validation, cascade check), 1 client: {logged:.0} contacts/s, ratio to bare insert {:.2} (target ≥ 0.5){}",
+        logged / bare,
+        if failures > 0 { format!(", {failures} refused") } else { String::new() }
+    );
+    let t = Instant::now();
+    let per = samples / 4;
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let (token, plan, communes) = (token.clone(), plan.clone(), communes.clone());
+            std::thread::spawn(move || {
+                let mut http = Http::connect(addr);
+                let mut rng = Rng::new(100 + k);
+                for _ in 0..per {
+                    let mut c = synth::contact(&plan, &communes, rng.below(plan.contacts.max(1)), now);
+                    c.id = uuid::Uuid::now_v7().to_string();
+                    let body = json!({"person_id": c.person_a, "contact_person_id": c.person_b, "first_at": c.first_at.and_utc().to_rfc3339(),
+                                      "last_at": c.last_at.and_utc().to_rfc3339(), "setting": c.setting, "proximity": c.proximity});
+                    http.call("POST", "/api/v1/contacts", Some(&token), Some(&body));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().ok();
+    }
+    println!(
+        "contact logging over HTTP, 4 clients: {:.0} contacts/s",
+        (per * 4) as f64 / t.elapsed().as_secs_f64()
+    );
+
+    // 3-hop chains around classified people
+    let mut lat = Vec::new();
+    let mut rng = Rng::new(13);
+    let mut nodes = 0usize;
+    for i in 0..300 {
+        let p = &f0s[i % f0s.len().max(1)];
+        let dir = ["downstream", "both", "upstream"][rng.below(3)];
+        let t = Instant::now();
+        let (status, body) = http.call(
+            "GET",
+            &format!("/api/v1/people/{p}/chain?depth=3&direction={dir}"),
+            Some(&token),
+            None,
+        );
+        lat.push(ms(t.elapsed()));
+        if status == 200 {
+            nodes += body["nodes"].as_array().map(|a| a.len()).unwrap_or(0);
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "3-hop chain over HTTP: p50 {:.1} ms, p99 {:.1} ms (target p99 ≤ 20 ms; {} nodes on average)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        nodes / 300
+    );
+
+    // an index case with 1,000 F1 and 12,000 F2
+    let index_plan = Plan {
+        seed: 4242,
+        people: 13_001,
+        contacts: 0,
+        province: "22".into(),
+    };
+    let rows: Vec<_> = (0..13_001)
+        .map(|i| synth::person(&index_plan, &communes, i, now))
+        .collect();
+    let mut fan: Vec<ContactRow> = Vec::new();
+    let at = now - Duration::days(2);
+    let mk = |a: usize, b: usize, n: usize, hours: i64| ContactRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        person_a: synth::person_id(4242, a),
+        person_b: synth::person_id(4242, b),
+        first_at: at + Duration::hours(hours),
+        last_at: at + Duration::hours(hours + 1),
+        place: None,
+        setting: "workplace".into(),
+        proximity: "within_2m".into(),
+        duration_minutes: Some(60),
+        masked: false,
+        unit_path: communes[n % communes.len()].1.clone(),
+        retracted_at: None,
+        retract_reason: None,
+        created_by: None,
+        created_at: now,
+    };
+    for f1 in 1..=1000 {
+        fan.push(mk(0, f1, f1, 0));
+        for k in 0..12 {
+            fan.push(mk(f1, 1001 + (f1 - 1) * 12 + k, f1, 2));
+        }
+    }
+    db::write_tx(&mut conn, |c| {
+        tracing_backend::db::batch::insert_person_rows(c, &rows)?;
+        tracing_backend::db::batch::insert_contacts(c, &fan)
+    })?;
+    let t = Instant::now();
+    let (status, body) = http.call(
+        "POST",
+        "/api/v1/cases",
+        Some(&token),
+        Some(&json!({"person_id": synth::person_id(4242, 0), "confirmation_test": "rt_pcr", "test_ref": "BENCH-INDEX", "sample_date": today, "onset_date": today - Duration::days(4)})),
+    );
+    println!(
+        "cascade of an index case with 1,000 F1 and 12,000 F2: {:.0} ms, {} people classified {} (HTTP {status}; target ≤ 1 s)",
+        ms(t.elapsed()),
+        body["cascade"]["changed"],
+        body["cascade"]["by_level"]
+    );
+
+    // a phone's batch of 1,000 items: 500 people and 500 contacts among them and the F0s
+    let mut items = Vec::new();
+    let ids: Vec<String> = (0..500).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let code = &communes[0].0;
+    for (i, id) in ids.iter().enumerate() {
+        items.push(json!({"kind": "person", "data": {"id": id, "full_name": format!("Người Đồng Bộ {}", ["A","B","C","D","E"][i % 5]), "phones": ["0912000111"], "residence_unit_code": code}}));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let other = &f0s[i % f0s.len().max(1)];
+        items.push(json!({"kind": "contact", "data": {"id": uuid::Uuid::now_v7().to_string(), "person_id": other, "contact_person_id": id,
+            "first_at": (Utc::now() - Duration::hours(30)).to_rfc3339(), "last_at": (Utc::now() - Duration::hours(29)).to_rfc3339(), "setting": "market", "proximity": "within_2m"}}));
+    }
+    let batch = json!({"batch_id": uuid::Uuid::now_v7().to_string(), "items": items});
+    let t = Instant::now();
+    let (status, body) = http.call("POST", "/api/v1/sync/push", Some(&token), Some(&batch));
+    println!(
+        "batch push of 1,000 items: {:.0} ms, {} (HTTP {status}; target ≤ 200 ms)",
+        ms(t.elapsed()),
+        body["counts"]
+    );
+    let t = Instant::now();
+    http.call("POST", "/api/v1/sync/push", Some(&token), Some(&batch));
+    println!("the same batch again: {:.0} ms", ms(t.elapsed()));
+    Ok(())
+}
