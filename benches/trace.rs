@@ -143,9 +143,9 @@ fn main() -> anyhow::Result<()> {
     if db::backend_of(&url) == db::Backend::Postgres {
         let (base, name) = url.rsplit_once('/').expect("a database name");
         let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres"))?;
-        admin.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE); CREATE DATABASE \"{name}\""
-        ))?;
+        // one statement each: PostgreSQL runs a multi-statement string as one transaction
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
     }
     println!(
         "trace benchmark: {people} people, {contacts} contacts, database {}",

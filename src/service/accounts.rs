@@ -858,16 +858,12 @@ pub fn user_history(
 /// session the token belongs to must not have ended (logout, password change, deactivation).
 pub fn load_actor(conn: &mut AnyConnection, user_id: &str, session: &str) -> AppResult<Actor> {
     let unauthorized = || AppError::Unauthorized("the token is no longer valid".into());
-    let user = store::get(conn, user_id)?
-        .filter(|u| u.active)
-        .ok_or_else(unauthorized)?;
-    if !store::session_active(conn, user_id, session, now())? {
-        return Err(unauthorized());
-    }
-    let grants = store::active_grants(conn, std::slice::from_ref(&user.id))?;
+    let username =
+        store::live_session_user(conn, user_id, session, now())?.ok_or_else(unauthorized)?;
+    let grants = store::active_grants(conn, &[user_id.to_string()])?;
     Ok(Actor {
-        user_id: user.id,
-        username: user.username,
+        user_id: user_id.to_string(),
+        username,
         grants: grants
             .into_iter()
             .filter_map(|g| {

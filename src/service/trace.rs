@@ -1090,8 +1090,16 @@ pub fn log_contact_in_tx(
             Some(&after),
             None,
         )?;
-        let a = store::exposure(conn, &contact.person_a)?;
-        let b = store::exposure(conn, &contact.person_b)?;
+        let both =
+            store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
+        let a = both
+            .iter()
+            .find(|e| e.person_id == contact.person_a)
+            .cloned();
+        let b = both
+            .iter()
+            .find(|e| e.person_id == contact.person_b)
+            .cloned();
         let reason = why_not(&contact, a.as_ref(), b.as_ref(), rules.max_depth);
         let report = if reason.is_none() {
             cascade(

@@ -227,21 +227,27 @@ pub fn rotate_refresh(
     Ok(n == 1)
 }
 
-/// Whether a login session (refresh-token family) still has a live token.
-pub fn session_active(
+/// The username of an active user whose login session is still live, in one query: the
+/// check every authenticated request makes.
+pub fn live_session_user(
     conn: &mut AnyConnection,
     user_id: &str,
     family: &str,
     at: NaiveDateTime,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family))
-            .filter(refresh_tokens::user_id.eq(user_id))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .filter(refresh_tokens::expires_at.gt(at)),
-    ))
-    .get_result(conn)
+) -> QueryResult<Option<String>> {
+    users::table
+        .filter(users::id.eq(user_id))
+        .filter(users::active.eq(true))
+        .filter(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family))
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(at)),
+        ))
+        .select(users::username)
+        .first(conn)
+        .optional()
 }
 
 pub fn revoke_family(
