@@ -1,6 +1,20 @@
 //! Storage: queries per aggregate, plain functions over `&mut AnyConnection`. No rules here:
 //! what a command means is decided in `domain` and orchestrated in `service`.
 
+/// Restrict a boxed query to rows whose path column lies in one of the byte ranges of the
+/// actor's jurisdiction (`Scope::ranges`). Apply it before any other filter: it starts the
+/// WHERE clause with an OR of the ranges, and later filters are AND-ed onto it. No range
+/// means no row (fail closed).
+macro_rules! in_ranges {
+    ($q:expr, $col:expr, $ranges:expr) => {{
+        let mut q = $q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+        for (lo, hi) in $ranges {
+            q = q.or_filter($col.ge(lo.clone()).and($col.lt(hi.clone())));
+        }
+        q
+    }};
+}
+
 pub mod events;
 pub mod people;
 pub mod sync;

@@ -218,16 +218,9 @@ pub fn search(
         .select(PersonRow::as_select())
         .order(persons::id.asc())
         .limit(s.limit)
-        .into_boxed()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    // the jurisdiction first: later filters are AND-ed onto this OR of ranges
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            persons::unit_path
-                .ge(lo.clone())
-                .and(persons::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, persons::unit_path, ranges);
     if let Some(name) = &s.name_folded {
         let pattern = format!("%{}%", super::units::escape_like(name));
         q = q.filter(persons::name_folded.like(pattern).escape('\\'));

@@ -6,7 +6,6 @@ use crate::store::people::{Person, PersonRow};
 use crate::store::trace::{ContactRow, ExposureRow};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sync_batches)]
@@ -49,15 +48,9 @@ macro_rules! feed {
                 .select(<$row>::as_select())
                 .order(($table::$ts.asc(), $table::$id.asc()))
                 .limit(limit)
-                .into_boxed::<MultiBackend>()
-                .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-            for (lo, hi) in ranges {
-                q = q.or_filter(
-                    $table::unit_path
-                        .ge(lo.clone())
-                        .and($table::unit_path.lt(hi.clone())),
-                );
-            }
+                .into_boxed::<MultiBackend>();
+            // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+            q = in_ranges!(q, $table::unit_path, ranges);
             q = q.filter($table::$ts.le(until));
             if let Some((ts, id)) = after {
                 q = q.filter(

@@ -4,7 +4,6 @@ use crate::db::{AnyConnection, MultiBackend};
 use crate::schema::{cases, contacts, exposures, level_reviews, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 /// How many ids one `IN (…)` list carries (well under both backends' parameter limits).
 const CHUNK: usize = 5000;
@@ -129,15 +128,9 @@ pub fn list_cases(
         .select(CaseRow::as_select())
         .order(cases::id.asc())
         .limit(limit)
-        .into_boxed::<MultiBackend>()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            cases::unit_path
-                .ge(lo.clone())
-                .and(cases::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, cases::unit_path, ranges);
     if let Some(s) = state {
         q = q.filter(cases::state.eq(s.to_string()));
     }
@@ -365,15 +358,9 @@ pub fn open_reviews(
         .select(ReviewRow::as_select())
         .order(level_reviews::id.asc())
         .limit(limit)
-        .into_boxed::<MultiBackend>()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            level_reviews::unit_path
-                .ge(lo.clone())
-                .and(level_reviews::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, level_reviews::unit_path, ranges);
     q = q.filter(level_reviews::resolved_at.is_null());
     if let Some(a) = after {
         q = q.filter(level_reviews::id.gt(a.to_string()));
@@ -391,14 +378,8 @@ pub fn active_exposures_in(
         .select(ExposureRow::as_select())
         .order(exposures::person_id.asc())
         .limit(cap)
-        .into_boxed::<MultiBackend>()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            exposures::unit_path
-                .ge(lo.clone())
-                .and(exposures::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, exposures::unit_path, ranges);
     q.filter(exposures::status.eq("active")).load(conn)
 }

@@ -4,7 +4,6 @@ use crate::db::{AnyConnection, MultiBackend};
 use crate::schema::{exposures, investigations, landmarks, trace_tasks};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = investigations)]
@@ -126,15 +125,9 @@ pub fn list_investigations(
         .select(InvestigationRow::as_select())
         .order(investigations::id.asc())
         .limit(limit)
-        .into_boxed::<MultiBackend>()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            investigations::unit_path
-                .ge(lo.clone())
-                .and(investigations::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, investigations::unit_path, ranges);
     if let Some(s) = state {
         q = q.filter(investigations::state.eq(s.to_string()));
     }
@@ -256,15 +249,9 @@ pub fn list_tasks(
         .select(TaskRow::as_select())
         .order(trace_tasks::id.asc())
         .limit(f.limit)
-        .into_boxed::<MultiBackend>()
-        .filter(diesel::dsl::sql::<Bool>("1 = 0"));
-    for (lo, hi) in ranges {
-        q = q.or_filter(
-            trace_tasks::unit_path
-                .ge(lo.clone())
-                .and(trace_tasks::unit_path.lt(hi.clone())),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    // the jurisdiction first: later filters are AND-ed onto its OR of ranges
+    q = in_ranges!(q, trace_tasks::unit_path, ranges);
     if let Some(s) = &f.state {
         q = q.filter(trace_tasks::state.eq(s.clone()));
     }

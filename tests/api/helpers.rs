@@ -341,6 +341,19 @@ impl TestApp {
     }
 }
 
+/// An instant `days` days ago plus `hours` hours, RFC 3339.
+pub fn ago(days: i64, hours: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days) + chrono::Duration::hours(hours))
+        .to_rfc3339()
+}
+
+/// The local (UTC+7) date `days` days ago.
+pub fn date_ago(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(7) - chrono::Duration::days(days))
+        .date_naive()
+        .to_string()
+}
+
 /// Codes from the official list used across tests.
 pub mod units {
     pub const QUANG_NINH: &str = "22";

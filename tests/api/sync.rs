@@ -1,12 +1,8 @@
 use crate::helpers::units::*;
-use crate::helpers::TestApp;
+use crate::helpers::{ago, TestApp};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
-
-fn ago(days: i64, hours: i64) -> String {
-    (Utc::now() - Duration::days(days) + Duration::hours(hours)).to_rfc3339()
-}
 
 fn uuid() -> String {
     uuid::Uuid::now_v7().to_string()

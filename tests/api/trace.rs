@@ -1,19 +1,7 @@
 use crate::helpers::units::*;
-use crate::helpers::TestApp;
-use chrono::{Duration, Utc};
+use crate::helpers::{ago, date_ago, TestApp};
 use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
-
-/// An instant `days` days ago (and `hours` later), RFC 3339.
-fn ago(days: i64, hours: i64) -> String {
-    (Utc::now() - Duration::days(days) + Duration::hours(hours)).to_rfc3339()
-}
-
-fn date_ago(days: i64) -> String {
-    (Utc::now() + Duration::hours(7) - Duration::days(days))
-        .date_naive()
-        .to_string()
-}
 
 async fn person(app: &TestApp, token: &str, name: &str) -> String {
     let r = app
