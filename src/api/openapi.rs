@@ -16,7 +16,18 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         description = "People, contacts and chains of exposure (F0/F1/F2/F3), quarantine and sampling for Vietnamese outbreak-response teams. Every error is RFC 9457 application/problem+json.",
         license(name = "MIT")
     ),
-    components(schemas(Problem, crate::domain::FieldError))
+    // enums used only in query parameters: a parameter refers to them but nothing else
+    // registers them (a test checks that every reference resolves)
+    components(schemas(
+        Problem,
+        crate::domain::FieldError,
+        crate::service::trace::Direction,
+        crate::service::sync::Feed,
+        crate::domain::cases::CaseState,
+        crate::domain::investigation::Step,
+        crate::domain::investigation::TaskState,
+        crate::domain::units::Level
+    ))
 )]
 struct Base;
 
