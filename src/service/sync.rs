@@ -9,7 +9,6 @@ use super::trace::{log_contact_in_tx, ContactOut, ExposureOut, LogContact, Rules
 use super::workflow::{add_landmark_in_tx, CreateLandmark};
 use crate::auth::Actor;
 use crate::db::AnyConnection;
-use crate::domain::classification::label;
 use crate::domain::roles::Action;
 use crate::domain::text::fold;
 use crate::error::{AppError, AppResult, Problem};
@@ -406,16 +405,7 @@ pub fn pull(
             out.more = rows.len() as i64 > limit;
             for e in rows.into_iter().take(limit as usize) {
                 last = Some((e.updated_at, e.person_id.clone()));
-                out.exposures.push(ExposureOut {
-                    person_id: e.person_id,
-                    level: label(e.level as u8),
-                    status: e.status,
-                    window_start: e.window_start.and_utc(),
-                    window_end: e.window_end.map(|t| t.and_utc()),
-                    via_person_id: e.via_person_id,
-                    case_id: e.case_id,
-                    classified_at: e.classified_at.and_utc(),
-                });
+                out.exposures.push(ExposureOut::from(e));
             }
         }
     }

@@ -1226,16 +1226,22 @@ pub fn exposure_of(
     }
     let e = store::exposure(conn, person)?
         .ok_or_else(|| AppError::NotFound("this person is not classified".into()))?;
-    Ok(ExposureOut {
-        person_id: e.person_id,
-        level: label(e.level as u8),
-        status: e.status,
-        window_start: utc(e.window_start),
-        window_end: e.window_end.map(utc),
-        via_person_id: e.via_person_id,
-        case_id: e.case_id,
-        classified_at: utc(e.classified_at),
-    })
+    Ok(ExposureOut::from(e))
+}
+
+impl From<ExposureRow> for ExposureOut {
+    fn from(e: ExposureRow) -> Self {
+        ExposureOut {
+            person_id: e.person_id,
+            level: label(e.level as u8),
+            status: e.status,
+            window_start: utc(e.window_start),
+            window_end: e.window_end.map(utc),
+            via_person_id: e.via_person_id,
+            case_id: e.case_id,
+            classified_at: utc(e.classified_at),
+        }
+    }
 }
 
 // ---- level reviews --------------------------------------------------------------------
