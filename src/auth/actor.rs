@@ -94,13 +94,6 @@ impl Actor {
         }
         Ok(Scope::new(pairs))
     }
-
-    pub fn roles(&self) -> Vec<Role> {
-        let mut roles: Vec<Role> = self.grants.iter().map(|g| g.role).collect();
-        roles.sort_by_key(|r| r.as_str());
-        roles.dedup();
-        roles
-    }
 }
 
 #[cfg(test)]

@@ -95,15 +95,6 @@ impl ManageConnection for Manager {
     }
 }
 
-impl AnyConnection {
-    pub fn backend(&self) -> Backend {
-        match self {
-            AnyConnection::Postgresql(_) => Backend::Postgres,
-            AnyConnection::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
-
 pub fn pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, r2d2::PoolError> {
     let size = match backend_of(url) {
         // one writer at a time in SQLite anyway; a few readers in WAL

@@ -319,6 +319,18 @@ impl TestApp {
         (user.id, token)
     }
 
+    /// Register someone living in Cái Rồng; returns their id.
+    pub async fn person(&self, token: &str, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/people",
+                token,
+                serde_json::json!({"full_name": name, "residence_unit_code": units::CAI_RONG}),
+            )
+            .await;
+        r.assert(201)["person"]["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn token(&self, username: &str, role: Role, scope: &str) -> String {
         self.user(username, role, scope).await.1
     }

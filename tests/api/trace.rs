@@ -3,17 +3,6 @@ use crate::helpers::{ago, date_ago, TestApp};
 use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 
-async fn person(app: &TestApp, token: &str, name: &str) -> String {
-    let r = app
-        .post(
-            "/api/v1/people",
-            token,
-            json!({"full_name": name, "residence_unit_code": CAI_RONG}),
-        )
-        .await;
-    r.assert(201)["person"]["id"].as_str().unwrap().to_string()
-}
-
 async fn contact(app: &TestApp, token: &str, a: &str, b: &str, days_ago: i64) -> Value {
     let r = app
         .post(
@@ -54,11 +43,11 @@ async fn confirming_an_f0_classifies_down_to_f3() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let [a, b, c, d, e] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
-        person(&app, &health, "Lê Văn Hai").await,
-        person(&app, &health, "Phạm Thị Ba").await,
-        person(&app, &health, "Hoàng Văn Bốn").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
+        app.person(&health, "Lê Văn Hai").await,
+        app.person(&health, "Phạm Thị Ba").await,
+        app.person(&health, "Hoàng Văn Bốn").await,
     ];
     // contacts listed before the confirmation; the chain runs forward in time
     for (x, y, days) in [(&a, &b, 4), (&b, &c, 3), (&c, &d, 2), (&d, &e, 1)] {
@@ -105,8 +94,7 @@ async fn a_deeper_cascade_is_configurable() {
         let mut v = Vec::new();
         for i in 0..6 {
             v.push(
-                person(
-                    &app,
+                app.person(
                     &health,
                     &format!("Người Thứ {}", ["A", "B", "C", "D", "E", "G"][i]),
                 )
@@ -131,7 +119,7 @@ async fn contacts_after_confirmation_classify_and_say_why_not() {
     let app = TestApp::new().await;
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let f0 = person(&app, &health, "Nguyễn Văn Gốc").await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
     confirm(&app, &health, &f0, 3).await;
     // from a phone at night: the contacted person is new, a name and a phone are enough
     let r = app
@@ -154,7 +142,7 @@ async fn contacts_after_confirmation_classify_and_say_why_not() {
     assert_eq!(p.body["phones"], json!(["+84912000111"]));
     assert_eq!(p.body["residence_unit_code"], CAI_RONG);
     // before the window opened (onset 3 days ago, window from 5 days ago): kept, not classified
-    let old = person(&app, &police, "Ông Cũ").await;
+    let old = app.person(&police, "Ông Cũ").await;
     let r = app
         .post(
             "/api/v1/contacts",
@@ -170,7 +158,7 @@ async fn contacts_after_confirmation_classify_and_say_why_not() {
     );
     assert_eq!(level(&app, &police, &old).await, None);
     // masked and short: not close
-    let short = person(&app, &police, "Bà Ngắn").await;
+    let short = app.person(&police, "Bà Ngắn").await;
     let r = app
         .post(
             "/api/v1/contacts",
@@ -219,10 +207,10 @@ async fn the_lowest_level_wins_and_upgrades_cascade() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let [a, b, c, d] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
-        person(&app, &health, "Lê Văn Hai").await,
-        person(&app, &health, "Phạm Thị Ba").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
+        app.person(&health, "Lê Văn Hai").await,
+        app.person(&health, "Phạm Thị Ba").await,
     ];
     contact(&app, &health, &a, &b, 4).await;
     contact(&app, &health, &b, &c, 3).await;
@@ -261,8 +249,8 @@ async fn the_lowest_level_wins_and_upgrades_cascade() {
 async fn case_transitions_allowed_and_refused() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let a = person(&app, &health, "Nguyễn Văn Gốc").await;
-    let b = person(&app, &health, "Trần Thị Một").await;
+    let a = app.person(&health, "Nguyễn Văn Gốc").await;
+    let b = app.person(&health, "Trần Thị Một").await;
     let case = confirm(&app, &health, &a, 3).await["case"].clone();
     let id = case["id"].as_str().unwrap();
     let url = format!("/api/v1/cases/{id}/transitions");
@@ -338,8 +326,8 @@ async fn case_transitions_allowed_and_refused() {
 async fn an_antigen_test_alone_confirms_only_an_f1() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let a = person(&app, &health, "Nguyễn Văn Gốc").await;
-    let b = person(&app, &health, "Trần Thị Một").await;
+    let a = app.person(&health, "Nguyễn Văn Gốc").await;
+    let b = app.person(&health, "Trần Thị Một").await;
     let body = |p: &str| json!({"person_id": p, "confirmation_test": "antigen_f1", "test_ref": "AG-1", "sample_date": date_ago(0)});
     let r = app.post("/api/v1/cases", &health, body(&b)).await;
     assert_eq!(r.field_errors(), ["confirmation_test"]);
@@ -360,9 +348,9 @@ async fn a_retracted_case_puts_its_chain_on_the_review_list() {
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let cdc = app.token("cdc", Role::CdcAnalyst, QUANG_NINH).await;
     let [a, b, c] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
-        person(&app, &health, "Lê Văn Hai").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
+        app.person(&health, "Lê Văn Hai").await,
     ];
     contact(&app, &health, &a, &b, 3).await;
     contact(&app, &health, &b, &c, 2).await;
@@ -443,8 +431,8 @@ async fn a_retracted_contact_is_kept_and_reviewed() {
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let [a, b] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
     ];
     confirm(&app, &health, &a, 3).await;
     let r = contact(&app, &police, &a, &b, 1).await;
@@ -485,9 +473,9 @@ async fn chains_go_both_ways_and_hide_people_outside_the_jurisdiction() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let [a, b, c] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
-        person(&app, &health, "Lê Văn Hai").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
+        app.person(&health, "Lê Văn Hai").await,
     ];
     contact(&app, &health, &a, &b, 3).await;
     contact(&app, &health, &b, &c, 2).await;
@@ -585,8 +573,8 @@ async fn trace_endpoints_refuse_other_roles_and_jurisdictions() {
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let admin = app.token("root", Role::Admin, "VN").await;
     let bg = app.token("bg.y.te", Role::HealthOfficer, BAC_GIANG).await;
-    let a = person(&app, &health, "Nguyễn Văn Gốc").await;
-    let b = person(&app, &health, "Trần Thị Một").await;
+    let a = app.person(&health, "Nguyễn Văn Gốc").await;
+    let b = app.person(&health, "Trần Thị Một").await;
     let body = json!({"person_id": a, "confirmation_test": "rt_pcr", "test_ref": "QN-1", "sample_date": date_ago(0)});
     // police trace but do not confirm cases; administrators see no case data
     app.post("/api/v1/cases", &police, body.clone())
@@ -656,7 +644,7 @@ async fn clusters_group_classified_people_by_contact() {
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let mut ids = Vec::new();
     for name in ["Một", "Hai", "Ba", "Bốn", "Năm", "Sáu"] {
-        ids.push(person(&app, &health, &format!("Người {name}")).await);
+        ids.push(app.person(&health, &format!("Người {name}")).await);
     }
     // two outbreaks: 0 → 1 → 2 and 3 → 4; 5 stays out of both
     contact(&app, &health, &ids[0], &ids[1], 3).await;

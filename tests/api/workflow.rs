@@ -4,17 +4,6 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 
-async fn person(app: &TestApp, token: &str, name: &str) -> String {
-    let r = app
-        .post(
-            "/api/v1/people",
-            token,
-            json!({"full_name": name, "residence_unit_code": CAI_RONG}),
-        )
-        .await;
-    r.assert(201)["person"]["id"].as_str().unwrap().to_string()
-}
-
 async fn confirm(app: &TestApp, token: &str, person: &str) -> String {
     let today = (Utc::now() + Duration::hours(7)).date_naive().to_string();
     let r = app
@@ -39,7 +28,7 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
     let app = TestApp::with_config(|c| c.deadline_tracing_hours = 0).await;
     let (uid, police) = app.user("cong.an", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let f0 = person(&app, &health, "Nguyễn Văn Gốc").await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
     let case = confirm(&app, &health, &f0).await;
     let inv = investigation_of(&app, &police, &case).await;
     assert_eq!(inv["state"], "opened");
@@ -183,9 +172,9 @@ async fn isolation_ends_an_f1s_window() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let [f0, f1, later] = [
-        person(&app, &health, "Nguyễn Văn Gốc").await,
-        person(&app, &health, "Trần Thị Một").await,
-        person(&app, &health, "Lê Văn Sau").await,
+        app.person(&health, "Nguyễn Văn Gốc").await,
+        app.person(&health, "Trần Thị Một").await,
+        app.person(&health, "Lê Văn Sau").await,
     ];
     confirm(&app, &health, &f0).await;
     let c = json!({"person_id": f0, "contact_person_id": f1, "first_at": ago(1, 0), "last_at": ago(1, 1), "setting": "household", "proximity": "physical"});
@@ -232,7 +221,7 @@ async fn landmarks_are_published_without_personal_data() {
     let app = TestApp::new().await;
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let f0 = person(&app, &health, "Nguyễn Văn Gốc").await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
     let case = confirm(&app, &health, &f0).await;
     let url = format!("/api/v1/cases/{case}/landmarks");
     let r = app
@@ -307,9 +296,9 @@ async fn trace_tasks_are_assigned_worked_and_listed_when_overdue() {
     let (uid, police) = app.user("cong.an", Role::PoliceTracer, VAN_DON).await;
     let other = app.token("cong.an.2", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let f0 = person(&app, &health, "Nguyễn Văn Gốc").await;
-    let a = person(&app, &health, "Trần Thị Một").await;
-    let b = person(&app, &health, "Lê Văn Hai").await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
+    let a = app.person(&health, "Trần Thị Một").await;
+    let b = app.person(&health, "Lê Văn Hai").await;
     let case = confirm(&app, &health, &f0).await;
     let soon = (Utc::now() + Duration::seconds(3)).to_rfc3339();
     let r = app
