@@ -35,6 +35,12 @@ pub fn prepare(conn: &mut AnyConnection, structure: Structure) -> anyhow::Result
             "administrative units loaded"
         );
     }
+    let added = db::write_tx(conn, |c| {
+        crate::service::quarantine::ensure_shipped_regimes(c, crate::store::now())
+    })?;
+    if added > 0 {
+        tracing::info!(added, "quarantine regimes loaded");
+    }
     Ok(())
 }
 
@@ -46,6 +52,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let pool = db::pool(&config.database_url, config.pool_size, config.pool_timeout)?;
     let bind = config.bind_addr.clone();
     tracing::info!(database = %redact_url(&config.database_url), bind = %bind, env = ?config.env, "starting");
+    spawn_follow_up_scan(pool.clone());
     let state = web::Data::new(AppState::new(pool, config));
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || build_app(state.clone()))
@@ -55,6 +62,30 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             .await
             .context("server failed")
     })
+}
+
+/// Every hour, raise a follow-up for each home in quarantine that missed yesterday's report,
+/// so the lists are right even when nobody opened them.
+fn spawn_follow_up_scan(pool: db::Pool) {
+    std::thread::spawn(move || loop {
+        let everywhere = vec![crate::domain::units::subtree_range("/")];
+        let result = pool
+            .get()
+            .map_err(crate::error::AppError::from)
+            .and_then(|mut c| {
+                crate::service::homes::raise_missed_reports(
+                    &mut c,
+                    &everywhere,
+                    crate::store::now(),
+                )
+            });
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(raised = n, "follow-ups raised for missed daily reports"),
+            Err(e) => tracing::warn!(error = %e, "missed-report scan failed"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
 }
 
 pub fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -122,7 +153,7 @@ pub const DEMO_USERS: [(&str, Role, &str); 7] = [
     ("demo.health", Role::HealthOfficer, "203"),
     ("demo.lab", Role::LabTechnician, "203"),
     ("demo.commune", Role::CommuneOfficer, "06994"),
-    ("demo.camp", Role::CampManager, "demo-van-don-camp"),
+    ("demo.camp", Role::CampManager, DEMO_SITE),
     ("demo.cdc", Role::CdcAnalyst, "22"),
 ];
 
@@ -142,6 +173,8 @@ pub fn seed_demo(config: &Config, password: Option<String>) -> anyhow::Result<()
         anyhow::bail!("the demo district (Vân Đồn) exists in the 3level structure only");
     }
     println!("Demo district: Huyện Vân Đồn (203), Tỉnh Quảng Ninh (22); commune Thị trấn Cái Rồng (06994)");
+    db::write_tx(&mut conn, demo_site)?;
+    println!("Demo camp: {DEMO_SITE} (Trung đoàn 244, 2 rooms of 4 beds)");
     println!("username       role             jurisdiction");
     for (username, role, scope) in DEMO_USERS {
         let created = accounts::bootstrap_user(
@@ -163,6 +196,55 @@ pub fn seed_demo(config: &Config, password: Option<String>) -> anyhow::Result<()
         println!("{username:<14} {:<16} {scope}", role.as_str());
     }
     println!("password for every new demo user: {password}");
+    Ok(())
+}
+
+pub const DEMO_SITE: &str = "demo-van-don-camp";
+
+/// The demo camp in Vân Đồn, with two rooms of four beds, unless it exists.
+fn demo_site(conn: &mut AnyConnection) -> Result<(), crate::error::AppError> {
+    use crate::store::quarantine::{self as q, BedRow, RoomRow, SiteRow};
+    if q::get_site(conn, DEMO_SITE)?.is_some() {
+        return Ok(());
+    }
+    let at = crate::store::now();
+    let unit = crate::store::units::get(conn, "203")?
+        .ok_or_else(|| crate::error::AppError::not_found("district 203"))?;
+    q::insert_site(
+        conn,
+        &SiteRow {
+            id: DEMO_SITE.into(),
+            name: "Khu cách ly Trung đoàn 244".into(),
+            kind: "barracks".into(),
+            address: "Vân Đồn, Quảng Ninh".into(),
+            unit_code: unit.code,
+            unit_path: unit.path,
+            capacity: 8,
+            version: 1,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        },
+    )?;
+    for name in ["A1", "A2"] {
+        let room = RoomRow {
+            id: crate::store::new_id(),
+            site_id: DEMO_SITE.into(),
+            area_id: None,
+            name: name.into(),
+            created_at: at,
+        };
+        let beds: Vec<BedRow> = (1..=4)
+            .map(|n| BedRow {
+                id: crate::store::new_id(),
+                room_id: room.id.clone(),
+                site_id: DEMO_SITE.into(),
+                label: n.to_string(),
+                created_at: at,
+            })
+            .collect();
+        q::insert_room(conn, &room, &beds)?;
+    }
     Ok(())
 }
 

@@ -42,6 +42,8 @@ pub struct Config {
     /// Sync pulls leave out changes younger than this, so that a transaction still
     /// committing is never skipped.
     pub sync_settle_secs: i64,
+    /// Hours within which arrivals at a camp room form one admission cohort.
+    pub cohort_window_hours: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -130,6 +132,7 @@ impl Config {
             deadline_sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", 24i64)?.max(0),
             deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
             sync_settle_secs: parse_var("SYNC_SETTLE_SECS", 5i64)?.max(0),
+            cohort_window_hours: parse_var("COHORT_WINDOW_HOURS", 24i64)?.clamp(1, 24 * 14),
         })
     }
 
@@ -156,6 +159,7 @@ impl Config {
             deadline_sampling_hours: 24,
             deadline_task_hours: 6,
             sync_settle_secs: 0,
+            cohort_window_hours: 24,
         }
     }
 }

@@ -274,12 +274,202 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    regimes (id) {
+        id -> Text,
+        code -> Text,
+        version -> Integer,
+        effective_from -> Date,
+        document -> Text,
+        province_code -> Nullable<Text>,
+        rules -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        unit_code -> Text,
+        unit_path -> Text,
+        capacity -> Integer,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    site_areas (id) {
+        id -> Text,
+        site_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rooms (id) {
+        id -> Text,
+        site_id -> Text,
+        area_id -> Nullable<Text>,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    beds (id) {
+        id -> Text,
+        room_id -> Text,
+        site_id -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    homes (id) {
+        id -> Text,
+        address -> Text,
+        unit_code -> Text,
+        unit_path -> Text,
+        own_room -> Bool,
+        own_toilet -> Bool,
+        no_shared_air_conditioning -> Bool,
+        officer_id -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    episodes (id) {
+        id -> Text,
+        person_id -> Text,
+        level -> Integer,
+        mode -> Text,
+        state -> Text,
+        regime_id -> Text,
+        day1 -> Date,
+        days -> Integer,
+        release_from -> Date,
+        monitoring_days -> Integer,
+        site_id -> Nullable<Text>,
+        room_id -> Nullable<Text>,
+        bed_id -> Nullable<Text>,
+        home_id -> Nullable<Text>,
+        household_role -> Text,
+        admitted_at -> Nullable<Timestamp>,
+        released_at -> Nullable<Timestamp>,
+        monitoring_from -> Nullable<Date>,
+        closed_at -> Nullable<Timestamp>,
+        destination -> Nullable<Text>,
+        next_episode_id -> Nullable<Text>,
+        previous_episode_id -> Nullable<Text>,
+        commitment_signed_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        unit_path -> Text,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    episode_tests (id) {
+        id -> Text,
+        episode_id -> Text,
+        phase -> Text,
+        day -> Integer,
+        due_date -> Date,
+        result -> Nullable<Text>,
+        resulted_at -> Nullable<Timestamp>,
+        recorded_by -> Nullable<Text>,
+        superseded_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    warning_signs (id) {
+        id -> Text,
+        home_id -> Text,
+        state -> Text,
+        posted_by -> Nullable<Text>,
+        posted_at -> Timestamp,
+        photo_ref -> Nullable<Text>,
+        removed_by -> Nullable<Text>,
+        removed_at -> Nullable<Timestamp>,
+        removed_reason -> Nullable<Text>,
+        unit_path -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    daily_reports (id) {
+        id -> Text,
+        episode_id -> Text,
+        report_date -> Date,
+        temperature_c -> Nullable<Double>,
+        symptoms -> Text,
+        source -> Text,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        episode_id -> Text,
+        kind -> Text,
+        for_date -> Date,
+        state -> Text,
+        note -> Nullable<Text>,
+        unit_path -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    violations (id) {
+        id -> Text,
+        episode_id -> Text,
+        person_id -> Text,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        note -> Nullable<Text>,
+        unit_path -> Text,
+        reported_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        handled_at -> Nullable<Timestamp>,
+        handled_by -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(cases -> persons (person_id));
 diesel::joinable!(exposures -> persons (person_id));
+diesel::joinable!(episodes -> persons (person_id));
+diesel::joinable!(beds -> rooms (room_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -300,4 +490,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     landmarks,
     trace_tasks,
     sync_batches,
+    regimes,
+    sites,
+    site_areas,
+    rooms,
+    beds,
+    homes,
+    episodes,
+    episode_tests,
+    warning_signs,
+    daily_reports,
+    follow_ups,
+    violations,
 );

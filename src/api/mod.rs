@@ -2,11 +2,13 @@
 //! OpenAPI document assembled from the handler and DTO types.
 
 pub mod accounts;
+pub mod camps;
 pub mod extract;
 pub mod health;
 pub mod observe;
 pub mod openapi;
 pub mod people;
+pub mod quarantine;
 pub mod sync;
 pub mod trace;
 pub mod units;
@@ -65,7 +67,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(people::routes)
             .configure(trace::routes)
             .configure(workflow::routes)
-            .configure(sync::routes),
+            .configure(sync::routes)
+            .configure(quarantine::routes)
+            .configure(camps::routes),
     );
 }
 

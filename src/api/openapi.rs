@@ -26,7 +26,10 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         crate::domain::cases::CaseState,
         crate::domain::investigation::Step,
         crate::domain::investigation::TaskState,
-        crate::domain::units::Level
+        crate::domain::units::Level,
+        crate::domain::quarantine::EpisodeState,
+        crate::domain::home::FollowUpKind,
+        crate::service::camps::ResidentStatus
     ))
 )]
 struct Base;

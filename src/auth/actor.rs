@@ -96,6 +96,49 @@ impl Actor {
     }
 }
 
+/// Where a site-related action may be done: sites in the unit subtrees of the grants that
+/// allow it, and the sites that site-bound grants (camp managers) name.
+#[derive(Debug, Clone)]
+pub struct SiteScope {
+    pub units: Option<Scope>,
+    pub sites: Vec<String>,
+}
+
+impl SiteScope {
+    /// Whether a site (its id and the path of its unit) is in scope.
+    pub fn covers(&self, site_id: &str, unit_path: &str) -> bool {
+        self.sites.iter().any(|s| s == site_id)
+            || self.units.as_ref().is_some_and(|u| u.covers(unit_path))
+    }
+
+    /// The role under which the actor acts on a site.
+    pub fn role_at(&self, site_id: &str, unit_path: &str) -> Option<Role> {
+        if self.sites.iter().any(|s| s == site_id) {
+            return Some(Role::CampManager);
+        }
+        self.units.as_ref().and_then(|u| u.role_at(unit_path))
+    }
+}
+
+impl Actor {
+    /// The sites on which the actor may do `action`, or 403 when no grant allows it.
+    pub fn site_scope(&self, action: Action) -> AppResult<SiteScope> {
+        let sites: Vec<String> = self
+            .grants
+            .iter()
+            .filter(|g| allows(g.role, action))
+            .filter_map(|g| g.site_id.clone())
+            .collect();
+        let units = self.scope(action).ok();
+        if units.is_none() && sites.is_empty() {
+            return Err(AppError::Forbidden(
+                "none of your role grants allows this action".into(),
+            ));
+        }
+        Ok(SiteScope { units, sites })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,4 +5,4 @@ pub mod actor;
 pub mod password;
 pub mod token;
 
-pub use actor::{Actor, ActorGrant, Scope};
+pub use actor::{Actor, ActorGrant, Scope, SiteScope};

@@ -64,6 +64,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum!(CaseState { Confirmed => "confirmed", InTreatment => "in_treatment", Recovered => "recovered", Deceased => "deceased", NotACase => "not_a_case" });
 text_enum!(Treatment { Facility => "facility", HomeCare => "home_care" });
 text_enum!(CaseCommand { StartTreatment => "start_treatment", Recover => "recover", Die => "die", Retract => "retract" });

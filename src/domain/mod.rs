@@ -1,10 +1,13 @@
 //! The rules of the domain, pure: types, permissions, validation and normalisation.
 //! No database, no HTTP, no I/O: everything here is unit-tested in isolation.
 
+pub mod camps;
 pub mod cases;
 pub mod classification;
+pub mod home;
 pub mod investigation;
 pub mod people;
+pub mod quarantine;
 pub mod roles;
 pub mod text;
 pub mod time;

@@ -114,6 +114,28 @@ pub enum Action {
     ChainRead,
     /// Decide on the people whose level could drop after a correction.
     LevelReview,
+    /// Read the quarantine regimes.
+    RegimeRead,
+    /// Add a regime, or a new version of one.
+    RegimeManage,
+    /// Open a quarantine site.
+    SiteManage,
+    /// Lay out a site: areas, rooms and beds.
+    SiteLayout,
+    /// Read sites, their rooms and occupancy.
+    SiteRead,
+    /// Read a camp's residents (the least personal data to check them in and out).
+    SiteResidents,
+    /// Order quarantine, record test outcomes, move an episode to another regime.
+    QuarantineOrder,
+    /// Move an episode (each command has its own roles: see `quarantine::may_command`).
+    QuarantineCommand,
+    /// Read episodes and the quarantine line lists.
+    QuarantineRead,
+    /// Homes: the address checklist, warning signs, daily reports, follow-ups, violations.
+    HomeQuarantine,
+    /// The police list: absconded people and violations, and marking them handled.
+    PoliceList,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -142,6 +164,20 @@ pub fn allows(role: Role, action: Action) -> bool {
         ContactRead => matches!(role, PoliceTracer | HealthOfficer | CdcAnalyst),
         ChainRead => matches!(role, HealthOfficer | CdcAnalyst),
         LevelReview => matches!(role, HealthOfficer),
+        RegimeRead => true,
+        RegimeManage => matches!(role, Admin),
+        SiteManage => matches!(role, Admin),
+        SiteLayout => matches!(role, Admin | CampManager),
+        SiteRead => matches!(role, Admin | CampManager | HealthOfficer | CdcAnalyst),
+        SiteResidents => matches!(role, CampManager | HealthOfficer),
+        QuarantineOrder => matches!(role, HealthOfficer),
+        QuarantineCommand => matches!(role, HealthOfficer | CampManager | CommuneOfficer),
+        QuarantineRead => matches!(
+            role,
+            HealthOfficer | PoliceTracer | CommuneOfficer | CdcAnalyst
+        ),
+        HomeQuarantine => matches!(role, CommuneOfficer | HealthOfficer),
+        PoliceList => matches!(role, PoliceTracer),
     }
 }
 
@@ -177,6 +213,26 @@ mod tests {
         assert!(allows(Role::HealthOfficer, Action::PersonMerge));
         assert!(!allows(Role::PoliceTracer, Action::PersonMerge));
         assert!(!allows(Role::HealthOfficer, Action::UserManage));
+    }
+
+    #[test]
+    fn quarantine_duties() {
+        // the camp manager works their camp, not the registry or the orders
+        assert!(allows(Role::CampManager, Action::SiteResidents));
+        assert!(!allows(Role::CampManager, Action::QuarantineOrder));
+        assert!(!allows(Role::CampManager, Action::QuarantineRead));
+        // health orders; commune officers run homes; police get the list
+        assert!(allows(Role::HealthOfficer, Action::QuarantineOrder));
+        assert!(!allows(Role::CommuneOfficer, Action::QuarantineOrder));
+        assert!(allows(Role::CommuneOfficer, Action::HomeQuarantine));
+        assert!(!allows(Role::PoliceTracer, Action::HomeQuarantine));
+        assert!(allows(Role::PoliceTracer, Action::PoliceList));
+        assert!(!allows(Role::CommuneOfficer, Action::PoliceList));
+        // admins run sites and regimes but see no residents
+        assert!(allows(Role::Admin, Action::RegimeManage));
+        assert!(allows(Role::Admin, Action::SiteManage));
+        assert!(!allows(Role::Admin, Action::SiteResidents));
+        assert!(!allows(Role::HealthOfficer, Action::RegimeManage));
     }
 
     #[test]

@@ -462,7 +462,15 @@ pub fn bootstrap_user(
 ) -> AppResult<UserOut> {
     let (unit_code, site_id) = match (target, role.scope_kind()) {
         (GrantTarget::Unit(u), ScopeKind::Unit) => (Some(u.to_string()), None),
-        (GrantTarget::Site(s), ScopeKind::Site) => (None, Some(s.to_string())),
+        (GrantTarget::Site(s), ScopeKind::Site) => {
+            if crate::store::quarantine::get_site(conn, s)?.is_none() {
+                return Err(AppError::field(
+                    "site",
+                    format!("no quarantine site has id '{s}'"),
+                ));
+            }
+            (None, Some(s.to_string()))
+        }
         _ => {
             return Err(AppError::field(
                 "unit",
@@ -720,18 +728,14 @@ pub fn add_grant(
                 ))
             }
             (ScopeKind::Site, None, Some(site)) => {
-                // sites arrive with the quarantine module; until then only a national
-                // administrator, who covers every site, may bind a camp manager to one
-                if !scope.covers("/") {
+                let site = crate::store::quarantine::get_site(conn, site.trim())?
+                    .ok_or_else(|| AppError::field("site_id", "no quarantine site has this id"))?;
+                if !scope.covers(&site.unit_path) {
                     return Err(AppError::Forbidden(
-                        "site_id: only a national administrator may grant sites".into(),
+                        "site_id: the site is outside your jurisdiction".into(),
                     ));
                 }
-                let site = site.trim();
-                if site.is_empty() || site.len() > 64 {
-                    return Err(AppError::field("site_id", "must be 1 to 64 characters"));
-                }
-                (None, Some(site.to_string()))
+                (None, Some(site.id))
             }
             (ScopeKind::Site, _, _) => {
                 return Err(AppError::field(

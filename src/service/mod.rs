@@ -3,7 +3,10 @@
 //! are the API's request and response bodies.
 
 pub mod accounts;
+pub mod camps;
+pub mod homes;
 pub mod people;
+pub mod quarantine;
 pub mod sync;
 pub mod trace;
 pub mod units;

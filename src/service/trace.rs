@@ -472,6 +472,14 @@ pub fn confirm_case(
             None,
         )?;
         super::workflow::open_investigation(conn, &w, &case, rules, at)?;
+        // people quarantined with a new positive start their quarantine again
+        super::quarantine::restart_quarantined_with(
+            conn,
+            &w,
+            &person.id,
+            crate::domain::time::vn_date(at),
+            at,
+        )?;
         let f0 = ExposureRow {
             person_id: person.id.clone(),
             level: 0,

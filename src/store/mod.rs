@@ -17,6 +17,7 @@ macro_rules! in_ranges {
 
 pub mod events;
 pub mod people;
+pub mod quarantine;
 pub mod sync;
 pub mod trace;
 pub mod units;

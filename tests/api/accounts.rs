@@ -382,17 +382,34 @@ async fn grants_are_validated_by_kind() {
         )
         .await;
     assert_eq!(r.field_errors(), ["unit_code"]);
+    // a site must exist, and lie in the granting administrator's jurisdiction
+    let r = app
+        .post(
+            &url,
+            &national,
+            json!({"role": "camp_manager", "site_id": "no-such-camp"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["site_id"]);
+    app.post(
+        "/api/v1/sites",
+        &national,
+        json!({"id": "bg-camp", "name": "Ký túc xá Bắc Giang", "kind": "dormitory",
+               "address": "Bắc Giang", "unit_code": BAC_GIANG, "capacity": 50}),
+    )
+    .await
+    .assert(201);
     app.post(
         &url,
         &province,
-        json!({"role": "camp_manager", "site_id": "camp-1"}),
+        json!({"role": "camp_manager", "site_id": "bg-camp"}),
     )
     .await
     .assert_problem(403, "forbidden");
     app.post(
         &url,
         &national,
-        json!({"role": "camp_manager", "site_id": "camp-1"}),
+        json!({"role": "camp_manager", "site_id": "bg-camp"}),
     )
     .await
     .assert(201);

@@ -125,6 +125,8 @@ fn pg_template(admin_url: &str) -> String {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files: Vec<_> = walk(&root.join("migrations/postgres"));
         files.push(root.join("data/vn-admin-units-3level.csv"));
+        // the regimes shipped as data are loaded by `prepare`
+        files.push(root.join("src/domain/quarantine.rs"));
         files.sort();
         for f in files {
             std::fs::read(&f).unwrap().hash(&mut h);
@@ -308,7 +310,10 @@ impl TestApp {
             let mut conn = pool.get().unwrap();
             let target = match r.scope_kind() {
                 tracing_backend::domain::roles::ScopeKind::Unit => GrantTarget::Unit(&s),
-                tracing_backend::domain::roles::ScopeKind::Site => GrantTarget::Site(&s),
+                tracing_backend::domain::roles::ScopeKind::Site => {
+                    ensure_site(&mut conn, &s);
+                    GrantTarget::Site(&s)
+                }
             };
             accounts::bootstrap_user(&mut conn, &u, &u, PASSWORD, r, target)
         })
@@ -351,6 +356,35 @@ impl TestApp {
     pub fn raw_conn(&self) -> AnyConnection {
         db::connect(&self.database_url).unwrap()
     }
+}
+
+/// A camp manager's site: made in Cái Rồng (capacity 100, no rooms) unless it exists.
+fn ensure_site(conn: &mut AnyConnection, id: &str) {
+    use tracing_backend::store::quarantine as q;
+    if q::get_site(conn, id).unwrap().is_some() {
+        return;
+    }
+    let unit = tracing_backend::store::units::get(conn, units::CAI_RONG)
+        .unwrap()
+        .unwrap();
+    let at = tracing_backend::store::now();
+    q::insert_site(
+        conn,
+        &q::SiteRow {
+            id: id.into(),
+            name: format!("Khu cách ly {id}"),
+            kind: "barracks".into(),
+            address: "Cái Rồng".into(),
+            unit_code: unit.code,
+            unit_path: unit.path,
+            capacity: 100,
+            version: 1,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        },
+    )
+    .unwrap();
 }
 
 /// An instant `days` days ago plus `hours` hours, RFC 3339.

@@ -5,6 +5,7 @@ mod accounts;
 mod helpers;
 mod people;
 mod platform;
+mod quarantine;
 mod sync;
 mod trace;
 mod units;
