@@ -114,6 +114,14 @@ pub enum Action {
     ChainRead,
     /// Decide on the people whose level could drop after a correction.
     LevelReview,
+    /// Read cordon zones.
+    ZoneRead,
+    /// Declare, activate and lift cordon zones.
+    ZoneManage,
+    /// List the residents of a cordon zone, for mass sampling and enforcement.
+    ZoneResidentsRead,
+    /// Record a commune's risk level (reading levels needs only `UnitRead`).
+    RiskLevelSet,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -142,6 +150,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         ContactRead => matches!(role, PoliceTracer | HealthOfficer | CdcAnalyst),
         ChainRead => matches!(role, HealthOfficer | CdcAnalyst),
         LevelReview => matches!(role, HealthOfficer),
+        ZoneRead => matches!(
+            role,
+            PoliceTracer | HealthOfficer | CommuneOfficer | CdcAnalyst
+        ),
+        ZoneManage => matches!(role, HealthOfficer),
+        ZoneResidentsRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
+        RiskLevelSet => matches!(role, HealthOfficer),
     }
 }
 
@@ -177,6 +192,32 @@ mod tests {
         assert!(allows(Role::HealthOfficer, Action::PersonMerge));
         assert!(!allows(Role::PoliceTracer, Action::PersonMerge));
         assert!(!allows(Role::HealthOfficer, Action::UserManage));
+    }
+
+    #[test]
+    fn cordon_zones_and_risk_levels() {
+        use Role::*;
+        let who = |action: Action| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| allows(*r, action))
+                .collect()
+        };
+        // health declares, activates and lifts; the others enforce and analyse
+        assert_eq!(who(Action::ZoneManage), [HealthOfficer]);
+        assert_eq!(
+            who(Action::ZoneRead),
+            [PoliceTracer, HealthOfficer, CommuneOfficer, CdcAnalyst]
+        );
+        // the residents' names go to those who sample and enforce, not to analysts
+        assert_eq!(
+            who(Action::ZoneResidentsRead),
+            [PoliceTracer, HealthOfficer, CommuneOfficer]
+        );
+        assert_eq!(who(Action::RiskLevelSet), [HealthOfficer]);
+        // admins and camp managers see no zones
+        assert!(!allows(Admin, Action::ZoneRead));
+        assert!(!allows(CampManager, Action::ZoneRead));
     }
 
     #[test]
