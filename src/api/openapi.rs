@@ -26,7 +26,9 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         crate::domain::cases::CaseState,
         crate::domain::investigation::Step,
         crate::domain::investigation::TaskState,
-        crate::domain::units::Level
+        crate::domain::units::Level,
+        crate::domain::zones::ZoneState,
+        crate::domain::risk::Scale
     ))
 )]
 struct Base;

@@ -135,7 +135,9 @@ impl CommuneCounts {
     }
     /// Communes at `rank` or above.
     pub fn at_least(&self, rank: Rank) -> usize {
-        self.by_rank[usize::from(rank.clamp(1, 4)) - 1..].iter().sum()
+        self.by_rank[usize::from(rank.clamp(1, 4)) - 1..]
+            .iter()
+            .sum()
     }
 }
 
@@ -254,7 +256,10 @@ mod tests {
     #[test]
     fn quiet_districts_and_unrecorded_communes() {
         let s = Scale::Qd2686;
-        assert_eq!(district_level(s, &communes(&[(NewNormal, 6)], 0)), NewNormal);
+        assert_eq!(
+            district_level(s, &communes(&[(NewNormal, 6)], 0)),
+            NewNormal
+        );
         assert_eq!(district_level(s, &[]), NewNormal);
         // unrecorded communes count as the lowest level: 1 at risk of 3 is under 50%
         let with_gaps = communes(&[(AtRisk, 1)], 2);

@@ -322,7 +322,10 @@ mod tests {
         );
         assert_eq!(fields(check_declaration(&[], None)), ["unit_codes"]);
         assert_eq!(
-            fields(check_declaration(&codes(&["06994", "06997", "06994"]), None)),
+            fields(check_declaration(
+                &codes(&["06994", "06997", "06994"]),
+                None
+            )),
             ["unit_codes[2]"]
         );
     }
@@ -334,10 +337,7 @@ mod tests {
             "/22/203/"
         );
         assert_eq!(common_ancestor(&["/22/203/06994/"]), "/22/203/06994/");
-        assert_eq!(
-            common_ancestor(&["/22/203/06994/", "/22/203/"]),
-            "/22/203/"
-        );
+        assert_eq!(common_ancestor(&["/22/203/06994/", "/22/203/"]), "/22/203/");
         assert_eq!(common_ancestor(&["/22/203/", "/22/193/"]), "/22/");
         assert_eq!(common_ancestor(&["/22/", "/24/"]), "/");
         // segments compare whole: 203 and 2030 share only the province

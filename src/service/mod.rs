@@ -4,10 +4,12 @@
 
 pub mod accounts;
 pub mod people;
+pub mod risk;
 pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod workflow;
+pub mod zones;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;

@@ -9,3 +9,4 @@ mod sync;
 mod trace;
 mod units;
 mod workflow;
+mod zones;
