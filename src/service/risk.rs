@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
 use crate::store::risk::{self as store, RiskRow};
 use crate::store::units::{self, UnitRow};
-use crate::store::{instant, new_id, now, page_size};
+use crate::store::{new_id, now, page_size};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -78,6 +78,10 @@ pub fn record(
         ));
     }
     let at = now();
+    let effective_at = match input.effective_at {
+        Some(t) => super::plausible_time("effective_at", t, at)?,
+        None => at,
+    };
     crate::db::write_tx(conn, |conn| {
         let unit = unit_or_404(conn, code)?;
         if !scope.covers(&unit.path) {
@@ -97,7 +101,7 @@ pub fn record(
             unit_path: unit.path.clone(),
             scale: input.scale.as_str().into(),
             level: input.level.as_str().into(),
-            effective_at: input.effective_at.map(instant).unwrap_or(at),
+            effective_at,
             reason,
             set_by: Some(actor.user_id.clone()),
             created_at: at,

@@ -40,7 +40,8 @@ pub struct ZoneOut {
     pub start_at: Option<DateTime<Utc>>,
     /// When it was lifted.
     pub end_at: Option<DateTime<Utc>>,
-    /// The reason given with the latest change (every one is in the zone's events).
+    /// The latest reason given, at declaration or with a change (each one is kept in the
+    /// zone's events).
     pub reason: Option<String>,
     pub unit_codes: Vec<String>,
     /// The investigations that caused the zone.
@@ -262,6 +263,9 @@ pub fn create(
     let scope = actor.scope(Action::ZoneManage)?;
     check_shape(&input)?;
     let at = now();
+    if let Some(t) = input.start_at {
+        super::plausible_time("start_at", t, at)?;
+    }
     crate::db::write_tx(conn, |conn| create_in_tx(conn, actor, &scope, input, at))
 }
 

@@ -211,6 +211,7 @@ async fn declarations_name_the_wrong_field() {
         (with("level", json!("curfew")), "level"),
         (with("name", json!("")), "name"),
         (with("start_at", json!("tomorrow")), "start_at"),
+        (with("start_at", json!("-5000-01-01T00:00:00Z")), "start_at"),
     ];
     for (body, field) in cases {
         let r = post(body.clone()).await;
@@ -539,6 +540,14 @@ async fn risk_levels_refuse_wrong_units_roles_and_values() {
         ),
         (
             json!({"scale": "nq128", "level": "red", "reason": "x y z", "effective_at": 5}),
+            "effective_at",
+        ),
+        (
+            json!({"scale": "nq128", "level": "red", "reason": "x y z", "effective_at": "2099-01-01T00:00:00Z"}),
+            "effective_at",
+        ),
+        (
+            json!({"scale": "nq128", "level": "red", "reason": "x y z", "effective_at": "1900-01-01T00:00:00Z"}),
             "effective_at",
         ),
     ];
