@@ -35,6 +35,7 @@ pub struct Config {
     pub cascade_max_depth: u8,
     /// Deadlines of the workflow steps, in hours from the confirmation of the F0.
     pub deadline_tracing_hours: i64,
+    pub deadline_cordoning_hours: i64,
     pub deadline_isolating_hours: i64,
     pub deadline_sampling_hours: i64,
     /// Default deadline of a trace task, in hours from its creation.
@@ -128,6 +129,7 @@ impl Config {
             window_days_before: parse_var("WINDOW_DAYS_BEFORE", 2i64)?.clamp(0, 30),
             cascade_max_depth: parse_var("CASCADE_MAX_DEPTH", 3u8)?.clamp(1, 6),
             deadline_tracing_hours: parse_var("DEADLINE_TRACING_HOURS", 2i64)?.max(0),
+            deadline_cordoning_hours: parse_var("DEADLINE_CORDONING_HOURS", 12i64)?.max(0),
             deadline_isolating_hours: parse_var("DEADLINE_ISOLATING_HOURS", 24i64)?.max(0),
             deadline_sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", 24i64)?.max(0),
             deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
@@ -155,6 +157,7 @@ impl Config {
             window_days_before: 2,
             cascade_max_depth: 3,
             deadline_tracing_hours: 2,
+            deadline_cordoning_hours: 12,
             deadline_isolating_hours: 24,
             deadline_sampling_hours: 24,
             deadline_task_hours: 6,

@@ -226,6 +226,8 @@ diesel::table! {
         unit_path -> Text,
         version -> Integer,
         updated_at -> Timestamp,
+        cordoning_at -> Nullable<Timestamp>,
+        cordoning_due -> Nullable<Timestamp>,
     }
 }
 
@@ -462,6 +464,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    zones (id) {
+        id -> Text,
+        name -> Text,
+        level -> Text,
+        area_name -> Nullable<Text>,
+        state -> Text,
+        start_at -> Nullable<Timestamp>,
+        end_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        unit_path -> Text,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    zone_units (zone_id, unit_code) {
+        zone_id -> Text,
+        unit_code -> Text,
+        unit_path -> Text,
+    }
+}
+
+diesel::table! {
+    zone_investigations (zone_id, investigation_id) {
+        zone_id -> Text,
+        investigation_id -> Text,
+    }
+}
+
+diesel::table! {
+    unit_risk_levels (id) {
+        id -> Text,
+        unit_code -> Text,
+        unit_path -> Text,
+        scale -> Text,
+        level -> Text,
+        effective_at -> Timestamp,
+        reason -> Text,
+        set_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
@@ -470,6 +519,9 @@ diesel::joinable!(cases -> persons (person_id));
 diesel::joinable!(exposures -> persons (person_id));
 diesel::joinable!(episodes -> persons (person_id));
 diesel::joinable!(beds -> rooms (room_id));
+diesel::joinable!(zone_units -> zones (zone_id));
+diesel::joinable!(zone_investigations -> zones (zone_id));
+diesel::joinable!(zone_investigations -> investigations (investigation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -502,4 +554,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_reports,
     follow_ups,
     violations,
+    zones,
+    zone_units,
+    zone_investigations,
+    unit_risk_levels,
 );

@@ -13,6 +13,7 @@ pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod workflow;
+pub mod zones;
 
 use crate::auth::token::TokenKeys;
 use crate::config::Config;
@@ -67,6 +68,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(people::routes)
             .configure(trace::routes)
             .configure(workflow::routes)
+            .configure(zones::routes)
             .configure(sync::routes)
             .configure(quarantine::routes)
             .configure(camps::routes),

@@ -29,7 +29,9 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         crate::domain::units::Level,
         crate::domain::quarantine::EpisodeState,
         crate::domain::home::FollowUpKind,
-        crate::service::camps::ResidentStatus
+        crate::service::camps::ResidentStatus,
+        crate::domain::zones::ZoneState,
+        crate::domain::risk::Scale
     ))
 )]
 struct Base;

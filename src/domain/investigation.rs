@@ -1,6 +1,5 @@
-//! The Vân Đồn workflow for each F0 as a state machine: opened → tracing → isolating →
-//! sampling → monitoring → closed. The cordon step arrives with the isolation module and
-//! fits between tracing and isolating. Trace tasks and their states live here too.
+//! The Vân Đồn workflow for each F0 as a state machine: opened → tracing → cordoning →
+//! isolating → sampling → monitoring → closed. Trace tasks and their states live here too.
 
 use super::cases::Refused;
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,8 @@ use std::fmt;
 pub enum Step {
     Opened,
     Tracing,
+    /// A cordon zone is being declared around the F0's residence or landmarks.
+    Cordoning,
     Isolating,
     Sampling,
     Monitoring,
@@ -23,6 +24,7 @@ pub enum Step {
 #[serde(rename_all = "snake_case")]
 pub enum StepCommand {
     StartTracing,
+    StartCordoning,
     StartIsolating,
     StartSampling,
     StartMonitoring,
@@ -30,9 +32,10 @@ pub enum StepCommand {
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Opened,
         Step::Tracing,
+        Step::Cordoning,
         Step::Isolating,
         Step::Sampling,
         Step::Monitoring,
@@ -42,6 +45,7 @@ impl Step {
         match self {
             Step::Opened => "opened",
             Step::Tracing => "tracing",
+            Step::Cordoning => "cordoning",
             Step::Isolating => "isolating",
             Step::Sampling => "sampling",
             Step::Monitoring => "monitoring",
@@ -57,6 +61,7 @@ impl StepCommand {
     pub fn as_str(self) -> &'static str {
         match self {
             StepCommand::StartTracing => "start_tracing",
+            StepCommand::StartCordoning => "start_cordoning",
             StepCommand::StartIsolating => "start_isolating",
             StepCommand::StartSampling => "start_sampling",
             StepCommand::StartMonitoring => "start_monitoring",
@@ -82,46 +87,58 @@ pub struct Facts {
     pub f1_not_isolated: usize,
     /// Samples ordered or collected and not yet resulted.
     pub samples_pending: usize,
+    /// Cordon zones linked to the investigation that are active or already lifted.
+    pub zones_declared: usize,
 }
 
 /// The investigation state machine: each step in order; the facts guard the later ones.
 pub fn step_transition(state: Step, command: StepCommand, facts: &Facts) -> Result<Step, Refused> {
     use Step::*;
     use StepCommand::*;
-    let refuse = |why: Option<String>| Refused {
-        state: state.as_str().to_string(),
-        command: match why {
-            None => command.as_str().to_string(),
-            Some(w) => format!("{} ({w})", command.as_str()),
-        },
-    };
     let next = match (state, command) {
         (Opened, StartTracing) => Tracing,
-        (Tracing, StartIsolating) => Isolating,
+        (Tracing, StartCordoning) => Cordoning,
+        (Cordoning, StartIsolating) => Isolating,
         (Isolating, StartSampling) => Sampling,
         (Sampling, StartMonitoring) => Monitoring,
         (Monitoring, Close) => Closed,
-        _ => return Err(refuse(None)),
+        _ => return Err(refused(state, command, &[])),
     };
-    if command == StartIsolating && facts.f1_listed == 0 {
-        return Err(refuse(Some("no F1 listed yet".into())));
-    }
-    if command == Close {
-        let mut blocking = Vec::new();
-        if facts.people_unlocated > 0 {
-            blocking.push(format!("{} people not located", facts.people_unlocated));
-        }
-        if facts.f1_not_isolated > 0 {
-            blocking.push(format!("{} F1 not isolated", facts.f1_not_isolated));
-        }
-        if facts.samples_pending > 0 {
-            blocking.push(format!("{} samples pending", facts.samples_pending));
-        }
-        if !blocking.is_empty() {
-            return Err(refuse(Some(blocking.join(", "))));
-        }
+    let blocking = blocking(command, facts);
+    if !blocking.is_empty() {
+        return Err(refused(state, command, &blocking));
     }
     Ok(next)
+}
+
+/// What keeps a command from being applied, in words; empty when nothing does.
+fn blocking(command: StepCommand, facts: &Facts) -> Vec<String> {
+    let count = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
+    let none = |n: usize, what: &str| (n == 0).then(|| what.to_string());
+    let reasons = match command {
+        StepCommand::StartIsolating => vec![
+            none(facts.f1_listed, "no F1 listed yet"),
+            none(facts.zones_declared, "no active or lifted cordon zone"),
+        ],
+        StepCommand::Close => vec![
+            count(facts.people_unlocated, "people not located"),
+            count(facts.f1_not_isolated, "F1 not isolated"),
+            count(facts.samples_pending, "samples pending"),
+        ],
+        _ => Vec::new(),
+    };
+    reasons.into_iter().flatten().collect()
+}
+
+fn refused(state: Step, command: StepCommand, why: &[String]) -> Refused {
+    Refused {
+        state: state.as_str().to_string(),
+        command: if why.is_empty() {
+            command.as_str().to_string()
+        } else {
+            format!("{} ({})", command.as_str(), why.join(", "))
+        },
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -200,15 +217,21 @@ pub fn task_transition(state: TaskState, command: TaskCommand) -> Result<TaskSta
 mod tests {
     use super::*;
 
+    fn ready() -> Facts {
+        Facts {
+            f1_listed: 3,
+            zones_declared: 1,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn steps_go_in_order() {
-        let facts = Facts {
-            f1_listed: 3,
-            ..Default::default()
-        };
+        let facts = ready();
         let mut s = Step::Opened;
         for c in [
             StepCommand::StartTracing,
+            StepCommand::StartCordoning,
             StepCommand::StartIsolating,
             StepCommand::StartSampling,
             StepCommand::StartMonitoring,
@@ -223,15 +246,83 @@ mod tests {
     }
 
     #[test]
-    fn guards_name_what_blocks() {
-        let none = Facts::default();
-        let err = step_transition(Step::Tracing, StepCommand::StartIsolating, &none).unwrap_err();
+    fn cordoning_comes_between_tracing_and_isolating() {
+        use Step as S;
+        use StepCommand as C;
+        let facts = ready();
+        assert_eq!(
+            step_transition(S::Tracing, C::StartCordoning, &facts),
+            Ok(S::Cordoning)
+        );
+        assert_eq!(
+            step_transition(S::Cordoning, C::StartIsolating, &facts),
+            Ok(S::Isolating)
+        );
+        // isolating no longer follows tracing directly, even with every fact in place
+        let err = step_transition(S::Tracing, C::StartIsolating, &facts).unwrap_err();
+        assert_eq!(
+            (err.state.as_str(), err.command.as_str()),
+            ("tracing", "start_isolating")
+        );
+        for from in [
+            S::Opened,
+            S::Cordoning,
+            S::Isolating,
+            S::Sampling,
+            S::Monitoring,
+            S::Closed,
+        ] {
+            assert!(
+                step_transition(from, C::StartCordoning, &facts).is_err(),
+                "start_cordoning from {from}"
+            );
+        }
+        assert!(step_transition(S::Cordoning, C::StartSampling, &facts).is_err());
+        assert!(step_transition(S::Cordoning, C::Close, &facts).is_err());
+        assert_eq!(Step::parse("cordoning"), Some(S::Cordoning));
+        assert!(S::Tracing < S::Cordoning && S::Cordoning < S::Isolating);
+    }
+
+    #[test]
+    fn isolating_needs_an_f1_and_a_declared_zone() {
+        use Step as S;
+        use StepCommand as C;
+        let no_zone = Facts {
+            zones_declared: 0,
+            ..ready()
+        };
+        let err = step_transition(S::Cordoning, C::StartIsolating, &no_zone).unwrap_err();
+        assert_eq!(err.state, "cordoning");
+        assert_eq!(
+            err.command,
+            "start_isolating (no active or lifted cordon zone)"
+        );
+        let no_f1 = Facts {
+            f1_listed: 0,
+            ..ready()
+        };
+        let err = step_transition(S::Cordoning, C::StartIsolating, &no_f1).unwrap_err();
         assert_eq!(err.command, "start_isolating (no F1 listed yet)");
+        let err = step_transition(S::Cordoning, C::StartIsolating, &Facts::default()).unwrap_err();
+        assert_eq!(
+            err.command,
+            "start_isolating (no F1 listed yet, no active or lifted cordon zone)"
+        );
+        // cordoning itself needs neither: the zone is declared during the step
+        assert_eq!(
+            step_transition(S::Tracing, C::StartCordoning, &Facts::default()),
+            Ok(S::Cordoning)
+        );
+    }
+
+    #[test]
+    fn guards_name_what_blocks() {
         let busy = Facts {
             f1_listed: 2,
             people_unlocated: 1,
             f1_not_isolated: 2,
             samples_pending: 0,
+            zones_declared: 1,
         };
         let err = step_transition(Step::Monitoring, StepCommand::Close, &busy).unwrap_err();
         assert_eq!(err.state, "monitoring");
@@ -241,12 +332,9 @@ mod tests {
         );
         let pending = Facts {
             samples_pending: 4,
-            ..busy
-        };
-        let pending = Facts {
             people_unlocated: 0,
             f1_not_isolated: 0,
-            ..pending
+            ..busy
         };
         assert!(
             step_transition(Step::Monitoring, StepCommand::Close, &pending)

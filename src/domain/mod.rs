@@ -8,10 +8,12 @@ pub mod home;
 pub mod investigation;
 pub mod people;
 pub mod quarantine;
+pub mod risk;
 pub mod roles;
 pub mod text;
 pub mod time;
 pub mod units;
+pub mod zones;
 
 /// A problem with one field of a command, named the way the API names it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -136,6 +136,14 @@ pub enum Action {
     HomeQuarantine,
     /// The police list: absconded people and violations, and marking them handled.
     PoliceList,
+    /// Read cordon zones.
+    ZoneRead,
+    /// Declare, activate and lift cordon zones.
+    ZoneManage,
+    /// List the residents of a cordon zone, for mass sampling and enforcement.
+    ZoneResidentsRead,
+    /// Record a commune's risk level (reading levels needs only `UnitRead`).
+    RiskLevelSet,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -178,6 +186,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         HomeQuarantine => matches!(role, CommuneOfficer | HealthOfficer),
         PoliceList => matches!(role, PoliceTracer),
+        ZoneRead => matches!(
+            role,
+            PoliceTracer | HealthOfficer | CommuneOfficer | CdcAnalyst
+        ),
+        ZoneManage => matches!(role, HealthOfficer),
+        ZoneResidentsRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
+        RiskLevelSet => matches!(role, HealthOfficer),
     }
 }
 
@@ -233,6 +248,32 @@ mod tests {
         assert!(allows(Role::Admin, Action::SiteManage));
         assert!(!allows(Role::Admin, Action::SiteResidents));
         assert!(!allows(Role::HealthOfficer, Action::RegimeManage));
+    }
+
+    #[test]
+    fn cordon_zones_and_risk_levels() {
+        use Role::*;
+        let who = |action: Action| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| allows(*r, action))
+                .collect()
+        };
+        // health declares, activates and lifts; the others enforce and analyse
+        assert_eq!(who(Action::ZoneManage), [HealthOfficer]);
+        assert_eq!(
+            who(Action::ZoneRead),
+            [PoliceTracer, HealthOfficer, CommuneOfficer, CdcAnalyst]
+        );
+        // the residents' names go to those who sample and enforce, not to analysts
+        assert_eq!(
+            who(Action::ZoneResidentsRead),
+            [PoliceTracer, HealthOfficer, CommuneOfficer]
+        );
+        assert_eq!(who(Action::RiskLevelSet), [HealthOfficer]);
+        // admins and camp managers see no zones
+        assert!(!allows(Admin, Action::ZoneRead));
+        assert!(!allows(CampManager, Action::ZoneRead));
     }
 
     #[test]

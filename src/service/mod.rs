@@ -7,10 +7,12 @@ pub mod camps;
 pub mod homes;
 pub mod people;
 pub mod quarantine;
+pub mod risk;
 pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod workflow;
+pub mod zones;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -86,6 +88,26 @@ impl From<crate::store::events::EventRow> for EventOut {
             reason: e.reason,
         }
     }
+}
+
+/// An announced time (a cordon's start, a risk level's effect): from 2020 to a year ahead,
+/// so that a typo is a 422 rather than a date the database cannot hold.
+pub fn plausible_time(
+    field: &str,
+    t: chrono::DateTime<chrono::Utc>,
+    now: chrono::NaiveDateTime,
+) -> crate::error::AppResult<chrono::NaiveDateTime> {
+    let t = crate::store::instant(t);
+    let earliest = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(now);
+    if t < earliest || t > now + chrono::Duration::days(366) {
+        return Err(crate::error::AppError::field(
+            field,
+            "must be between 2020 and a year from now",
+        ));
+    }
+    Ok(t)
 }
 
 /// A reason is required for corrections, merges and revocations.

@@ -33,8 +33,9 @@ use validator::Validate;
 pub struct Rules {
     pub days_before: i64,
     pub max_depth: u8,
-    /// Step deadlines in hours from the confirmation: tracing, isolating, sampling.
-    pub deadlines_hours: [i64; 3],
+    /// Step deadlines in hours from the confirmation: tracing, cordoning, isolating,
+    /// sampling.
+    pub deadlines_hours: [i64; 4],
     pub task_hours: i64,
 }
 
@@ -45,6 +46,7 @@ impl Rules {
             max_depth: c.cascade_max_depth,
             deadlines_hours: [
                 c.deadline_tracing_hours,
+                c.deadline_cordoning_hours,
                 c.deadline_isolating_hours,
                 c.deadline_sampling_hours,
             ],

@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
 use crate::store::trace::{self as trace_store, CaseRow};
 use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
+use crate::store::zones as zone_store;
 use crate::store::{instant, new_id, now, page_size, people as people_store, units, users};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,11 +59,13 @@ pub fn open_investigation(
         monitoring_at: None,
         closed_at: None,
         tracing_due: due(rules.deadlines_hours[0]),
-        isolating_due: due(rules.deadlines_hours[1]),
-        sampling_due: due(rules.deadlines_hours[2]),
+        isolating_due: due(rules.deadlines_hours[2]),
+        sampling_due: due(rules.deadlines_hours[3]),
         unit_path: case.unit_path.clone(),
         version: 1,
         updated_at: at,
+        cordoning_at: None,
+        cordoning_due: Some(due(rules.deadlines_hours[1])),
     };
     store::insert_investigation(conn, &inv)?;
     events::record(
@@ -119,6 +122,7 @@ fn investigation_out(i: &InvestigationRow, now: NaiveDateTime) -> InvestigationO
         steps: vec![
             step(Step::Opened, Some(i.opened_at), None),
             step(Step::Tracing, i.tracing_at, Some(i.tracing_due)),
+            step(Step::Cordoning, i.cordoning_at, i.cordoning_due),
             step(Step::Isolating, i.isolating_at, Some(i.isolating_due)),
             step(Step::Sampling, i.sampling_at, Some(i.sampling_due)),
             step(Step::Monitoring, i.monitoring_at, None),
@@ -203,6 +207,7 @@ pub fn transition_investigation(
             people_unlocated: store::pending_tasks_of_case(conn, &inv.case_id)? as usize,
             f1_not_isolated: f1_not_isolated as usize,
             samples_pending: 0,
+            zones_declared: zone_store::declared_for_investigation(conn, &inv.id)? as usize,
         };
         let state = Step::parse(&inv.state).unwrap_or(Step::Opened);
         let next = step_transition(state, input.command, &facts)?;
@@ -219,6 +224,7 @@ pub fn transition_investigation(
         };
         match next {
             Step::Tracing => after.tracing_at = Some(at),
+            Step::Cordoning => after.cordoning_at = Some(at),
             Step::Isolating => after.isolating_at = Some(at),
             Step::Sampling => after.sampling_at = Some(at),
             Step::Monitoring => after.monitoring_at = Some(at),

@@ -18,11 +18,13 @@ macro_rules! in_ranges {
 pub mod events;
 pub mod people;
 pub mod quarantine;
+pub mod risk;
 pub mod sync;
 pub mod trace;
 pub mod units;
 pub mod users;
 pub mod workflow;
+pub mod zones;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 

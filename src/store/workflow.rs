@@ -24,6 +24,9 @@ pub struct InvestigationRow {
     pub unit_path: String,
     pub version: i32,
     pub updated_at: NaiveDateTime,
+    /// Null for investigations opened before the cordon step existed.
+    pub cordoning_at: Option<NaiveDateTime>,
+    pub cordoning_due: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -103,6 +106,7 @@ pub fn update_investigation(
     .set((
         investigations::state.eq(&i.state),
         investigations::tracing_at.eq(i.tracing_at),
+        investigations::cordoning_at.eq(i.cordoning_at),
         investigations::isolating_at.eq(i.isolating_at),
         investigations::sampling_at.eq(i.sampling_at),
         investigations::monitoring_at.eq(i.monitoring_at),

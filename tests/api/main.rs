@@ -10,3 +10,4 @@ mod sync;
 mod trace;
 mod units;
 mod workflow;
+mod zones;

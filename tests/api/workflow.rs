@@ -57,6 +57,7 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
         .await;
     assert_eq!(r.assert(200)["state"], "tracing");
     assert!(r.body["steps"][1]["at"].is_string());
+    // the cordon comes between tracing and isolating: no skipping it
     let r = app
         .post(
             &url,
@@ -65,10 +66,31 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
         )
         .await;
     r.assert_problem(409, "invalid-transition");
+    assert_eq!(r.body["state"], "tracing");
+    assert_eq!(r.body["command"], "start_isolating");
+    let r = app
+        .post(
+            &url,
+            &police,
+            json!({"command": "start_cordoning", "version": 2}),
+        )
+        .await;
+    assert_eq!(r.assert(200)["state"], "cordoning");
+    assert_eq!(r.body["steps"][2]["step"], "cordoning");
+    assert!(r.body["steps"][2]["at"].is_string());
+    assert!(r.body["steps"][2]["due"].is_string());
+    let r = app
+        .post(
+            &url,
+            &police,
+            json!({"command": "start_isolating", "version": 3}),
+        )
+        .await;
+    r.assert_problem(409, "invalid-transition");
+    let why = r.body["command"].as_str().unwrap();
     assert!(
-        r.body["command"].as_str().unwrap().contains("no F1 listed"),
-        "{}",
-        r.body
+        why.contains("no F1 listed") && why.contains("no active or lifted cordon zone"),
+        "{why}"
     );
     // an F1 is listed and a task made to locate them
     let r = app
@@ -90,6 +112,34 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
         )
         .await;
     let task = tasks.assert(201)[0].clone();
+    // a proposed zone is not yet a cordon; an active one is
+    let zone = app
+        .post(
+            "/api/v1/zones",
+            &health,
+            json!({"name": "Phong tỏa thị trấn Cái Rồng", "level": "hard_lockdown", "unit_codes": [CAI_RONG], "investigation_ids": [inv["id"]]}),
+        )
+        .await;
+    let zone_id = zone.assert(201)["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &url,
+            &police,
+            json!({"command": "start_isolating", "version": 3}),
+        )
+        .await;
+    r.assert_problem(409, "invalid-transition");
+    assert_eq!(
+        r.body["command"],
+        "start_isolating (no active or lifted cordon zone)"
+    );
+    app.post(
+        &format!("/api/v1/zones/{zone_id}/transitions"),
+        &health,
+        json!({"command": "activate", "version": 1}),
+    )
+    .await
+    .assert(200);
     for cmd in ["start_isolating", "start_sampling", "start_monitoring"] {
         let version = app
             .get(
@@ -104,7 +154,7 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
             .assert(200);
     }
     let r = app
-        .post(&url, &police, json!({"command": "close", "version": 5}))
+        .post(&url, &police, json!({"command": "close", "version": 6}))
         .await;
     r.assert_problem(409, "invalid-transition");
     let why = r.body["command"].as_str().unwrap();
@@ -140,10 +190,10 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
     .await
     .assert_problem(403, "forbidden");
     let r = app
-        .post(&url, &police, json!({"command": "close", "version": 5}))
+        .post(&url, &police, json!({"command": "close", "version": 6}))
         .await;
     assert_eq!(r.assert(200)["state"], "closed");
-    app.post(&url, &police, json!({"command": "close", "version": 6}))
+    app.post(&url, &police, json!({"command": "close", "version": 7}))
         .await
         .assert_problem(409, "invalid-transition");
     // others: analysts read but do not move it; another province does not see it
@@ -152,14 +202,14 @@ async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
     app.get(&format!("/api/v1/investigations/{id}"), &cdc)
         .await
         .assert(200);
-    app.post(&url, &cdc, json!({"command": "close", "version": 6}))
+    app.post(&url, &cdc, json!({"command": "close", "version": 7}))
         .await
         .assert_problem(403, "forbidden");
     let bg = app.token("bg", Role::PoliceTracer, BAC_GIANG).await;
     app.get(&format!("/api/v1/investigations/{id}"), &bg)
         .await
         .assert_problem(404, "not-found");
-    app.post(&url, &bg, json!({"command": "close", "version": 6}))
+    app.post(&url, &bg, json!({"command": "close", "version": 7}))
         .await
         .assert_problem(404, "not-found");
     app.post(&url, &police, json!({"command": "close", "version": 1}))

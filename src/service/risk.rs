@@ -1,0 +1,302 @@
+//! Risk levels: recorded for communes (append-only history), derived for districts from
+//! their communes' current levels.
+
+use super::{require_reason, Page};
+use crate::auth::Actor;
+use crate::db::AnyConnection;
+use crate::domain::risk::{district_rank, CommuneCounts, RiskLevel, Scale};
+use crate::domain::roles::{Action, Role};
+use crate::domain::units::Level;
+use crate::error::{AppError, AppResult};
+use crate::store::events::{self, Who};
+use crate::store::risk::{self as store, RiskRow};
+use crate::store::units::{self, UnitRow};
+use crate::store::{new_id, now, page_size};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskLevelOut {
+    pub id: String,
+    pub unit_code: String,
+    pub scale: Scale,
+    pub level: RiskLevel,
+    pub effective_at: DateTime<Utc>,
+    pub reason: String,
+    pub set_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&RiskRow> for RiskLevelOut {
+    fn from(r: &RiskRow) -> Self {
+        let level = RiskLevel::parse(&r.level).unwrap_or(RiskLevel::NewNormal);
+        RiskLevelOut {
+            id: r.id.clone(),
+            unit_code: r.unit_code.clone(),
+            scale: Scale::parse(&r.scale).unwrap_or(level.scale()),
+            level,
+            effective_at: r.effective_at.and_utc(),
+            reason: r.reason.clone(),
+            set_by: r.set_by.clone(),
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+fn unit_or_404(conn: &mut AnyConnection, code: &str) -> AppResult<UnitRow> {
+    units::get(conn, code)?.ok_or_else(|| AppError::not_found("administrative unit"))
+}
+
+// ---- record -----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRiskLevel {
+    pub scale: Scale,
+    /// A level of that scale.
+    pub level: RiskLevel,
+    /// Default: now. A later time records a level announced in advance.
+    pub effective_at: Option<DateTime<Utc>>,
+    /// The decision or the facts behind it.
+    pub reason: String,
+}
+
+pub fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    code: &str,
+    input: RecordRiskLevel,
+) -> AppResult<RiskLevelOut> {
+    let scope = actor.scope(Action::RiskLevelSet)?;
+    let reason = require_reason(&input.reason)?;
+    if input.level.scale() != input.scale {
+        return Err(AppError::field(
+            "level",
+            format!("is not a level of the {} scale", input.scale.as_str()),
+        ));
+    }
+    let at = now();
+    let effective_at = match input.effective_at {
+        Some(t) => super::plausible_time("effective_at", t, at)?,
+        None => at,
+    };
+    crate::db::write_tx(conn, |conn| {
+        let unit = unit_or_404(conn, code)?;
+        if !scope.covers(&unit.path) {
+            return Err(AppError::Forbidden(
+                "the unit is outside your jurisdiction".into(),
+            ));
+        }
+        if unit.level != Level::Commune.as_str() {
+            return Err(AppError::field(
+                "unit_code",
+                "levels are recorded for communes; a district's is derived from them",
+            ));
+        }
+        let row = RiskRow {
+            id: new_id(),
+            unit_code: unit.code.clone(),
+            unit_path: unit.path.clone(),
+            scale: input.scale.as_str().into(),
+            level: input.level.as_str().into(),
+            effective_at,
+            reason,
+            set_by: Some(actor.user_id.clone()),
+            created_at: at,
+        };
+        store::insert(conn, &row)?;
+        let who = Who {
+            actor_id: Some(actor.user_id.clone()),
+            role: scope
+                .role_at(&unit.path)
+                .map(Role::as_str)
+                .map(str::to_string),
+        };
+        events::record(
+            conn,
+            &who,
+            at,
+            "admin_unit",
+            &unit.code,
+            "risk_level_recorded",
+            None,
+            Some(
+                &json!({"id": row.id, "scale": row.scale, "level": row.level, "effective_at": row.effective_at.and_utc()}),
+            ),
+            Some(&row.reason),
+        )?;
+        Ok(RiskLevelOut::from(&row))
+    })
+}
+
+// ---- history ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only this scale (default: both).
+    pub scale: Option<Scale>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A unit's recorded levels, the newest effective first.
+pub fn history(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    code: &str,
+    q: HistoryQuery,
+) -> AppResult<Page<RiskLevelOut>> {
+    actor.scope(Action::UnitRead)?;
+    let unit = unit_or_404(conn, code)?;
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => match store::get(conn, c)? {
+            Some(r) if r.unit_code == unit.code => Some((r.effective_at, r.id)),
+            _ => return Err(AppError::field("cursor", "unknown cursor")),
+        },
+        None => None,
+    };
+    let limit = page_size(q.limit);
+    let rows = store::history(
+        conn,
+        &unit.code,
+        q.scale.map(Scale::as_str),
+        after,
+        limit + 1,
+    )?;
+    let out = rows.iter().map(RiskLevelOut::from).collect();
+    Ok(Page::from_overfetch(out, limit, |r: &RiskLevelOut| {
+        r.id.clone()
+    }))
+}
+
+// ---- current ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CurrentQuery {
+    /// The scale to answer on (required).
+    pub scale: Option<Scale>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelCount {
+    pub level: RiskLevel,
+    /// Communes at this level (those with none recorded count at the lowest).
+    pub communes: usize,
+}
+
+/// What a district's level was derived from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DerivedFrom {
+    pub communes: usize,
+    /// Communes with no level recorded on the scale (counted at the lowest level).
+    pub unrecorded: usize,
+    /// From the lowest level to the highest.
+    pub by_level: Vec<LevelCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentRiskLevel {
+    pub unit_code: String,
+    pub unit_level: Level,
+    pub scale: Scale,
+    /// The commune's level in effect (absent when none was ever recorded), or the district's
+    /// derived level.
+    pub level: Option<RiskLevel>,
+    /// For a commune: the entry in effect.
+    pub since: Option<DateTime<Utc>>,
+    pub entry_id: Option<String>,
+    /// True for a district: the level is derived from its communes.
+    pub derived: bool,
+    /// For a district: the counts the level was derived from.
+    pub derived_from: Option<DerivedFrom>,
+}
+
+pub fn current(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    code: &str,
+    q: CurrentQuery,
+) -> AppResult<CurrentRiskLevel> {
+    actor.scope(Action::UnitRead)?;
+    let scale = q
+        .scale
+        .ok_or_else(|| AppError::field("scale", "is required (qd2686 or nq128)"))?;
+    let unit = unit_or_404(conn, code)?;
+    match Level::parse(&unit.level) {
+        Some(Level::Commune) => commune_level(conn, &unit, scale),
+        Some(Level::District) => district_level(conn, &unit, scale),
+        _ => Err(AppError::field(
+            "unit_code",
+            "levels are kept for communes and derived for districts",
+        )),
+    }
+}
+
+fn commune_level(
+    conn: &mut AnyConnection,
+    unit: &UnitRow,
+    scale: Scale,
+) -> AppResult<CurrentRiskLevel> {
+    let rows = store::in_effect(
+        conn,
+        std::slice::from_ref(&unit.code),
+        scale.as_str(),
+        now(),
+    )?;
+    let entry = rows.first();
+    Ok(CurrentRiskLevel {
+        unit_code: unit.code.clone(),
+        unit_level: Level::Commune,
+        scale,
+        level: entry.and_then(|r| RiskLevel::parse(&r.level)),
+        since: entry.map(|r| r.effective_at.and_utc()),
+        entry_id: entry.map(|r| r.id.clone()),
+        derived: false,
+        derived_from: None,
+    })
+}
+
+fn district_level(
+    conn: &mut AnyConnection,
+    unit: &UnitRow,
+    scale: Scale,
+) -> AppResult<CurrentRiskLevel> {
+    let communes = store::communes_of(conn, &unit.code)?;
+    let rows = store::in_effect(conn, &communes, scale.as_str(), now())?;
+    // rows come each unit's newest first: the first row of a unit is its level in effect
+    let levels: Vec<Option<RiskLevel>> = communes
+        .iter()
+        .map(|c| {
+            rows.iter()
+                .find(|r| &r.unit_code == c)
+                .and_then(|r| RiskLevel::parse(&r.level))
+        })
+        .collect();
+    let counts = CommuneCounts::of(&levels);
+    Ok(CurrentRiskLevel {
+        unit_code: unit.code.clone(),
+        unit_level: Level::District,
+        scale,
+        level: Some(scale.level(district_rank(&counts))),
+        since: None,
+        entry_id: None,
+        derived: true,
+        derived_from: Some(DerivedFrom {
+            communes: counts.total(),
+            unrecorded: counts.unrecorded,
+            by_level: scale
+                .levels()
+                .iter()
+                .zip(counts.by_rank)
+                .map(|(l, n)| LevelCount {
+                    level: *l,
+                    communes: n,
+                })
+                .collect(),
+        }),
+    })
+}
