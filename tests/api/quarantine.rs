@@ -1063,3 +1063,284 @@ async fn a_sign_left_after_release_is_listed_until_taken_down() {
         .iter()
         .any(|i| i["person_id"] == person.as_str()));
 }
+
+#[actix_web::test]
+async fn every_quarantine_endpoint_refuses_the_roles_that_may_not() {
+    let app = TestApp::new().await;
+    let admin = app.token("root", Role::Admin, "VN").await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let commune = app.token("xa", Role::CommuneOfficer, CAI_RONG).await;
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let lab = app.token("lab", Role::LabTechnician, VAN_DON).await;
+    site_with_rooms(&app, &admin, "camp-g", 10, &[("G1", 2)]).await;
+    let manager = app.token("quan.ly", Role::CampManager, "camp-g").await;
+    let (_, e, home) = home_quarantine(&app, &health, &commune).await;
+    let (_, f1) = f1s(&app, &health, 1).await;
+    let camp_ep = id(&order_camp(&app, &health, &f1[0], "camp-g").await);
+    let ep = app.get(&format!("/api/v1/episodes/{e}"), &health).await;
+    let test = ep.assert(200)["tests"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // allowed: the reads each role does
+    let list = app.get("/api/v1/episodes?state=active", &police).await;
+    assert_eq!(list.assert(200)["items"][0]["id"], e.as_str());
+    app.get(&format!("/api/v1/homes/{home}"), &commune)
+        .await
+        .assert(200);
+    app.get(&format!("/api/v1/episodes/{e}/reports"), &health)
+        .await
+        .assert(200);
+    app.get("/api/v1/sites/camp-g", &manager).await.assert(200);
+    let r = app
+        .post(
+            "/api/v1/sites/camp-g/areas",
+            &manager,
+            json!({"name": "Khu B"}),
+        )
+        .await;
+    assert_eq!(r.assert(201)["areas"][0]["name"], "Khu B");
+    app.post(
+        "/api/v1/sites/camp-g/areas",
+        &manager,
+        json!({"name": "Khu B"}),
+    )
+    .await
+    .assert_problem(422, "validation");
+    // refused: (method, path, token, body)
+    let cases: Vec<(&str, String, &str, Value)> = vec![
+        ("GET", "/api/v1/episodes".into(), &manager, Value::Null),
+        (
+            "GET",
+            "/api/v1/episodes/due-for-release".into(),
+            &lab,
+            Value::Null,
+        ),
+        (
+            "GET",
+            "/api/v1/quarantine/not-isolated".into(),
+            &lab,
+            Value::Null,
+        ),
+        ("GET", format!("/api/v1/episodes/{e}"), &lab, Value::Null),
+        (
+            "GET",
+            format!("/api/v1/episodes/{e}/history"),
+            &admin,
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/episodes/{e}/regime"),
+            &commune,
+            json!({"regime_id": R5599, "version": 2, "reason": "provincial decision"}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/episodes/{e}/tests/{test}/result"),
+            &commune,
+            json!({"result": "negative"}),
+        ),
+        (
+            "GET",
+            format!("/api/v1/episodes/{e}/reports"),
+            &police,
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/episodes/{e}/violations"),
+            &police,
+            json!({"kind": "left_home"}),
+        ),
+        (
+            "POST",
+            "/api/v1/homes".into(),
+            &police,
+            json!({"address": "x", "unit_code": CAI_RONG, "checklist": {"own_room": true, "own_toilet": true, "no_shared_air_conditioning": true}}),
+        ),
+        (
+            "GET",
+            format!("/api/v1/homes/{home}"),
+            &manager,
+            Value::Null,
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/homes/{home}"),
+            &police,
+            json!({"version": 2}),
+        ),
+        (
+            "GET",
+            "/api/v1/signs/not-removed".into(),
+            &police,
+            Value::Null,
+        ),
+        ("GET", "/api/v1/follow-ups".into(), &police, Value::Null),
+        (
+            "POST",
+            format!("/api/v1/follow-ups/{e}/resolution"),
+            &police,
+            json!({"note": "called"}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/violations/{e}/handling"),
+            &commune,
+            json!({"outcome": "fined"}),
+        ),
+        ("GET", "/api/v1/sites".into(), &police, Value::Null),
+        (
+            "POST",
+            "/api/v1/sites".into(),
+            &health,
+            json!({"id": "x", "name": "x", "kind": "hotel", "address": "x", "unit_code": VAN_DON, "capacity": 5}),
+        ),
+        ("GET", "/api/v1/sites/camp-g".into(), &police, Value::Null),
+        (
+            "POST",
+            "/api/v1/sites/camp-g/areas".into(),
+            &health,
+            json!({"name": "Khu C"}),
+        ),
+        (
+            "GET",
+            "/api/v1/sites/camp-g/residents".into(),
+            &police,
+            Value::Null,
+        ),
+        (
+            "POST",
+            "/api/v1/sites/camp-g/check-ins".into(),
+            &police,
+            json!({"episode_id": camp_ep}),
+        ),
+        (
+            "POST",
+            "/api/v1/sites/camp-g/check-outs".into(),
+            &police,
+            json!({"episode_id": camp_ep, "kind": "release", "version": 1}),
+        ),
+        (
+            "POST",
+            "/api/v1/regimes".into(),
+            &commune,
+            json!({"code": "x", "effective_from": "2021-01-01", "document": "x", "rules": {"durations": {"f1": {"home": 7}}, "test_days": [1]}}),
+        ),
+    ];
+    for (method, path, token, body) in cases {
+        let r = match method {
+            "GET" => app.get(&path, token).await,
+            "POST" => app.post(&path, token, body).await,
+            _ => app.patch(&path, token, body).await,
+        };
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    // the camp manager checks in but health may too; a commune officer may not
+    app.post(
+        "/api/v1/sites/camp-g/check-ins",
+        &commune,
+        json!({"episode_id": camp_ep}),
+    )
+    .await
+    .assert_problem(404, "not-found");
+    app.post(
+        "/api/v1/sites/camp-g/check-ins",
+        &health,
+        json!({"episode_id": camp_ep}),
+    )
+    .await
+    .assert(201);
+}
+
+#[actix_web::test]
+async fn household_members_join_the_home_and_monitoring_closes_when_it_ends() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let commune = app.token("xa", Role::CommuneOfficer, CAI_RONG).await;
+    let (_, e, home) = home_quarantine(&app, &health, &commune).await;
+    let carer = app.person(&health, "Phạm Thị Chăm").await;
+    let r = app
+        .post(
+            "/api/v1/episodes",
+            &health,
+            json!({"person_id": carer, "mode": "home", "level": 1, "household_role": "carer"}),
+        )
+        .await;
+    let c = id(r.assert(201));
+    // a carer is quarantined with the person: no commitment of their own is asked
+    let r = app
+        .post(
+            &format!("/api/v1/episodes/{c}/transitions"),
+            &commune,
+            json!({"command": "activate", "version": 1, "home_id": home}),
+        )
+        .await;
+    assert_eq!(r.assert(200)["household_role"], "carer");
+    let h = app.get(&format!("/api/v1/homes/{home}"), &commune).await;
+    assert_eq!(h.assert(200)["episode_ids"].as_array().unwrap().len(), 2);
+    // an explicit restart (a new positive in the home), then release and monitoring
+    let url = format!("/api/v1/episodes/{e}/transitions");
+    let r = app
+        .post(&url, &health, json!({"command": "restart", "version": 2}))
+        .await;
+    assert_eq!(r.field_errors(), ["reason"]);
+    let r = app
+        .post(&url, &health, json!({"command": "restart", "version": 2, "reason": "the carer tested positive", "day1": date_ago(0)}))
+        .await;
+    assert_eq!(r.assert(200)["day1"], date_ago(0).as_str());
+    app.post(
+        &url,
+        &health,
+        json!({"command": "restart", "version": 3, "reason": "again", "day1": date_ago(-1)}),
+    )
+    .await
+    .assert_problem(422, "validation");
+    // jump to the end: day 1 three weeks ago, tests negative
+    let mut conn = app.raw_conn();
+    let day1 = (Utc::now() + Duration::hours(7) - Duration::days(21)).date_naive();
+    diesel::update(episodes::table.find(&e))
+        .set((
+            episodes::day1.eq(day1),
+            episodes::release_from.eq(day1 + Duration::days(7)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let ep = app.get(&format!("/api/v1/episodes/{e}"), &health).await;
+    for t in ep.assert(200)["tests"].as_array().unwrap() {
+        if t["superseded"] == false {
+            let url = format!(
+                "/api/v1/episodes/{e}/tests/{}/result",
+                t["id"].as_str().unwrap()
+            );
+            app.post(&url, &health, json!({"result": "negative"}))
+                .await
+                .assert(200);
+        }
+    }
+    let r = app
+        .post(&url, &health, json!({"command": "release", "version": 3}))
+        .await;
+    assert_eq!(r.assert(200)["state"], "released");
+    let r = app
+        .post(
+            &url,
+            &health,
+            json!({"command": "start_monitoring", "version": 4}),
+        )
+        .await;
+    assert_eq!(r.assert(200)["monitoring_days"], 7);
+    let monitoring_from = (Utc::now() + Duration::hours(7) - Duration::days(7)).date_naive();
+    diesel::update(episodes::table.find(&e))
+        .set(episodes::monitoring_from.eq(Some(monitoring_from)))
+        .execute(&mut conn)
+        .unwrap();
+    let r = app
+        .post(&url, &health, json!({"command": "close", "version": 5}))
+        .await;
+    assert_eq!(r.assert(200)["state"], "closed");
+    app.post(&url, &health, json!({"command": "close", "version": 6}))
+        .await
+        .assert_problem(409, "invalid-transition");
+}
