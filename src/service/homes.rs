@@ -497,18 +497,7 @@ pub fn record_report(
         let who = who_as(actor, roles.first().copied());
         let mut follow_up_id = None;
         if report_needs_follow_up(input.temperature_c, &symptoms) {
-            let f = FollowUpRow {
-                id: new_id(),
-                episode_id: e.id.clone(),
-                kind: FollowUpKind::Symptom.as_str().into(),
-                for_date: date,
-                state: "open".into(),
-                note: None,
-                unit_path: e.unit_path.clone(),
-                created_at: at,
-                resolved_at: None,
-                resolved_by: None,
-            };
+            let f = follow_up(&e, FollowUpKind::Symptom, date, at);
             if store::raise_follow_up(conn, &f)? {
                 follow_up_id = Some(f.id.clone());
                 events::record(
@@ -569,6 +558,26 @@ pub fn reports(
         .collect())
 }
 
+fn follow_up(
+    e: &EpisodeRow,
+    kind: FollowUpKind,
+    date: NaiveDate,
+    at: NaiveDateTime,
+) -> FollowUpRow {
+    FollowUpRow {
+        id: new_id(),
+        episode_id: e.id.clone(),
+        kind: kind.as_str().into(),
+        for_date: date,
+        state: "open".into(),
+        note: None,
+        unit_path: e.unit_path.clone(),
+        created_at: at,
+        resolved_at: None,
+        resolved_by: None,
+    }
+}
+
 /// Raise a follow-up for each day an active home episode in scope did not report on (up to
 /// yesterday). Idempotent: a day's follow-up is raised once.
 pub fn raise_missed_reports(
@@ -590,18 +599,7 @@ pub fn raise_missed_reports(
                 .map(|(_, d)| *d)
                 .collect();
             for day in missed_days(from, today, &reported) {
-                let f = FollowUpRow {
-                    id: new_id(),
-                    episode_id: e.id.clone(),
-                    kind: FollowUpKind::MissedReport.as_str().into(),
-                    for_date: day,
-                    state: "open".into(),
-                    note: None,
-                    unit_path: e.unit_path.clone(),
-                    created_at: at,
-                    resolved_at: None,
-                    resolved_by: None,
-                };
+                let f = follow_up(e, FollowUpKind::MissedReport, day, at);
                 if store::raise_follow_up(conn, &f)? {
                     events::record(
                         conn,

@@ -9,7 +9,7 @@ use crate::domain::cases::Refused;
 use crate::domain::home::HouseholdRole;
 use crate::domain::quarantine::{
     episode_transition, may_command, plan, select_regime, shipped_regimes, Destination,
-    EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules,
+    EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
 };
 use crate::domain::roles::{Action, Role};
 use crate::domain::time::vn_date;
@@ -776,16 +776,20 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
     })
 }
 
-/// Schedule the tests of an episode from its regime, as of the admission date.
+fn episode_regime(conn: &mut AnyConnection, e: &EpisodeRow) -> AppResult<RegimeRules> {
+    let regime = store::get_regime(conn, &e.regime_id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
+    regime_rules(&regime)
+}
+
+/// Schedule the quarantine tests of an episode from its regime, as of the admission date.
 fn schedule_tests(
     conn: &mut AnyConnection,
     e: &EpisodeRow,
     admitted: NaiveDate,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    let regime = store::get_regime(conn, &e.regime_id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
-    let rules = regime_rules(&regime)?;
+    let rules = episode_regime(conn, e)?;
     let p = plan(e.day1, e.days.max(1) as u32, &rules.test_days, admitted);
     // a home episode that continues a camp one keeps the camp's negative tests
     let done: Vec<i32> = match &e.previous_episode_id {
@@ -796,48 +800,40 @@ fn schedule_tests(
             .collect(),
         None => Vec::new(),
     };
-    let rows: Vec<TestRow> = p
+    let due: Vec<TestDue> = p
         .tests
-        .iter()
+        .into_iter()
         .filter(|t| !done.contains(&(t.day as i32)))
-        .map(|t| TestRow {
-            id: new_id(),
-            episode_id: e.id.clone(),
-            phase: "quarantine".into(),
-            day: t.day as i32,
-            due_date: t.due,
-            result: None,
-            resulted_at: None,
-            recorded_by: None,
-            superseded_at: None,
-            created_at: at,
-        })
         .collect();
-    store::insert_tests(conn, &rows).map_err(AppError::from)
+    insert_schedule(conn, e, "quarantine", &due, at)
 }
 
+/// Schedule the tests of the monitoring after release, counted from its first day.
 fn schedule_monitoring_tests(
     conn: &mut AnyConnection,
     e: &EpisodeRow,
     from: NaiveDate,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    let regime = store::get_regime(conn, &e.regime_id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
-    let rules = regime_rules(&regime)?;
-    let p = plan(
-        from,
-        e.monitoring_days.max(1) as u32,
-        &rules.monitoring_test_days,
-        from,
-    );
-    let rows: Vec<TestRow> = p
-        .tests
+    let rules = episode_regime(conn, e)?;
+    let days = e.monitoring_days.max(1) as u32;
+    let p = plan(from, days, &rules.monitoring_test_days, from);
+    insert_schedule(conn, e, "monitoring", &p.tests, at)
+}
+
+fn insert_schedule(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    phase: &str,
+    due: &[TestDue],
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let rows: Vec<TestRow> = due
         .iter()
         .map(|t| TestRow {
             id: new_id(),
             episode_id: e.id.clone(),
-            phase: "monitoring".into(),
+            phase: phase.into(),
             day: t.day as i32,
             due_date: t.due,
             result: None,

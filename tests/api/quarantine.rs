@@ -82,6 +82,20 @@ fn admitted_hours_ago(app: &TestApp, episode: &str, hours: i64) {
         .unwrap();
 }
 
+/// Record every scheduled test of an episode (not superseded) as negative.
+async fn all_negative(app: &TestApp, health: &str, e: &str) {
+    let ep = app.get(&format!("/api/v1/episodes/{e}"), health).await;
+    for t in ep.assert(200)["tests"].as_array().unwrap() {
+        if t["superseded"] == false {
+            let test = t["id"].as_str().unwrap();
+            let url = format!("/api/v1/episodes/{e}/tests/{test}/result");
+            app.post(&url, health, json!({"result": "negative"}))
+                .await
+                .assert(200);
+        }
+    }
+}
+
 #[actix_web::test]
 async fn the_shipped_regimes_are_data_and_new_ones_are_versions() {
     let app = TestApp::new().await;
@@ -1024,21 +1038,7 @@ async fn a_sign_left_after_release_is_listed_until_taken_down() {
         ))
         .execute(&mut conn)
         .unwrap();
-    let ep = app.get(&format!("/api/v1/episodes/{e}"), &health).await;
-    for t in ep.assert(200)["tests"].as_array().unwrap() {
-        if t["superseded"] == false {
-            app.post(
-                &format!(
-                    "/api/v1/episodes/{e}/tests/{}/result",
-                    t["id"].as_str().unwrap()
-                ),
-                &health,
-                json!({"result": "negative"}),
-            )
-            .await
-            .assert(200);
-        }
-    }
+    all_negative(&app, &health, &e).await;
     let r = app
         .post(&url, &health, json!({"command": "release", "version": 4}))
         .await;
@@ -1307,18 +1307,7 @@ async fn household_members_join_the_home_and_monitoring_closes_when_it_ends() {
         ))
         .execute(&mut conn)
         .unwrap();
-    let ep = app.get(&format!("/api/v1/episodes/{e}"), &health).await;
-    for t in ep.assert(200)["tests"].as_array().unwrap() {
-        if t["superseded"] == false {
-            let url = format!(
-                "/api/v1/episodes/{e}/tests/{}/result",
-                t["id"].as_str().unwrap()
-            );
-            app.post(&url, &health, json!({"result": "negative"}))
-                .await
-                .assert(200);
-        }
-    }
+    all_negative(&app, &health, &e).await;
     let r = app
         .post(&url, &health, json!({"command": "release", "version": 3}))
         .await;
