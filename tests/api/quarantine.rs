@@ -779,6 +779,27 @@ async fn episode_moves_need_the_right_role_reason_and_version() {
     )
     .await
     .assert_problem(409, "stale-version");
+    // nothing but activate or cancel moves an order
+    for command in [
+        "extend",
+        "restart",
+        "release",
+        "start_monitoring",
+        "close",
+        "transfer",
+        "abscond",
+        "return",
+    ] {
+        let r = app
+            .post(
+                &url,
+                &health,
+                json!({"command": command, "version": 1, "reason": "checking the rules", "days": 20, "destination": "hospital"}),
+            )
+            .await;
+        r.assert_problem(409, "invalid-transition");
+        assert_eq!(r.body["state"], "ordered", "{command}");
+    }
     // home quarantine starts in a home
     let r = app
         .post(&url, &health, json!({"command": "activate", "version": 1}))
