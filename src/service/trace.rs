@@ -418,106 +418,140 @@ pub fn confirm_case(
                 existing_id: Some(open.id),
             });
         }
-        let before = store::exposure(conn, &person.id)?;
-        if input.confirmation_test == ConfirmationTest::AntigenF1
-            && !before
-                .as_ref()
-                .is_some_and(|e| e.status == "active" && e.level == 1)
-        {
-            return Err(AppError::field(
-                "confirmation_test",
-                "a single positive antigen test confirms only an F1; use rt_pcr or antigen_twice",
-            ));
-        }
-        let window = f0_window(
-            input.onset_date,
-            input.sample_date,
-            input.isolated_at.map(instant),
-            rules.days_before,
-        );
-        let case = CaseRow {
+        let new = NewCase {
             id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
-            person_id: person.id.clone(),
-            case_number: input.case_number.as_deref().map(tidy),
-            state: CaseState::Confirmed.as_str().into(),
-            confirmation_test: input.confirmation_test.as_str().into(),
+            confirmation_test: input.confirmation_test,
             test_ref: tidy(&input.test_ref),
             sample_date: input.sample_date,
             onset_date: input.onset_date,
-            confirmed_at: at,
-            isolated_at: window.end,
-            treatment: None,
-            window_start: window.start,
-            unit_path: person.unit_path.clone(),
-            version: 1,
-            created_by: Some(actor.user_id.clone()),
-            created_at: at,
-            updated_at: at,
+            isolated_at: input.isolated_at.map(instant),
+            case_number: input.case_number.as_deref().map(tidy),
         };
-        store::insert_case(conn, &case).map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
-                AppError::conflict("this case number or id is already used")
-            } else {
-                e.into()
-            }
-        })?;
-        let w = who(actor, &scope, &case.unit_path);
-        events::record(
-            conn,
-            &w,
-            at,
-            "case",
-            &case.id,
-            "confirmed",
-            None,
-            Some(&case_json(&case)),
-            None,
-        )?;
-        super::workflow::open_investigation(conn, &w, &case, rules, at)?;
-        // people quarantined with a new positive start their quarantine again
-        super::quarantine::restart_quarantined_with(
-            conn,
-            &w,
-            &person.id,
-            crate::domain::time::vn_date(at),
-            at,
-        )?;
-        let f0 = ExposureRow {
-            person_id: person.id.clone(),
-            level: 0,
-            status: "active".into(),
-            window_start: window.start,
-            window_end: window.end,
-            via_person_id: None,
-            case_id: Some(case.id.clone()),
-            unit_path: person.unit_path.clone(),
-            classified_at: at,
-            updated_at: at,
-        };
-        upsert_exposures(conn, std::slice::from_ref(&f0))?;
-        events::record(
-            conn,
-            &w,
-            at,
-            "person",
-            &person.id,
-            "classified",
-            exposure_json(before.as_ref()).as_ref(),
-            exposure_json(Some(&f0)).as_ref(),
-            Some(&format!("case {} confirmed", case.id)),
-        )?;
-        let report = cascade(
-            conn,
-            &w,
-            vec![person.id.clone()],
-            rules,
-            at,
-            &format!("cascade from case {}", case.id),
-        )?;
-        Ok(Outcome::Created(ConfirmedCase {
-            case: CaseOut::from(&case),
-            cascade: report,
-        }))
+        let w = who(actor, &scope, &person.unit_path);
+        confirm_in_tx(conn, &w, rules, &person, new, at).map(Outcome::Created)
+    })
+}
+
+/// A case to confirm: what the positive test says.
+pub(crate) struct NewCase {
+    pub id: String,
+    pub confirmation_test: ConfirmationTest,
+    pub test_ref: String,
+    pub sample_date: NaiveDate,
+    pub onset_date: Option<NaiveDate>,
+    pub isolated_at: Option<NaiveDateTime>,
+    pub case_number: Option<String>,
+}
+
+/// Confirm a case inside the caller's transaction: the case, its investigation, the restart
+/// of people quarantined with the person, the F0 classification and the cascade, each an
+/// event. Used by health officers and by positive lab results.
+pub(crate) fn confirm_in_tx(
+    conn: &mut AnyConnection,
+    w: &Who,
+    rules: Rules,
+    person: &people_store::PersonRow,
+    new: NewCase,
+    at: NaiveDateTime,
+) -> AppResult<ConfirmedCase> {
+    let before = store::exposure(conn, &person.id)?;
+    if new.confirmation_test == ConfirmationTest::AntigenF1
+        && !before
+            .as_ref()
+            .is_some_and(|e| e.status == "active" && e.level == 1)
+    {
+        return Err(AppError::field(
+            "confirmation_test",
+            "a single positive antigen test confirms only an F1; use rt_pcr or antigen_twice",
+        ));
+    }
+    let window = f0_window(
+        new.onset_date,
+        new.sample_date,
+        new.isolated_at,
+        rules.days_before,
+    );
+    let case = CaseRow {
+        id: new.id.clone(),
+        person_id: person.id.clone(),
+        case_number: new.case_number.clone(),
+        state: CaseState::Confirmed.as_str().into(),
+        confirmation_test: new.confirmation_test.as_str().into(),
+        test_ref: new.test_ref.clone(),
+        sample_date: new.sample_date,
+        onset_date: new.onset_date,
+        confirmed_at: at,
+        isolated_at: window.end,
+        treatment: None,
+        window_start: window.start,
+        unit_path: person.unit_path.clone(),
+        version: 1,
+        created_by: w.actor_id.clone(),
+        created_at: at,
+        updated_at: at,
+    };
+    store::insert_case(conn, &case).map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AppError::conflict("this case number or id is already used")
+        } else {
+            e.into()
+        }
+    })?;
+    events::record(
+        conn,
+        w,
+        at,
+        "case",
+        &case.id,
+        "confirmed",
+        None,
+        Some(&case_json(&case)),
+        None,
+    )?;
+    super::workflow::open_investigation(conn, w, &case, rules, at)?;
+    // people quarantined with a new positive start their quarantine again
+    super::quarantine::restart_quarantined_with(
+        conn,
+        w,
+        &person.id,
+        crate::domain::time::vn_date(at),
+        at,
+    )?;
+    let f0 = ExposureRow {
+        person_id: person.id.clone(),
+        level: 0,
+        status: "active".into(),
+        window_start: window.start,
+        window_end: window.end,
+        via_person_id: None,
+        case_id: Some(case.id.clone()),
+        unit_path: person.unit_path.clone(),
+        classified_at: at,
+        updated_at: at,
+    };
+    upsert_exposures(conn, std::slice::from_ref(&f0))?;
+    events::record(
+        conn,
+        w,
+        at,
+        "person",
+        &person.id,
+        "classified",
+        exposure_json(before.as_ref()).as_ref(),
+        exposure_json(Some(&f0)).as_ref(),
+        Some(&format!("case {} confirmed", case.id)),
+    )?;
+    let report = cascade(
+        conn,
+        w,
+        vec![person.id.clone()],
+        rules,
+        at,
+        &format!("cascade from case {}", case.id),
+    )?;
+    Ok(ConfirmedCase {
+        case: CaseOut::from(&case),
+        cascade: report,
     })
 }
 
