@@ -45,6 +45,12 @@ pub struct Config {
     pub sync_settle_secs: i64,
     /// Hours within which arrivals at a camp room form one admission cohort.
     pub cohort_window_hours: i64,
+    /// Hours from collection within which a result is due.
+    pub result_deadline_hours: i64,
+    /// The most specimens a pool may hold (2 to 10).
+    pub pool_max_size: i32,
+    /// Days between mass-sampling rounds where the risk is not high (5 to 7).
+    pub round_interval_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -135,6 +141,9 @@ impl Config {
             deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
             sync_settle_secs: parse_var("SYNC_SETTLE_SECS", 5i64)?.max(0),
             cohort_window_hours: parse_var("COHORT_WINDOW_HOURS", 24i64)?.clamp(1, 24 * 14),
+            result_deadline_hours: parse_var("RESULT_DEADLINE_HOURS", 12i64)?.clamp(1, 24 * 7),
+            pool_max_size: parse_var("POOL_MAX_SIZE", 10i32)?.clamp(2, 10),
+            round_interval_days: parse_var("ROUND_INTERVAL_DAYS", 7i64)?.clamp(5, 7),
         })
     }
 
@@ -163,6 +172,9 @@ impl Config {
             deadline_task_hours: 6,
             sync_settle_secs: 0,
             cohort_window_hours: 24,
+            result_deadline_hours: 12,
+            pool_max_size: 10,
+            round_interval_days: 7,
         }
     }
 }

@@ -511,6 +511,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    labs (id) {
+        id -> Text,
+        name -> Text,
+        unit_code -> Text,
+        unit_path -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pools (id) {
+        id -> Text,
+        barcode -> Text,
+        state -> Text,
+        max_size -> Integer,
+        lab_id -> Nullable<Text>,
+        result -> Nullable<Text>,
+        note -> Nullable<Text>,
+        unit_path -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        resulted_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    sampling_rounds (id) {
+        id -> Text,
+        zone_id -> Text,
+        round_date -> Date,
+        kind -> Text,
+        ordered -> Integer,
+        unit_path -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    samples (id) {
+        id -> Text,
+        person_id -> Text,
+        kind -> Text,
+        state -> Text,
+        origin -> Text,
+        episode_test_id -> Nullable<Text>,
+        round_id -> Nullable<Text>,
+        replaces_sample_id -> Nullable<Text>,
+        due_date -> Date,
+        barcode -> Nullable<Text>,
+        pool_id -> Nullable<Text>,
+        lab_id -> Nullable<Text>,
+        collected_at -> Nullable<Timestamp>,
+        received_at -> Nullable<Timestamp>,
+        resulted_at -> Nullable<Timestamp>,
+        result -> Nullable<Text>,
+        note -> Nullable<Text>,
+        unit_path -> Text,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(person_phones -> persons (person_id));
@@ -519,6 +588,7 @@ diesel::joinable!(cases -> persons (person_id));
 diesel::joinable!(exposures -> persons (person_id));
 diesel::joinable!(episodes -> persons (person_id));
 diesel::joinable!(beds -> rooms (room_id));
+diesel::joinable!(samples -> persons (person_id));
 diesel::joinable!(zone_units -> zones (zone_id));
 diesel::joinable!(zone_investigations -> zones (zone_id));
 diesel::joinable!(zone_investigations -> investigations (investigation_id));
@@ -558,4 +628,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     zone_units,
     zone_investigations,
     unit_risk_levels,
+    labs,
+    pools,
+    sampling_rounds,
+    samples,
 );

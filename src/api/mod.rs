@@ -9,6 +9,7 @@ pub mod observe;
 pub mod openapi;
 pub mod people;
 pub mod quarantine;
+pub mod samples;
 pub mod sync;
 pub mod trace;
 pub mod units;
@@ -71,7 +72,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(zones::routes)
             .configure(sync::routes)
             .configure(quarantine::routes)
-            .configure(camps::routes),
+            .configure(camps::routes)
+            .configure(samples::routes),
     );
 }
 

@@ -230,6 +230,18 @@ pub mod batch {
         Ok(n)
     }
 
+    pub fn insert_samples(
+        conn: &mut AnyConnection,
+        rows: &[crate::store::samples::SampleRow],
+    ) -> QueryResult<()> {
+        for chunk in rows.chunks(1000) {
+            on_inner!(conn, |c| diesel::insert_into(crate::schema::samples::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+
     /// Insert or replace classifications (one statement per 1000 people).
     pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
         let mut n = 0;

@@ -10,6 +10,7 @@ pub mod people;
 pub mod quarantine;
 pub mod risk;
 pub mod roles;
+pub mod samples;
 pub mod text;
 pub mod time;
 pub mod units;

@@ -136,6 +136,15 @@ pub enum Action {
     HomeQuarantine,
     /// The police list: absconded people and violations, and marking them handled.
     PoliceList,
+    /// Order samples (ad hoc and mass-sampling rounds), collect them, build pools, read
+    /// antigen tests.
+    SampleOrder,
+    /// Read samples, the overdue list and laboratory figures.
+    SampleRead,
+    /// Receive samples and pools at a laboratory and record their results.
+    LabWork,
+    /// Register laboratories.
+    LabManage,
     /// Read cordon zones.
     ZoneRead,
     /// Declare, activate and lift cordon zones.
@@ -186,6 +195,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         HomeQuarantine => matches!(role, CommuneOfficer | HealthOfficer),
         PoliceList => matches!(role, PoliceTracer),
+        SampleOrder => matches!(role, HealthOfficer),
+        SampleRead => matches!(
+            role,
+            HealthOfficer | LabTechnician | CdcAnalyst | CommuneOfficer
+        ),
+        LabWork => matches!(role, LabTechnician),
+        LabManage => matches!(role, Admin),
         ZoneRead => matches!(
             role,
             PoliceTracer | HealthOfficer | CommuneOfficer | CdcAnalyst
@@ -274,6 +290,16 @@ mod tests {
         // admins and camp managers see no zones
         assert!(!allows(Admin, Action::ZoneRead));
         assert!(!allows(CampManager, Action::ZoneRead));
+    }
+
+    #[test]
+    fn labs_result_and_health_collects() {
+        assert!(allows(Role::LabTechnician, Action::LabWork));
+        assert!(!allows(Role::HealthOfficer, Action::LabWork));
+        assert!(allows(Role::HealthOfficer, Action::SampleOrder));
+        assert!(!allows(Role::LabTechnician, Action::SampleOrder));
+        assert!(!allows(Role::PoliceTracer, Action::SampleRead));
+        assert!(allows(Role::Admin, Action::LabManage));
     }
 
     #[test]

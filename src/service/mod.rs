@@ -8,6 +8,7 @@ pub mod homes;
 pub mod people;
 pub mod quarantine;
 pub mod risk;
+pub mod samples;
 pub mod sync;
 pub mod trace;
 pub mod units;

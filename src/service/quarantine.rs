@@ -12,6 +12,7 @@ use crate::domain::quarantine::{
     EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
 };
 use crate::domain::roles::{Action, Role};
+use crate::domain::samples::{SampleKind, TestResult};
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
@@ -843,7 +844,9 @@ fn insert_schedule(
             created_at: at,
         })
         .collect();
-    store::insert_tests(conn, &rows).map_err(AppError::from)
+    store::insert_tests(conn, &rows)?;
+    // each scheduled test is a sample order (RT-PCR unless the officer changes it)
+    order_samples_for(conn, e, &rows, SampleKind::RtPcr, "schedule", at)
 }
 
 /// What a transition needs beyond the episode: set by check-in (the bed) and by the home
@@ -919,11 +922,12 @@ pub(crate) fn apply(
             }
             after.day1 = day1;
             after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
-            store::supersede_pending_tests(conn, &e.id, at)?;
+            supersede(conn, &e.id, at)?;
             schedule_tests(conn, &after, today, at)?;
             extra = json!({"day1": day1});
         }
         EpisodeCommand::Release => {
+            cancel_pending_samples(conn, &e.id, at)?;
             after.released_at = Some(at);
             after.room_id = None;
             after.bed_id = None;
@@ -933,9 +937,11 @@ pub(crate) fn apply(
             schedule_monitoring_tests(conn, e, today, at)?;
         }
         EpisodeCommand::Close | EpisodeCommand::Cancel => {
+            cancel_pending_samples(conn, &e.id, at)?;
             after.closed_at = Some(at);
         }
         EpisodeCommand::Transfer => {
+            cancel_pending_samples(conn, &e.id, at)?;
             after.destination = input.destination.map(|d| d.as_str().to_string());
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
@@ -1108,14 +1114,6 @@ pub struct RecordTestResult {
     pub result: TestResult,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TestResult {
-    Negative,
-    Positive,
-    Inconclusive,
-}
-
 /// Record the outcome of a scheduled test (health officers).
 pub fn record_test_result(
     conn: &mut AnyConnection,
@@ -1125,54 +1123,133 @@ pub fn record_test_result(
     input: RecordTestResult,
 ) -> AppResult<EpisodeOut> {
     let at = now();
-    let result = match input.result {
-        TestResult::Negative => "negative",
-        TestResult::Positive => "positive",
-        TestResult::Inconclusive => "inconclusive",
-    };
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineOrder, episode_id)?;
-        let tests = store::tests_of(conn, &e.id)?;
-        let Some(test) = tests.iter().find(|t| t.id == test_id) else {
+        if !store::tests_of(conn, &e.id)?
+            .iter()
+            .any(|t| t.id == test_id)
+        {
             return Err(AppError::not_found("scheduled test"));
-        };
-        if !store::set_test_result(conn, test_id, result, at, &actor.user_id)? {
-            return Err(Refused {
-                state: test.result.clone().unwrap_or_else(|| "superseded".into()),
-                command: "record result".into(),
-            }
-            .into());
         }
-        if input.result == TestResult::Inconclusive {
-            // re-sample: the same day is due again today
-            store::insert_tests(
-                conn,
-                &[TestRow {
-                    id: new_id(),
-                    due_date: vn_date(at),
-                    result: None,
-                    resulted_at: None,
-                    recorded_by: None,
-                    superseded_at: None,
-                    created_at: at,
-                    ..test.clone()
-                }],
-            )?;
-        }
-        events::record(
-            conn,
-            &who_as(actor, roles.first().copied()),
-            at,
-            "episode",
-            &e.id,
-            "test_resulted",
-            None,
-            Some(&json!({"test_id": test_id, "day": test.day, "result": result})),
-            None,
-        )?;
+        let who = who_as(actor, roles.first().copied());
+        // a result from elsewhere (another lab's system, a paper record): the sample ordered
+        // for this test is not needed any more
+        crate::store::samples::cancel_ordered_for_tests(conn, &[test_id.to_string()], at)?;
+        test_resulted(conn, &who, test_id, input.result, SampleKind::RtPcr, at)?;
         let tests = store::tests_of(conn, &e.id)?;
         Ok(episode_out(&e, &tests, vn_date(at)))
     })
+}
+
+/// A scheduled test has its result (from a sample, or recorded directly): write it, and for
+/// an inconclusive one schedule the same day again today, with a new sample of `retest`
+/// kind. An event on the episode either way.
+pub(crate) fn test_resulted(
+    conn: &mut AnyConnection,
+    who: &Who,
+    test_id: &str,
+    result: TestResult,
+    retest: SampleKind,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let Some(test) = store::get_test(conn, test_id)? else {
+        return Err(AppError::not_found("scheduled test"));
+    };
+    let by = who.actor_id.clone().unwrap_or_default();
+    if !store::set_test_result(conn, test_id, result.as_str(), at, &by)? {
+        return Err(Refused {
+            state: test.result.clone().unwrap_or_else(|| "superseded".into()),
+            command: "record result".into(),
+        }
+        .into());
+    }
+    if result == TestResult::Inconclusive {
+        let again = TestRow {
+            id: new_id(),
+            due_date: vn_date(at),
+            result: None,
+            resulted_at: None,
+            recorded_by: None,
+            superseded_at: None,
+            created_at: at,
+            ..test.clone()
+        };
+        store::insert_tests(conn, std::slice::from_ref(&again))?;
+        let e = store::get_episode(conn, &test.episode_id)?
+            .ok_or_else(|| AppError::not_found("episode"))?;
+        order_samples_for(conn, &e, &[again], retest, "retest", at)?;
+    }
+    events::record(
+        conn,
+        who,
+        at,
+        "episode",
+        &test.episode_id,
+        "test_resulted",
+        None,
+        Some(&json!({"test_id": test_id, "day": test.day, "result": result.as_str()})),
+        None,
+    )?;
+    Ok(())
+}
+
+/// Samples for scheduled tests: one ordered sample per test, due on its date.
+fn order_samples_for(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    tests: &[TestRow],
+    kind: SampleKind,
+    origin: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let rows: Vec<crate::store::samples::SampleRow> = tests
+        .iter()
+        .map(|t| crate::store::samples::SampleRow {
+            id: new_id(),
+            person_id: e.person_id.clone(),
+            kind: kind.as_str().into(),
+            state: "ordered".into(),
+            origin: origin.into(),
+            episode_test_id: Some(t.id.clone()),
+            round_id: None,
+            replaces_sample_id: None,
+            due_date: t.due_date,
+            barcode: None,
+            pool_id: None,
+            lab_id: None,
+            collected_at: None,
+            received_at: None,
+            resulted_at: None,
+            result: None,
+            note: None,
+            unit_path: e.unit_path.clone(),
+            version: 1,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .collect();
+    crate::store::samples::insert_samples(conn, &rows)?;
+    Ok(())
+}
+
+/// Replace the pending tests of an episode (a restart, a new regime): the tests are kept,
+/// marked superseded, and the samples ordered for them cancelled.
+fn supersede(conn: &mut AnyConnection, e: &str, at: NaiveDateTime) -> AppResult<()> {
+    cancel_pending_samples(conn, e, at)?;
+    store::supersede_pending_tests(conn, e, at)?;
+    Ok(())
+}
+
+/// Cancel the samples still only ordered for an episode's pending tests.
+fn cancel_pending_samples(conn: &mut AnyConnection, e: &str, at: NaiveDateTime) -> AppResult<()> {
+    let pending: Vec<String> = store::tests_of(conn, e)?
+        .into_iter()
+        .filter(|t| t.result.is_none() && t.superseded_at.is_none())
+        .map(|t| t.id)
+        .collect();
+    crate::store::samples::cancel_ordered_for_tests(conn, &pending, at)?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1232,7 +1309,7 @@ pub fn move_regime(
             ..e.clone()
         };
         if state == EpisodeState::Active {
-            store::supersede_pending_tests(conn, &e.id, at)?;
+            supersede(conn, &e.id, at)?;
             let admitted = e.admitted_at.map(vn_date).unwrap_or(vn_date(at));
             schedule_tests(conn, &after, admitted.max(vn_date(at)), at)?;
         }
@@ -1280,7 +1357,7 @@ pub fn restart_quarantined_with(
             updated_at: at,
             ..other.clone()
         };
-        store::supersede_pending_tests(conn, &other.id, at)?;
+        supersede(conn, &other.id, at)?;
         schedule_tests(conn, &after, vn_date(at), at)?;
         write(conn, &after, other.version)?;
         events::record(

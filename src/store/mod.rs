@@ -19,6 +19,7 @@ pub mod events;
 pub mod people;
 pub mod quarantine;
 pub mod risk;
+pub mod samples;
 pub mod sync;
 pub mod trace;
 pub mod units;

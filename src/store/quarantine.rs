@@ -560,6 +560,14 @@ pub fn insert_tests(conn: &mut AnyConnection, rows: &[TestRow]) -> QueryResult<(
     Ok(())
 }
 
+pub fn get_test(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TestRow>> {
+    episode_tests::table
+        .find(id)
+        .select(TestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn tests_of(conn: &mut AnyConnection, episode: &str) -> QueryResult<Vec<TestRow>> {
     episode_tests::table
         .filter(episode_tests::episode_id.eq(episode))

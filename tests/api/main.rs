@@ -6,6 +6,7 @@ mod helpers;
 mod people;
 mod platform;
 mod quarantine;
+mod samples;
 mod sync;
 mod trace;
 mod units;

@@ -1,0 +1,303 @@
+//! Laboratories, samples, pools and mass-sampling rounds.
+
+use crate::db::AnyConnection;
+use crate::schema::{labs, persons, pools, samples, sampling_rounds};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+/// How many ids one `IN (…)` list carries.
+const CHUNK: usize = 5000;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = labs)]
+pub struct LabRow {
+    pub id: String,
+    pub name: String,
+    pub unit_code: String,
+    pub unit_path: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = pools, treat_none_as_null = true)]
+pub struct PoolRow {
+    pub id: String,
+    pub barcode: String,
+    pub state: String,
+    pub max_size: i32,
+    pub lab_id: Option<String>,
+    pub result: Option<String>,
+    pub note: Option<String>,
+    pub unit_path: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub resulted_at: Option<NaiveDateTime>,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sampling_rounds)]
+pub struct RoundRow {
+    pub id: String,
+    pub zone_id: String,
+    pub round_date: NaiveDate,
+    pub kind: String,
+    pub ordered: i32,
+    pub unit_path: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(
+    table_name = samples,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
+pub struct SampleRow {
+    pub id: String,
+    pub person_id: String,
+    pub kind: String,
+    pub state: String,
+    pub origin: String,
+    pub episode_test_id: Option<String>,
+    pub round_id: Option<String>,
+    pub replaces_sample_id: Option<String>,
+    pub due_date: NaiveDate,
+    pub barcode: Option<String>,
+    pub pool_id: Option<String>,
+    pub lab_id: Option<String>,
+    pub collected_at: Option<NaiveDateTime>,
+    pub received_at: Option<NaiveDateTime>,
+    pub resulted_at: Option<NaiveDateTime>,
+    pub result: Option<String>,
+    pub note: Option<String>,
+    pub unit_path: String,
+    pub version: i32,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_lab(conn: &mut AnyConnection, l: &LabRow) -> QueryResult<()> {
+    diesel::insert_into(labs::table)
+        .values(l)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn get_lab(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<LabRow>> {
+    labs::table
+        .find(id)
+        .select(LabRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_samples(conn: &mut AnyConnection, rows: &[SampleRow]) -> QueryResult<()> {
+    crate::db::batch::insert_samples(conn, rows)
+}
+
+pub fn get_sample(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SampleRow>> {
+    samples::table
+        .find(id)
+        .select(SampleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn samples_by_id(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<SampleRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            samples::table
+                .filter(samples::id.eq_any(chunk))
+                .select(SampleRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn samples_by_barcode(
+    conn: &mut AnyConnection,
+    barcodes: &[String],
+) -> QueryResult<Vec<SampleRow>> {
+    let mut out = Vec::with_capacity(barcodes.len());
+    for chunk in barcodes.chunks(CHUNK) {
+        out.extend(
+            samples::table
+                .filter(samples::barcode.eq_any(chunk))
+                .select(SampleRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Write a sample if it is still at `version`; false when someone changed it meanwhile.
+pub fn update_sample(conn: &mut AnyConnection, s: &SampleRow, version: i32) -> QueryResult<bool> {
+    diesel::update(
+        samples::table
+            .filter(samples::id.eq(&s.id))
+            .filter(samples::version.eq(version)),
+    )
+    .set(s)
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn samples_of_person(conn: &mut AnyConnection, person: &str) -> QueryResult<Vec<SampleRow>> {
+    samples::table
+        .filter(samples::person_id.eq(person))
+        .select(SampleRow::as_select())
+        .order(samples::id)
+        .load(conn)
+}
+
+pub fn samples_of_tests(conn: &mut AnyConnection, tests: &[String]) -> QueryResult<Vec<SampleRow>> {
+    samples::table
+        .filter(samples::episode_test_id.eq_any(tests))
+        .select(SampleRow::as_select())
+        .load(conn)
+}
+
+/// Cancel the samples still only ordered for these scheduled tests.
+pub fn cancel_ordered_for_tests(
+    conn: &mut AnyConnection,
+    tests: &[String],
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        samples::table
+            .filter(samples::episode_test_id.eq_any(tests))
+            .filter(samples::state.eq("ordered")),
+    )
+    .set((
+        samples::state.eq("cancelled"),
+        samples::updated_at.eq(at),
+        samples::version.eq(samples::version + 1),
+    ))
+    .execute(conn)
+}
+
+pub fn pool_members(conn: &mut AnyConnection, pool: &str) -> QueryResult<Vec<SampleRow>> {
+    samples::table
+        .filter(samples::pool_id.eq(pool))
+        .select(SampleRow::as_select())
+        .order(samples::id)
+        .load(conn)
+}
+
+pub fn insert_pool(conn: &mut AnyConnection, p: &PoolRow) -> QueryResult<()> {
+    diesel::insert_into(pools::table)
+        .values(p)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn get_pool(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PoolRow>> {
+    pools::table
+        .find(id)
+        .select(PoolRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn pools_by_barcode(
+    conn: &mut AnyConnection,
+    barcodes: &[String],
+) -> QueryResult<Vec<PoolRow>> {
+    let mut out = Vec::new();
+    for chunk in barcodes.chunks(CHUNK) {
+        out.extend(
+            pools::table
+                .filter(pools::barcode.eq_any(chunk))
+                .select(PoolRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn update_pool(conn: &mut AnyConnection, p: &PoolRow, version: i32) -> QueryResult<bool> {
+    diesel::update(
+        pools::table
+            .filter(pools::id.eq(&p.id))
+            .filter(pools::version.eq(version)),
+    )
+    .set(p)
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Samples collected (alone, or in a pool) and not yet resulted past the deadline, in scope.
+pub fn overdue(
+    conn: &mut AnyConnection,
+    ranges: &[(String, String)],
+    collected_before: NaiveDateTime,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<SampleRow>> {
+    let mut q = in_ranges!(samples::table.into_boxed(), samples::unit_path, ranges);
+    q = q
+        .filter(samples::state.eq_any(["collected", "received"]))
+        .filter(samples::collected_at.lt(collected_before));
+    if let Some(a) = after {
+        q = q.filter(samples::id.gt(a.to_string()));
+    }
+    q.select(SampleRow::as_select())
+        .order(samples::id)
+        .limit(limit + 1)
+        .load(conn)
+}
+
+/// The samples a lab received (alone or in pools), for its figures.
+pub fn lab_samples(conn: &mut AnyConnection, lab: &str) -> QueryResult<Vec<SampleRow>> {
+    samples::table
+        .filter(samples::lab_id.eq(lab))
+        .select(SampleRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_round(conn: &mut AnyConnection, r: &RoundRow) -> QueryResult<()> {
+    diesel::insert_into(sampling_rounds::table)
+        .values(r)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn rounds_of(conn: &mut AnyConnection, zone: &str) -> QueryResult<Vec<RoundRow>> {
+    sampling_rounds::table
+        .filter(sampling_rounds::zone_id.eq(zone))
+        .select(RoundRow::as_select())
+        .order(sampling_rounds::round_date.desc())
+        .load(conn)
+}
+
+pub fn set_round_ordered(conn: &mut AnyConnection, id: &str, ordered: i32) -> QueryResult<()> {
+    diesel::update(sampling_rounds::table.find(id))
+        .set(sampling_rounds::ordered.eq(ordered))
+        .execute(conn)
+        .map(drop)
+}
+
+/// People living in the ranges (merged records left out): id and unit path, a page by id.
+pub fn residents(
+    conn: &mut AnyConnection,
+    ranges: &[(String, String)],
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    let mut q = in_ranges!(persons::table.into_boxed(), persons::unit_path, ranges);
+    q = q.filter(persons::merged_into.is_null());
+    if let Some(a) = after {
+        q = q.filter(persons::id.gt(a.to_string()));
+    }
+    q.select((persons::id, persons::unit_path))
+        .order(persons::id)
+        .limit(limit)
+        .load(conn)
+}
