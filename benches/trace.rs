@@ -407,5 +407,154 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     http.call("POST", "/api/v1/sync/push", Some(&token), Some(&batch));
     println!("the same batch again: {:.0} ms", ms(t.elapsed()));
+
+    sampling(&mut conn, &mut http, &token, &plan)
+}
+
+/// A district sampled in one night: 50,000 samples pushed in batches of 1,000, a laboratory
+/// receiving and uploading 10,000 results, and a positive pool of 10.
+fn sampling(
+    conn: &mut db::AnyConnection,
+    http: &mut Http,
+    token: &str,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    for (user, role) in [
+        ("bench.lab", Role::LabTechnician),
+        ("bench.admin", Role::Admin),
+    ] {
+        bootstrap_user(conn, user, "bench", PASSWORD, role, GrantTarget::Unit("22"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut login = |user: &str| -> anyhow::Result<String> {
+        let (status, body) = http.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": user, "password": PASSWORD})),
+        );
+        anyhow::ensure!(status == 200, "login failed: {body}");
+        Ok(body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    };
+    let (admin, lab) = (login("bench.admin")?, login("bench.lab")?);
+    let (status, body) = http.call(
+        "POST",
+        "/api/v1/labs",
+        Some(&admin),
+        Some(&json!({"id": "bench-lab", "name": "CDC Quảng Ninh", "unit_code": "22"})),
+    );
+    anyhow::ensure!(status == 201, "lab: {body}");
+
+    let total = 50_000.min(plan.people);
+    let mut batch_ms = Vec::new();
+    let mut done = 0;
+    let t = Instant::now();
+    for b in 0..total.div_ceil(1000) {
+        let items: Vec<_> = (b * 1000..((b + 1) * 1000).min(total))
+            .map(|i| json!({"person_id": synth::person_id(plan.seed, i), "kind": "rt_pcr", "barcode": format!("BN-{i:06}")}))
+            .collect();
+        let t = Instant::now();
+        let (status, body) = http.call(
+            "POST",
+            "/api/v1/samples/collections",
+            Some(token),
+            Some(&json!({"items": items})),
+        );
+        batch_ms.push(ms(t.elapsed()));
+        anyhow::ensure!(status == 200, "collection failed: {body}");
+        done += body
+            .as_array()
+            .map(|a| a.iter().filter(|r| r["status"] == "done").count())
+            .unwrap_or(0);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    batch_ms.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "sample collection: {done} samples in batches of 1,000 in {secs:.1} s ({:.0} samples/s; a batch p50 {:.0} ms, max {:.0} ms)",
+        done as f64 / secs,
+        percentile(&batch_ms, 0.5),
+        batch_ms.last().copied().unwrap_or(0.0)
+    );
+
+    let uploaded = 10_000.min(total);
+    let barcodes: Vec<String> = (0..uploaded).map(|i| format!("BN-{i:06}")).collect();
+    let t = Instant::now();
+    for chunk in barcodes.chunks(1000) {
+        http.call(
+            "POST",
+            "/api/v1/labs/bench-lab/receipts",
+            Some(&lab),
+            Some(&json!({"barcodes": chunk})),
+        );
+    }
+    let received = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut resulted = 0;
+    for (k, chunk) in barcodes.chunks(1000).enumerate() {
+        let items: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            // one positive in each thousand: each makes a new F0 in the same call
+            .map(|(i, b)| json!({"barcode": b, "result": if i == 500 { "positive" } else { "negative" }}))
+            .collect();
+        let (status, body) = http.call(
+            "POST",
+            "/api/v1/labs/bench-lab/results",
+            Some(&lab),
+            Some(&json!({"items": items})),
+        );
+        anyhow::ensure!(status == 200, "results failed at {k}: {body}");
+        resulted += body
+            .as_array()
+            .map(|a| a.iter().filter(|r| r["status"] == "done").count())
+            .unwrap_or(0);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "laboratory upload: {uploaded} received in {received:.1} s, {resulted} results (10 positive, each a new F0 with its cascade) in {secs:.1} s ({:.0} results/s)",
+        resulted as f64 / secs
+    );
+
+    // a positive pool of 10 members: one transaction
+    let items: Vec<_> = (0..10)
+        .map(|i| json!({"person_id": synth::person_id(plan.seed, total + i), "kind": "rt_pcr_pooled", "barcode": format!("BP-{i:04}")}))
+        .collect();
+    let (_, body) = http.call(
+        "POST",
+        "/api/v1/samples/collections",
+        Some(token),
+        Some(&json!({"items": items})),
+    );
+    let ids: Vec<_> = body
+        .as_array()
+        .map(|a| a.iter().map(|r| r["sample_id"].clone()).collect())
+        .unwrap_or_default();
+    let (status, body) = http.call(
+        "POST",
+        "/api/v1/pools",
+        Some(token),
+        Some(&json!({"barcode": "BPOOL-1", "sample_ids": ids})),
+    );
+    anyhow::ensure!(status == 201, "pool failed: {body}");
+    http.call(
+        "POST",
+        "/api/v1/labs/bench-lab/receipts",
+        Some(&lab),
+        Some(&json!({"barcodes": ["BPOOL-1"]})),
+    );
+    let t = Instant::now();
+    let (status, _) = http.call(
+        "POST",
+        "/api/v1/labs/bench-lab/results",
+        Some(&lab),
+        Some(&json!({"items": [{"barcode": "BPOOL-1", "result": "positive"}]})),
+    );
+    println!(
+        "a positive pool of 10 (10 individual samples ordered, one transaction): {:.0} ms (HTTP {status})",
+        ms(t.elapsed())
+    );
     Ok(())
 }
