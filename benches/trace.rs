@@ -546,15 +546,25 @@ fn sampling(
         Some(&json!({"barcodes": ["BPOOL-1"]})),
     );
     let t = Instant::now();
-    let (status, _) = http.call(
+    let (status, body) = http.call(
         "POST",
         "/api/v1/labs/bench-lab/results",
         Some(&lab),
         Some(&json!({"items": [{"barcode": "BPOOL-1", "result": "positive"}]})),
     );
+    let sample = ids.first().and_then(|v| v.as_str()).unwrap_or_default();
+    let (_, member) = http.call(
+        "GET",
+        &format!("/api/v1/samples/{sample}"),
+        Some(token),
+        None,
+    );
     println!(
-        "a positive pool of 10 (10 individual samples ordered, one transaction): {:.0} ms (HTTP {status})",
-        ms(t.elapsed())
+        "a positive pool of 10 (10 individual samples ordered, one transaction): {:.0} ms (HTTP {status}, {}; a member now {} {})",
+        ms(t.elapsed()),
+        body[0]["status"],
+        member["state"],
+        member["result"]
     );
     Ok(())
 }

@@ -433,6 +433,31 @@ async fn a_negative_pool_clears_its_members_and_a_positive_one_resamples_each() 
         ),
         ["unchanged"]
     );
+    // refused: a member resulted on its own, a pool not received, a resulted sample collected
+    let r = w
+        .results(json!([{"barcode": "PS-0000", "result": "positive"}, {"barcode": "POOL-A", "result": "positive"}]))
+        .await;
+    assert_eq!(statuses(&r), ["conflict", "conflict"]);
+    let more: Vec<Value> = (0..2)
+        .map(|i| json!({"person_id": people[i], "kind": "rt_pcr_pooled", "barcode": format!("PT-{i:04}")}))
+        .collect();
+    let r = w.collect(json!(more)).await;
+    let c_ids: Vec<&str> = r.iter().map(|i| i["sample_id"].as_str().unwrap()).collect();
+    app.post(
+        "/api/v1/pools",
+        &w.health,
+        json!({"barcode": "POOL-C", "sample_ids": c_ids}),
+    )
+    .await
+    .assert(201);
+    let r = w
+        .results(json!([{"barcode": "POOL-C", "result": "negative"}]))
+        .await;
+    assert_eq!(statuses(&r), ["conflict"]);
+    let r = w
+        .collect(json!([{"sample_id": ids[0], "barcode": "PS-9999"}]))
+        .await;
+    assert_eq!(statuses(&r), ["conflict"]);
 }
 
 #[actix_web::test]
