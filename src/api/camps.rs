@@ -8,6 +8,7 @@ use crate::service::camps::{
     self as svc, CheckIn, CheckOut, CreateArea, CreateRoom, CreateSite, ResidentOut,
     ResidentsQuery, SiteDetailOut, SiteOut, SitesQuery,
 };
+use crate::service::people::Outcome;
 use crate::service::quarantine::EpisodeOut;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -112,7 +113,7 @@ async fn residents(
 }
 
 /// Check a person in by episode, national ID or name: assigns a bed, or says why not.
-#[utoipa::path(tag = "camps", params(("id" = String, Path)), request_body = CheckIn, responses((status = 201, body = ResidentOut)))]
+#[utoipa::path(tag = "camps", params(("id" = String, Path)), request_body = CheckIn, responses((status = 201, body = ResidentOut), (status = 200, description = "Checked in already: the same answer", body = ResidentOut)))]
 #[post("/sites/{id}/check-ins")]
 async fn check_in(
     state: web::Data<AppState>,
@@ -121,10 +122,15 @@ async fn check_in(
     body: ApiJson<CheckIn>,
 ) -> AppResult<HttpResponse> {
     let window = state.config.cohort_window_hours;
-    let out = state
-        .run(move |c| svc::check_in(c, &actor, &id, body.0, window))
-        .await?;
-    Ok(HttpResponse::Created().json(out))
+    Ok(
+        match state
+            .run(move |c| svc::check_in(c, &actor, &id, body.0, window))
+            .await?
+        {
+            Outcome::Created(out) => HttpResponse::Created().json(out),
+            Outcome::Existing(out) => HttpResponse::Ok().json(out),
+        },
+    )
 }
 
 /// Check a resident out: release, transfer to hospital, or transfer home.

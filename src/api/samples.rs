@@ -220,7 +220,7 @@ async fn get_pool(
 }
 
 /// A mass-sampling round of an active cordon zone: a sample ordered for every resident.
-#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = CreateRound, responses((status = 201, body = RoundOut)))]
+#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = CreateRound, responses((status = 201, body = RoundOut), (status = 200, description = "The same round again", body = RoundOut)))]
 #[post("/zones/{id}/sampling-rounds")]
 async fn create_round(
     state: web::Data<AppState>,
@@ -228,10 +228,15 @@ async fn create_round(
     id: web::Path<String>,
     body: ApiJson<CreateRound>,
 ) -> AppResult<HttpResponse> {
-    let out = state
-        .run(move |c| svc::create_round(c, &actor, &id, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(out))
+    Ok(
+        match state
+            .run(move |c| svc::create_round(c, &actor, &id, body.0))
+            .await?
+        {
+            Outcome::Created(out) => HttpResponse::Created().json(out),
+            Outcome::Existing(out) => HttpResponse::Ok().json(out),
+        },
+    )
 }
 
 /// A zone's sampling rounds and when the next one is due by its risk level.

@@ -230,6 +230,20 @@ pub mod batch {
         Ok(n)
     }
 
+    /// Insert a follow-up unless the same one (episode, kind, date) exists, without failing
+    /// when another transaction raised it meanwhile; the number inserted (0 or 1).
+    pub fn raise_follow_up(
+        conn: &mut AnyConnection,
+        row: &crate::store::quarantine::FollowUpRow,
+    ) -> QueryResult<usize> {
+        on_inner!(conn, |c| diesel::insert_into(
+            crate::schema::follow_ups::table
+        )
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))
+    }
+
     pub fn insert_samples(
         conn: &mut AnyConnection,
         rows: &[crate::store::samples::SampleRow],

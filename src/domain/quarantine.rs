@@ -52,7 +52,8 @@ pub struct RegimeRules {
     /// Days of the post-release monitoring on which a test is due.
     #[serde(default)]
     pub monitoring_test_days: Vec<u32>,
-    /// An F2 may be released as soon as the F1 they depend on tests negative.
+    /// An F2 may be released as soon as the F1 they depend on is released with every test
+    /// negative (a local practice of 2021, never national: off in the shipped regimes).
     #[serde(default)]
     pub f2_release_on_f1_negative: bool,
     /// A camp resident may move to home quarantine after a negative test on this day.
@@ -297,6 +298,8 @@ pub struct EpisodeFacts {
     pub monitoring_days: u32,
     /// When monitoring started, if it did.
     pub monitoring_from: Option<NaiveDate>,
+    /// Monitoring tests not negative yet, described.
+    pub monitoring_tests_not_negative: Vec<String>,
     /// The person has a positive result or an open case.
     pub positive: bool,
     pub mode: Option<Mode>,
@@ -354,8 +357,10 @@ pub fn episode_transition(
         (S::Monitoring, C::Close) => {
             let from = facts.monitoring_from.unwrap_or(facts.today);
             let ends = from + Duration::days(i64::from(facts.monitoring_days));
-            if facts.today >= ends {
+            if facts.today >= ends && facts.monitoring_tests_not_negative.is_empty() {
                 Ok(S::Closed)
+            } else if facts.today >= ends {
+                Err(refuse(Some(facts.monitoring_tests_not_negative.join("; "))))
             } else {
                 Err(refuse(Some(format!(
                     "monitoring runs until {}",
@@ -432,7 +437,7 @@ pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
                 },
                 test_days: vec![1, 14],
                 monitoring_test_days: vec![],
-                f2_release_on_f1_negative: true,
+                f2_release_on_f1_negative: false,
                 camp_to_home_after_negative_day: None,
             },
         ),
@@ -447,7 +452,7 @@ pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
                 },
                 test_days: vec![1, 14, 20],
                 monitoring_test_days: vec![7],
-                f2_release_on_f1_negative: true,
+                f2_release_on_f1_negative: false,
                 camp_to_home_after_negative_day: None,
             },
         ),
@@ -462,7 +467,7 @@ pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
                 },
                 test_days: vec![1, 7, 14],
                 monitoring_test_days: vec![],
-                f2_release_on_f1_negative: true,
+                f2_release_on_f1_negative: false,
                 camp_to_home_after_negative_day: Some(7),
             },
         ),
@@ -635,6 +640,7 @@ mod tests {
             tests_not_negative: vec![],
             monitoring_days: 14,
             monitoring_from: None,
+            monitoring_tests_not_negative: vec![],
             positive: false,
             mode: Some(Mode::Concentrated),
             home_transfer_allowed: false,
@@ -656,6 +662,11 @@ mod tests {
             ..f.clone()
         };
         assert_eq!(episode_transition(s, C::Close, None, &done), Ok(S::Closed));
+        let untested = EpisodeFacts {
+            monitoring_tests_not_negative: vec!["the day-7 monitoring test is pending".into()],
+            ..done.clone()
+        };
+        assert!(episode_transition(s, C::Close, None, &untested).is_err());
         let early = EpisodeFacts {
             today: d("2021-02-24"),
             ..done

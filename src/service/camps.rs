@@ -1,6 +1,7 @@
 //! Concentrated quarantine sites: the room map (areas, rooms, beds), check-in from a phone
 //! by national ID or name, check-out, occupancy and the residents a camp manager sees.
 
+use super::people::Outcome;
 use super::quarantine::{
     apply, commanding_role, episode_out, utc, who_as, EpisodeOut, EpisodeTransition, Placement,
 };
@@ -546,12 +547,20 @@ pub fn check_in(
     site_id: &str,
     input: CheckIn,
     cohort_window_hours: i64,
-) -> AppResult<ResidentOut> {
+) -> AppResult<Outcome<ResidentOut>> {
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (site, _) = visible_site(conn, actor, Action::QuarantineCommand, site_id)?;
         // queue behind any other check-in at this site until this transaction ends
         store::lock_site(conn, &site.id)?;
+        // a phone sending the same check-in again gets the same answer
+        if let Some(id) = &input.episode_id {
+            if let Some(e) = store::get_episode(conn, id)? {
+                if e.state == "active" && e.site_id.as_deref() == Some(site.id.as_str()) {
+                    return Ok(Outcome::Existing(residents_out(conn, vec![e])?.remove(0)));
+                }
+            }
+        }
         let e = find_expected(conn, &site, &input)?;
         let roles = super::quarantine::roles_over(conn, actor, Action::QuarantineCommand, &e)?;
         let role = commanding_role(&roles, Mode::Concentrated, EpisodeCommand::Activate)?;
@@ -570,6 +579,11 @@ pub fn check_in(
             level: levels.get(&e.person_id).copied().unwrap_or(e.level),
             admitted_at: at,
         };
+        if arriving.level == 0 {
+            return Err(AppError::conflict(
+                "the person is a confirmed case (F0): treatment, not a quarantine camp",
+            ));
+        }
         let (room_id, bed_id) = choose_bed(
             conn,
             &site,
@@ -595,7 +609,9 @@ pub fn check_in(
             ..Default::default()
         };
         let after = apply(conn, actor, role, &e, &command, placement, at)?;
-        Ok(residents_out(conn, vec![after])?.remove(0))
+        Ok(Outcome::Created(
+            residents_out(conn, vec![after])?.remove(0),
+        ))
     })
 }
 

@@ -727,15 +727,19 @@ pub struct EpisodeTransition {
 /// Gather what the guards of an episode's moves read.
 fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResult<EpisodeFacts> {
     let tests = store::tests_of(conn, &e.id)?;
-    let not_negative: Vec<String> = tests
-        .iter()
-        .filter(|t| t.phase == "quarantine" && t.superseded_at.is_none())
-        .filter(|t| t.result.as_deref() != Some("negative"))
-        .map(|t| match &t.result {
-            None => format!("the day-{} test is pending", t.day),
-            Some(r) => format!("the day-{} test is {r}", t.day),
-        })
-        .collect();
+    let describe = |phase: &str| -> Vec<String> {
+        tests
+            .iter()
+            .filter(|t| t.phase == phase && t.superseded_at.is_none())
+            .filter(|t| t.result.as_deref() != Some("negative"))
+            .map(|t| match &t.result {
+                None => format!("the day-{} {phase} test is pending", t.day),
+                Some(r) => format!("the day-{} {phase} test is {r}", t.day),
+            })
+            .collect()
+    };
+    let monitoring_not_negative = describe("monitoring");
+    let not_negative = describe("quarantine");
     let positive = tests
         .iter()
         .any(|t| t.result.as_deref() == Some("positive") && t.superseded_at.is_none())
@@ -754,12 +758,20 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
     let upstream_cleared = e.level == 2 && rules.f2_release_on_f1_negative && {
         let via = trace_store::exposure(conn, &e.person_id)?.and_then(|x| x.via_person_id);
         match via {
+            // the F1's quarantine is over: released (or closed after release) with every
+            // scheduled test negative, and no case
             Some(f1) => {
-                store::episodes_of_person(conn, &f1)?
-                    .iter()
-                    .flat_map(|ep| store::tests_of(conn, &ep.id).unwrap_or_default())
-                    .any(|t| t.result.as_deref() == Some("negative") && t.superseded_at.is_none())
-                    && trace_store::open_case_of(conn, &f1)?.is_none()
+                let mut cleared = false;
+                for ep in store::episodes_of_person(conn, &f1)? {
+                    if ep.released_at.is_some() {
+                        let tests = store::tests_of(conn, &ep.id)?;
+                        cleared |= tests
+                            .iter()
+                            .filter(|t| t.phase == "quarantine" && t.superseded_at.is_none())
+                            .all(|t| t.result.as_deref() == Some("negative"));
+                    }
+                }
+                cleared && trace_store::open_case_of(conn, &f1)?.is_none()
             }
             None => false,
         }
@@ -770,6 +782,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
         tests_not_negative: not_negative,
         monitoring_days: e.monitoring_days.max(0) as u32,
         monitoring_from: e.monitoring_from,
+        monitoring_tests_not_negative: monitoring_not_negative,
         positive,
         mode: Mode::parse(&e.mode),
         home_transfer_allowed,
@@ -793,8 +806,13 @@ fn schedule_tests(
     let rules = episode_regime(conn, e)?;
     let p = plan(e.day1, e.days.max(1) as u32, &rules.test_days, admitted);
     // a home episode that continues a camp one keeps the camp's negative tests
-    let done: Vec<i32> = match &e.previous_episode_id {
-        Some(prev) => store::tests_of(conn, prev)?
+    // (not after a restart: day 1 moved, every test is due again)
+    let previous = match &e.previous_episode_id {
+        Some(prev) => store::get_episode(conn, prev)?.filter(|p| p.day1 == e.day1),
+        None => None,
+    };
+    let done: Vec<i32> = match previous.map(|p| p.id) {
+        Some(prev) => store::tests_of(conn, &prev)?
             .into_iter()
             .filter(|t| t.result.as_deref() == Some("negative") && t.superseded_at.is_none())
             .map(|t| t.day)
@@ -910,6 +928,17 @@ pub(crate) fn apply(
             }
             after.days = days as i32;
             after.release_from = crate::domain::quarantine::date_of_day(e.day1, days + 1);
+            // the regime's test days that the longer quarantine now reaches
+            let rules = episode_regime(conn, e)?;
+            let admitted = e.admitted_at.map(vn_date).unwrap_or(today);
+            let new_days: Vec<TestDue> = plan(e.day1, days, &rules.test_days, admitted)
+                .tests
+                .into_iter()
+                .filter(|t| t.day as i32 > e.days)
+                .collect();
+            if e.admitted_at.is_some() {
+                insert_schedule(conn, e, "quarantine", &new_days, at)?;
+            }
             extra = json!({"days": days});
         }
         EpisodeCommand::Restart => {
@@ -933,8 +962,10 @@ pub(crate) fn apply(
             after.bed_id = None;
         }
         EpisodeCommand::StartMonitoring => {
-            after.monitoring_from = Some(today);
-            schedule_monitoring_tests(conn, e, today, at)?;
+            // monitoring counts from the release, however late it is recorded
+            let from = e.released_at.map(vn_date).unwrap_or(today);
+            after.monitoring_from = Some(from);
+            schedule_monitoring_tests(conn, e, from, at)?;
         }
         EpisodeCommand::Close | EpisodeCommand::Cancel => {
             cancel_pending_samples(conn, &e.id, at)?;
@@ -1122,6 +1153,14 @@ pub fn record_test_result(
     test_id: &str,
     input: RecordTestResult,
 ) -> AppResult<EpisodeOut> {
+    if input.result == TestResult::Positive {
+        // a positive makes a new F0: it goes through its sample at the laboratory (or the
+        // case is confirmed), so that the case, the cascade and the transfer follow at once
+        return Err(AppError::field(
+            "result",
+            "a positive is recorded through its sample at the laboratory, or by confirming the case",
+        ));
+    }
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineOrder, episode_id)?;
@@ -1175,6 +1214,8 @@ pub(crate) fn test_resulted(
             ..test.clone()
         };
         store::insert_tests(conn, std::slice::from_ref(&again))?;
+        // the retest stands for this day now: the inconclusive row no longer blocks release
+        store::supersede_test(conn, test_id, at)?;
         let e = store::get_episode(conn, &test.episode_id)?
             .ok_or_else(|| AppError::not_found("episode"))?;
         order_samples_for(conn, &e, &[again], retest, "retest", at)?;

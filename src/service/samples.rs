@@ -985,7 +985,8 @@ fn receive_pool(
             Some("changed meanwhile".into()),
         ));
     }
-    for m in members {
+    // only the specimens still waiting in the pool travel with it (not one rejected alone)
+    for m in members.into_iter().filter(|m| m.state == "collected") {
         let moved = SampleRow {
             state: SampleState::Received.as_str().into(),
             lab_id: Some(lab.id.clone()),
@@ -1203,11 +1204,17 @@ fn reject_sample(
     let after = SampleRow {
         state: SampleState::Rejected.as_str().into(),
         note: Some(why.to_string()),
+        // a tube rejected alone leaves its pool: the pool's result is not its result
+        pool_id: None,
         version: s.version + 1,
         updated_at: ctx.at,
         ..s.clone()
     };
-    store::update_sample(conn, &after, s.version)?;
+    if !store::update_sample(conn, &after, s.version)? {
+        return Err(AppError::StaleVersion {
+            current: s.version + 1,
+        });
+    }
     events::record(
         conn,
         &ctx.who,
@@ -1215,8 +1222,8 @@ fn reject_sample(
         "sample",
         &s.id,
         "rejected",
-        None,
-        None,
+        Some(&json!({"state": s.state, "pool_id": s.pool_id})),
+        Some(&json!({"state": "rejected"})),
         Some(why),
     )?;
     let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
@@ -1491,8 +1498,8 @@ fn result_pool(
         ),
         (Err(why), _) => format!("pool {} rejected: {why}", p.barcode),
     };
-    for m in members {
-        apply_result(conn, ctx, &m, member_result, Some(&note))?;
+    for m in members.iter().filter(|m| m.state == "received") {
+        apply_result(conn, ctx, m, member_result, Some(&note))?;
     }
     Ok(ItemResult::new(index, ItemStatus::Done, None, bc, None))
 }
@@ -1644,6 +1651,8 @@ pub fn lab_figures(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRound {
+    /// A client-made id: sending the same round again returns it, ordering nothing more.
+    pub id: Option<Uuid>,
     pub kind: SampleKind,
     /// The local date of the round (default: today).
     pub date: Option<NaiveDate>,
@@ -1751,7 +1760,7 @@ pub fn create_round(
     actor: &Actor,
     zone_id: &str,
     input: CreateRound,
-) -> AppResult<RoundOut> {
+) -> AppResult<super::people::Outcome<RoundOut>> {
     let scope = actor.scope(Action::SampleOrder)?;
     let at = now();
     let today = vn_date(at);
@@ -1771,8 +1780,16 @@ pub fn create_round(
             }
             .into());
         }
+        if let Some(id) = input.id {
+            if let Some(r) = store::get_round(conn, &id.to_string())? {
+                if r.zone_id != zone.id {
+                    return Err(AppError::conflict("this id belongs to another round"));
+                }
+                return Ok(super::people::Outcome::Existing(RoundOut::from(&r)));
+            }
+        }
         let round = RoundRow {
-            id: new_id(),
+            id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
             zone_id: zone.id.clone(),
             round_date: date,
             kind: input.kind.as_str().into(),
@@ -1820,6 +1837,6 @@ pub fn create_round(
             ),
             None,
         )?;
-        Ok(RoundOut::from(&done))
+        Ok(super::people::Outcome::Created(RoundOut::from(&done)))
     })
 }

@@ -606,6 +606,13 @@ pub fn supersede_pending_tests(
     .execute(conn)
 }
 
+pub fn supersede_test(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(episode_tests::table.find(id))
+        .set(episode_tests::superseded_at.eq(Some(at)))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn set_test_result(
     conn: &mut AnyConnection,
     test: &str,
@@ -761,28 +768,22 @@ pub fn report_dates(
     conn: &mut AnyConnection,
     episodes: &[String],
 ) -> QueryResult<Vec<(String, NaiveDate)>> {
-    daily_reports::table
-        .filter(daily_reports::episode_id.eq_any(episodes))
-        .select((daily_reports::episode_id, daily_reports::report_date))
-        .distinct()
-        .load(conn)
+    let mut out = Vec::new();
+    for chunk in episodes.chunks(5000) {
+        out.extend(
+            daily_reports::table
+                .filter(daily_reports::episode_id.eq_any(chunk))
+                .select((daily_reports::episode_id, daily_reports::report_date))
+                .distinct()
+                .load::<(String, NaiveDate)>(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// Insert a follow-up unless the same one (episode, kind, date) exists; true if inserted.
 pub fn raise_follow_up(conn: &mut AnyConnection, f: &FollowUpRow) -> QueryResult<bool> {
-    let exists: i64 = follow_ups::table
-        .filter(follow_ups::episode_id.eq(&f.episode_id))
-        .filter(follow_ups::kind.eq(&f.kind))
-        .filter(follow_ups::for_date.eq(f.for_date))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(follow_ups::table)
-        .values(f)
-        .execute(conn)?;
-    Ok(true)
+    crate::db::batch::raise_follow_up(conn, f).map(|n| n == 1)
 }
 
 pub fn get_follow_up(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<FollowUpRow>> {

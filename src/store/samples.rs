@@ -301,3 +301,11 @@ pub fn residents(
         .limit(limit)
         .load(conn)
 }
+
+pub fn get_round(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RoundRow>> {
+    sampling_rounds::table
+        .find(id)
+        .select(RoundRow::as_select())
+        .first(conn)
+        .optional()
+}

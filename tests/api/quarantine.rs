@@ -327,7 +327,7 @@ async fn camp_check_in_assigns_beds_and_keeps_f0_and_cohorts_apart() {
         .await;
     let second = r.assert(201).clone();
     assert_ne!(second["room_id"], first["room_id"]);
-    // the same person cannot be checked in twice
+    // the same check-in sent again gets the same bed, and takes no second one
     let r = app
         .post(
             "/api/v1/sites/camp-a/check-ins",
@@ -335,7 +335,7 @@ async fn camp_check_in_assigns_beds_and_keeps_f0_and_cohorts_apart() {
             json!({"episode_id": eps[1]}),
         )
         .await;
-    r.assert_problem(409, "invalid-transition");
+    assert_eq!(r.assert(200)["bed_id"], second["bed_id"]);
     // occupancy per site and room
     let s = app.get("/api/v1/sites/camp-a", &manager).await;
     assert_eq!(s.assert(200)["occupied"], 2);
@@ -355,6 +355,21 @@ async fn camp_check_in_assigns_beds_and_keeps_f0_and_cohorts_apart() {
     r.assert_problem(409, "conflict");
     assert!(
         r.body["detail"].as_str().unwrap().contains("F0"),
+        "{}",
+        r.body
+    );
+    // and a confirmed case is not checked into a quarantine camp at all
+    confirm(&app, &health, &f1[3]).await;
+    let r = app
+        .post(
+            "/api/v1/sites/camp-a/check-ins",
+            &manager,
+            json!({"episode_id": eps[3]}),
+        )
+        .await;
+    r.assert_problem(409, "conflict");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("treatment"),
         "{}",
         r.body
     );
@@ -522,7 +537,7 @@ async fn release_waits_for_the_planned_end_and_negative_tests() {
     app.post(
         &result_url(&tests[0]),
         &health,
-        json!({"result": "positive"}),
+        json!({"result": "inconclusive"}),
     )
     .await
     .assert_problem(409, "invalid-transition");
@@ -575,7 +590,7 @@ async fn transfers_to_hospital_and_home_follow_the_results_and_the_regime() {
     let app = TestApp::new().await;
     let admin = app.token("root", Role::Admin, "VN").await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    site_with_rooms(&app, &admin, "camp-e", 10, &[("E1", 4)]).await;
+    site_with_rooms(&app, &admin, "camp-e", 10, &[("E1", 4), ("E2", 4)]).await;
     let manager = app.token("quan.ly", Role::CampManager, "camp-e").await;
     let (_, f1) = f1s(&app, &health, 2).await;
     let eps: Vec<String> =
@@ -584,11 +599,19 @@ async fn transfers_to_hospital_and_home_follow_the_results_and_the_regime() {
             .iter()
             .map(id)
             .collect();
-    for e in &eps {
+    // in separate rooms: the first one's case does not restart the other's quarantine
+    let site = app.get("/api/v1/sites/camp-e", &manager).await;
+    let rooms: Vec<String> = site.assert(200)["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    for (e, room) in eps.iter().zip(&rooms) {
         app.post(
             "/api/v1/sites/camp-e/check-ins",
             &manager,
-            json!({"episode_id": e}),
+            json!({"episode_id": e, "room_id": room}),
         )
         .await
         .assert(201);
@@ -624,18 +647,20 @@ async fn transfers_to_hospital_and_home_follow_the_results_and_the_regime() {
             })
             .collect()
     };
-    // a positive result sends the first to hospital
+    // a positive is not written by hand on a test: the case is confirmed, then to hospital
     let e0 = app
         .get(&format!("/api/v1/episodes/{}", eps[0]), &health)
         .await;
     let t = tests_of(e0.assert(200));
-    app.post(
-        &format!("/api/v1/episodes/{}/tests/{}/result", eps[0], t[0].1),
-        &health,
-        json!({"result": "positive"}),
-    )
-    .await
-    .assert(200);
+    let r = app
+        .post(
+            &format!("/api/v1/episodes/{}/tests/{}/result", eps[0], t[0].1),
+            &health,
+            json!({"result": "positive"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["result"]);
+    confirm(&app, &health, &f1[0]).await;
     let r = app
         .post(
             "/api/v1/sites/camp-e/check-outs",

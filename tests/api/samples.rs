@@ -657,11 +657,13 @@ async fn a_mass_sampling_round_orders_a_sample_for_every_resident_of_an_active_z
     app.post(&url, &w.lab, json!({"kind": "rt_pcr_pooled"}))
         .await
         .assert_problem(403, "forbidden");
-    let r = app
-        .post(&url, &w.health, json!({"kind": "rt_pcr_pooled"}))
-        .await;
+    let round = json!({"id": uuid::Uuid::new_v4(), "kind": "rt_pcr_pooled"});
+    let r = app.post(&url, &w.health, round.clone()).await;
     // the F0 and the two residents live in Cái Rồng
     assert_eq!(r.assert(201)["ordered"], 3);
+    // sent again: the same round, nothing ordered twice
+    let again = app.post(&url, &w.health, round).await;
+    assert_eq!(again.assert(200)["id"], r.body["id"]);
     let rounds = app.get(&url, &w.health).await;
     assert_eq!(rounds.assert(200)["rounds"].as_array().unwrap().len(), 1);
     assert_eq!(rounds.body["high_risk"], false);

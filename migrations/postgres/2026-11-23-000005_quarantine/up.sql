@@ -114,6 +114,7 @@ CREATE INDEX episodes_unit_state ON episodes (unit_path, state);
 CREATE INDEX episodes_site_state ON episodes (site_id, state);
 CREATE INDEX episodes_room_state ON episodes (room_id, state);
 CREATE INDEX episodes_home ON episodes (home_id);
+CREATE INDEX episodes_person ON episodes (person_id);
 
 CREATE TABLE episode_tests (
     id             TEXT PRIMARY KEY NOT NULL,
