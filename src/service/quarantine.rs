@@ -897,6 +897,8 @@ pub(crate) fn apply(
     };
     let f = facts(conn, e, today)?;
     let next = episode_transition(state, input.command, input.destination, &f)?;
+    let who = who_as(actor, Some(role));
+    let ended = format!("the episode moved: {}", input.command);
     let mut after = EpisodeRow {
         state: next.as_str().into(),
         version: e.version + 1,
@@ -951,12 +953,12 @@ pub(crate) fn apply(
             }
             after.day1 = day1;
             after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
-            supersede(conn, &e.id, at)?;
+            supersede(conn, &who, &e.id, at)?;
             schedule_tests(conn, &after, today, at)?;
             extra = json!({"day1": day1});
         }
         EpisodeCommand::Release => {
-            cancel_pending_samples(conn, &e.id, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
             after.released_at = Some(at);
             after.room_id = None;
             after.bed_id = None;
@@ -968,11 +970,11 @@ pub(crate) fn apply(
             schedule_monitoring_tests(conn, e, from, at)?;
         }
         EpisodeCommand::Close | EpisodeCommand::Cancel => {
-            cancel_pending_samples(conn, &e.id, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
             after.closed_at = Some(at);
         }
         EpisodeCommand::Transfer => {
-            cancel_pending_samples(conn, &e.id, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
             after.destination = input.destination.map(|d| d.as_str().to_string());
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
@@ -1173,7 +1175,13 @@ pub fn record_test_result(
         let who = who_as(actor, roles.first().copied());
         // a result from elsewhere (another lab's system, a paper record): the sample ordered
         // for this test is not needed any more
-        crate::store::samples::cancel_ordered_for_tests(conn, &[test_id.to_string()], at)?;
+        cancel_samples_of_tests(
+            conn,
+            &who,
+            &[test_id.to_string()],
+            "the result was recorded without it",
+            at,
+        )?;
         test_resulted(conn, &who, test_id, input.result, SampleKind::RtPcr, at)?;
         let tests = store::tests_of(conn, &e.id)?;
         Ok(episode_out(&e, &tests, vn_date(at)))
@@ -1276,20 +1284,52 @@ fn order_samples_for(
 
 /// Replace the pending tests of an episode (a restart, a new regime): the tests are kept,
 /// marked superseded, and the samples ordered for them cancelled.
-fn supersede(conn: &mut AnyConnection, e: &str, at: NaiveDateTime) -> AppResult<()> {
-    cancel_pending_samples(conn, e, at)?;
+fn supersede(conn: &mut AnyConnection, who: &Who, e: &str, at: NaiveDateTime) -> AppResult<()> {
+    cancel_pending_samples(conn, who, e, "the test schedule changed", at)?;
     store::supersede_pending_tests(conn, e, at)?;
     Ok(())
 }
 
-/// Cancel the samples still only ordered for an episode's pending tests.
-fn cancel_pending_samples(conn: &mut AnyConnection, e: &str, at: NaiveDateTime) -> AppResult<()> {
+/// Cancel the samples still only ordered for an episode's pending tests, each an event.
+fn cancel_pending_samples(
+    conn: &mut AnyConnection,
+    who: &Who,
+    e: &str,
+    why: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
     let pending: Vec<String> = store::tests_of(conn, e)?
         .into_iter()
         .filter(|t| t.result.is_none() && t.superseded_at.is_none())
         .map(|t| t.id)
         .collect();
-    crate::store::samples::cancel_ordered_for_tests(conn, &pending, at)?;
+    cancel_samples_of_tests(conn, who, &pending, why, at)
+}
+
+fn cancel_samples_of_tests(
+    conn: &mut AnyConnection,
+    who: &Who,
+    tests: &[String],
+    why: &str,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let cancelled = crate::store::samples::cancel_ordered_for_tests(conn, tests, at)?;
+    let rows: Vec<crate::store::events::EventRow> = cancelled
+        .iter()
+        .map(|id| crate::store::events::EventRow {
+            id: new_id(),
+            entity_type: "sample".into(),
+            entity_id: id.clone(),
+            action: "cancel".into(),
+            actor_id: who.actor_id.clone(),
+            actor_role: who.role.clone(),
+            at,
+            before_json: Some(json!({"state": "ordered"}).to_string()),
+            after_json: Some(json!({"state": "cancelled"}).to_string()),
+            reason: Some(why.to_string()),
+        })
+        .collect();
+    crate::db::batch::insert_events(conn, &rows)?;
     Ok(())
 }
 
@@ -1350,7 +1390,7 @@ pub fn move_regime(
             ..e.clone()
         };
         if state == EpisodeState::Active {
-            supersede(conn, &e.id, at)?;
+            supersede(conn, &who_as(actor, roles.first().copied()), &e.id, at)?;
             let admitted = e.admitted_at.map(vn_date).unwrap_or(vn_date(at));
             schedule_tests(conn, &after, admitted.max(vn_date(at)), at)?;
         }
@@ -1398,7 +1438,7 @@ pub fn restart_quarantined_with(
             updated_at: at,
             ..other.clone()
         };
-        supersede(conn, &other.id, at)?;
+        supersede(conn, who, &other.id, at)?;
         schedule_tests(conn, &after, vn_date(at), at)?;
         write(conn, &after, other.version)?;
         events::record(

@@ -164,23 +164,25 @@ pub fn samples_of_tests(conn: &mut AnyConnection, tests: &[String]) -> QueryResu
         .load(conn)
 }
 
-/// Cancel the samples still only ordered for these scheduled tests.
+/// Cancel the samples still only ordered for these scheduled tests; their ids.
 pub fn cancel_ordered_for_tests(
     conn: &mut AnyConnection,
     tests: &[String],
     at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        samples::table
-            .filter(samples::episode_test_id.eq_any(tests))
-            .filter(samples::state.eq("ordered")),
-    )
-    .set((
-        samples::state.eq("cancelled"),
-        samples::updated_at.eq(at),
-        samples::version.eq(samples::version + 1),
-    ))
-    .execute(conn)
+) -> QueryResult<Vec<String>> {
+    let ids: Vec<String> = samples::table
+        .filter(samples::episode_test_id.eq_any(tests))
+        .filter(samples::state.eq("ordered"))
+        .select(samples::id)
+        .load(conn)?;
+    diesel::update(samples::table.filter(samples::id.eq_any(&ids)))
+        .set((
+            samples::state.eq("cancelled"),
+            samples::updated_at.eq(at),
+            samples::version.eq(samples::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(ids)
 }
 
 pub fn pool_members(conn: &mut AnyConnection, pool: &str) -> QueryResult<Vec<SampleRow>> {
