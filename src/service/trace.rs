@@ -106,23 +106,24 @@ pub fn cascade(
     at: NaiveDateTime,
     reason: &str,
 ) -> AppResult<CascadeReport> {
-    cascade_attributed(conn, seeds, rules, at, &HashSet::new(), &|_| {
+    cascade_attributed(conn, seeds, rules, at, &HashMap::new(), &|_| {
         (who.clone(), reason.to_string())
     })
 }
 
-/// The cascade of several new contacts at once (a phone's batch). Every change is
-/// attributed to the new contact it descends from: `attribute` gives the actor and reason
-/// for a contact id of `new_contacts` (or, for a change reached only through older
-/// contacts, the id of the contact that made it). The levels and windows it reaches are
-/// those of running the cascade after each contact in turn: the cascade is a fixpoint
-/// (lowest level, earliest window start) over the standing contacts.
+/// The cascade of several new contacts at once (a phone's batch, `new_contacts` with the
+/// order they were logged in). The levels and windows it reaches are those of running the
+/// cascade after each contact in turn, since the cascade is a fixpoint (lowest level,
+/// earliest window start) over the standing contacts. Every change is attributed as that
+/// would have attributed it: to the last-logged new contact on the path that made it, whose
+/// logging would have set it off; `attribute` gives the actor and reason for that contact
+/// id (or, for a change reached through older contacts only, for the contact that made it).
 pub(crate) fn cascade_attributed(
     conn: &mut AnyConnection,
     seeds: Vec<String>,
     rules: Rules,
     at: NaiveDateTime,
-    new_contacts: &HashSet<String>,
+    new_contacts: &HashMap<String, usize>,
     attribute: &dyn Fn(&str) -> (Who, String),
 ) -> AppResult<CascadeReport> {
     let mut report = CascadeReport::default();
@@ -171,11 +172,12 @@ pub(crate) fn cascade_attributed(
                 ) else {
                     continue;
                 };
-                let from = if new_contacts.contains(&c.id) {
-                    c.id.clone()
-                } else {
-                    origin.get(q).cloned().unwrap_or_else(|| c.id.clone())
-                };
+                let from = [Some(&c.id), origin.get(q)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| new_contacts.get(id).map(|n| (n, id)))
+                    .max()
+                    .map_or_else(|| c.id.clone(), |(_, id)| id.clone());
                 match candidates.get_mut(p) {
                     None => {
                         candidates.insert(
