@@ -256,6 +256,36 @@ pub mod batch {
         Ok(())
     }
 
+    pub fn insert_phones(
+        conn: &mut AnyConnection,
+        rows: &[crate::store::people::PhoneRow],
+    ) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(
+                crate::schema::person_phones::table
+            )
+            .values(chunk)
+            .execute(c))?;
+        }
+        Ok(n)
+    }
+
+    pub fn insert_flags(
+        conn: &mut AnyConnection,
+        rows: &[crate::store::people::FlagRow],
+    ) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in rows.chunks(1000) {
+            n += on_inner!(conn, |c| diesel::insert_into(
+                crate::schema::duplicate_flags::table
+            )
+            .values(chunk)
+            .execute(c))?;
+        }
+        Ok(n)
+    }
+
     /// Insert or replace classifications (one statement per 1000 people).
     pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
         let mut n = 0;

@@ -10,7 +10,7 @@ use crate::domain::text::{fold, tidy};
 use crate::domain::time::vn_date;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
-use crate::store::events::{self, Who};
+use crate::store::events::{self, EventRow, Who};
 use crate::store::people::{self as store, FlagRow, Person, PersonRow};
 use crate::store::{new_id, now, page_size, units};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -143,7 +143,7 @@ pub enum Outcome<T> {
     Existing(T),
 }
 
-fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
+pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
     Who {
         actor_id: Some(actor.user_id.clone()),
         role: scope.acting_role(path).map(|r| r.as_str().to_string()),
@@ -152,7 +152,17 @@ fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
 
 /// Check that `code` names a unit people can live in, inside `scope`; returns its path.
 fn residence_path(conn: &mut AnyConnection, scope: &Scope, code: &str) -> AppResult<String> {
-    let unit = units::get(conn, code)?.ok_or_else(|| {
+    let unit = units::get(conn, code)?;
+    residence_path_of(unit.as_ref(), scope, code)
+}
+
+/// The rule of `residence_path` over a unit already looked up (`None`: no such unit).
+pub(crate) fn residence_path_of(
+    unit: Option<&units::UnitRow>,
+    scope: &Scope,
+    code: &str,
+) -> AppResult<String> {
+    let unit = unit.ok_or_else(|| {
         AppError::field(
             "residence_unit_code",
             format!("no administrative unit has code '{code}'"),
@@ -169,7 +179,7 @@ fn residence_path(conn: &mut AnyConnection, scope: &Scope, code: &str) -> AppRes
             "residence_unit_code: the unit is outside your jurisdiction".into(),
         ));
     }
-    Ok(unit.path)
+    Ok(unit.path.clone())
 }
 
 fn field_errors(
@@ -204,6 +214,133 @@ fn opt_text(s: Option<String>) -> Option<String> {
     s.map(|v| tidy(&v)).filter(|v| !v.is_empty())
 }
 
+/// The body's shape and the domain's rules, in memory: the normalised person or every
+/// field that is wrong.
+pub(crate) fn validate_create(
+    input: &CreatePerson,
+    at: chrono::NaiveDateTime,
+) -> AppResult<rules::ValidPerson> {
+    let shape = input.validate().err();
+    merge_errors(
+        shape,
+        rules::validate_person(
+            &PersonFacts {
+                full_name: input.full_name.clone(),
+                birth_date: input.birth_date,
+                birth_year: input.birth_year,
+                sex: input.sex,
+                national_id: input.national_id.clone(),
+                passport_no: input.passport_no.clone(),
+                nationality: input.nationality.clone(),
+                phones: input.phones.clone(),
+                vaccination_doses: input.vaccination_doses,
+            },
+            vn_date(at),
+        ),
+    )
+}
+
+/// The record a valid create makes (the client's id, else a new one).
+pub(crate) fn new_person(
+    input: &CreatePerson,
+    valid: rules::ValidPerson,
+    path: &str,
+    actor: &Actor,
+    at: chrono::NaiveDateTime,
+) -> Person {
+    Person {
+        row: PersonRow {
+            id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
+            full_name: valid.full_name,
+            name_folded: valid.name_folded,
+            birth_date: valid.birth_date,
+            birth_year: valid.birth_year,
+            sex: valid.sex.map(|s| s.as_str().to_string()),
+            national_id: valid.national_id,
+            passport_no: valid.passport_no,
+            nationality: valid.nationality,
+            residence_address: opt_text(input.residence_address.clone()),
+            residence_unit_code: input.residence_unit_code.clone(),
+            unit_path: path.to_string(),
+            current_location: opt_text(input.current_location.clone()),
+            occupation: opt_text(input.occupation.clone()),
+            workplace: opt_text(input.workplace.clone()),
+            vaccination_doses: valid.vaccination_doses,
+            source: input
+                .source
+                .unwrap_or(Source::TracingInterview)
+                .as_str()
+                .to_string(),
+            merged_into: None,
+            version: 1,
+            created_by: Some(actor.user_id.clone()),
+            created_at: at,
+            updated_by: Some(actor.user_id.clone()),
+            updated_at: at,
+        },
+        phones: valid.phones,
+    }
+}
+
+/// The event row of a registration.
+pub(crate) fn created_event(who: &Who, person: &Person, at: chrono::NaiveDateTime) -> EventRow {
+    EventRow {
+        id: new_id(),
+        entity_type: ENTITY.into(),
+        entity_id: person.row.id.clone(),
+        action: "created".into(),
+        actor_id: who.actor_id.clone(),
+        actor_role: who.role.clone(),
+        at,
+        before_json: None,
+        after_json: Some(snapshot(person).to_string()),
+        reason: None,
+    }
+}
+
+/// The flag and its event when `candidate` is a likely duplicate of `person`.
+pub(crate) fn duplicate_flag(
+    who: &Who,
+    person: &Person,
+    candidate: &Person,
+    at: chrono::NaiveDateTime,
+) -> Option<(FlagRow, EventRow)> {
+    if !rules::likely_duplicate(
+        &person.row.name_folded,
+        person.row.birth_year,
+        &person.phones,
+        &candidate.row.name_folded,
+        candidate.row.birth_year,
+        &candidate.phones,
+    ) {
+        return None;
+    }
+    let flag = FlagRow {
+        id: new_id(),
+        person_id: person.row.id.clone(),
+        candidate_id: candidate.row.id.clone(),
+        reason: "same name, birth year and phone".into(),
+        flagged_at: at,
+        resolved_at: None,
+        resolution: None,
+        resolved_by: None,
+    };
+    let detail = serde_json::json!({ "candidate_id": candidate.row.id, "flag_id": flag.id });
+    let event = EventRow {
+        id: new_id(),
+        entity_type: ENTITY.into(),
+        entity_id: person.row.id.clone(),
+        action: "flagged_duplicate".into(),
+        actor_id: who.actor_id.clone(),
+        actor_role: who.role.clone(),
+        at,
+        before_json: None,
+        after_json: Some(detail.to_string()),
+        reason: Some(flag.reason.clone()),
+    };
+    Some((flag, event))
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -225,24 +362,7 @@ pub fn create_in_tx(
     at: chrono::NaiveDateTime,
     residence_anywhere: bool,
 ) -> AppResult<Outcome<CreatedPerson>> {
-    let shape = input.validate().err();
-    let valid = merge_errors(
-        shape,
-        rules::validate_person(
-            &PersonFacts {
-                full_name: input.full_name.clone(),
-                birth_date: input.birth_date,
-                birth_year: input.birth_year,
-                sex: input.sex,
-                national_id: input.national_id.clone(),
-                passport_no: input.passport_no.clone(),
-                nationality: input.nationality.clone(),
-                phones: input.phones.clone(),
-                vaccination_doses: input.vaccination_doses,
-            },
-            vn_date(at),
-        ),
-    )?;
+    let valid = validate_create(&input, at)?;
     {
         if let Some(id) = input.id {
             if let Some(existing) = store::get(conn, &id.to_string())? {
@@ -275,38 +395,7 @@ pub fn create_in_tx(
                 });
             }
         }
-        let person = Person {
-            row: PersonRow {
-                id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
-                full_name: valid.full_name.clone(),
-                name_folded: valid.name_folded.clone(),
-                birth_date: valid.birth_date,
-                birth_year: valid.birth_year,
-                sex: valid.sex.map(|s| s.as_str().to_string()),
-                national_id: valid.national_id.clone(),
-                passport_no: valid.passport_no.clone(),
-                nationality: valid.nationality.clone(),
-                residence_address: opt_text(input.residence_address.clone()),
-                residence_unit_code: input.residence_unit_code.clone(),
-                unit_path: path.clone(),
-                current_location: opt_text(input.current_location.clone()),
-                occupation: opt_text(input.occupation.clone()),
-                workplace: opt_text(input.workplace.clone()),
-                vaccination_doses: valid.vaccination_doses,
-                source: input
-                    .source
-                    .unwrap_or(Source::TracingInterview)
-                    .as_str()
-                    .to_string(),
-                merged_into: None,
-                version: 1,
-                created_by: Some(actor.user_id.clone()),
-                created_at: at,
-                updated_by: Some(actor.user_id.clone()),
-                updated_at: at,
-            },
-            phones: valid.phones.clone(),
-        };
+        let person = new_person(&input, valid, &path, actor, at);
         store::insert(conn, &person).map_err(|e| {
             if crate::db::is_unique_violation(&e) {
                 AppError::conflict("a person with this national ID or id is already registered")
@@ -315,17 +404,7 @@ pub fn create_in_tx(
             }
         })?;
         let who = who(actor, scope, &path);
-        events::record(
-            conn,
-            &who,
-            at,
-            ENTITY,
-            &person.row.id,
-            "created",
-            None,
-            Some(&snapshot(&person)),
-            None,
-        )?;
+        crate::db::batch::insert_events(conn, &[created_event(&who, &person, at)])?;
         let candidates = flag_duplicates(conn, actor, &who, &person, at)?;
         Ok(Outcome::Created(CreatedPerson {
             person: PersonOut::from(&person),
@@ -344,39 +423,11 @@ fn flag_duplicates(
     let read = actor.scope(Action::PersonRead).ok();
     let mut out = Vec::new();
     for c in store::likely_duplicates_of(conn, person)? {
-        if !rules::likely_duplicate(
-            &person.row.name_folded,
-            person.row.birth_year,
-            &person.phones,
-            &c.row.name_folded,
-            c.row.birth_year,
-            &c.phones,
-        ) {
+        let Some((flag, event)) = duplicate_flag(who, person, &c, at) else {
             continue;
-        }
-        let flag = FlagRow {
-            id: new_id(),
-            person_id: person.row.id.clone(),
-            candidate_id: c.row.id.clone(),
-            reason: "same name, birth year and phone".into(),
-            flagged_at: at,
-            resolved_at: None,
-            resolution: None,
-            resolved_by: None,
         };
         store::insert_flag(conn, &flag)?;
-        let detail = serde_json::json!({ "candidate_id": c.row.id, "flag_id": flag.id });
-        events::record(
-            conn,
-            who,
-            at,
-            ENTITY,
-            &person.row.id,
-            "flagged_duplicate",
-            None,
-            Some(&detail),
-            Some(&flag.reason),
-        )?;
+        crate::db::batch::insert_events(conn, std::slice::from_ref(&event))?;
         let visible = read.as_ref().is_some_and(|s| s.covers(&c.row.unit_path));
         out.push(DuplicateCandidate {
             id: c.row.id.clone(),

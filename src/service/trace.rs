@@ -55,7 +55,7 @@ impl Rules {
     }
 }
 
-fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
+pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
     Who {
         actor_id: Some(actor.user_id.clone()),
         role: scope.acting_role(path).map(|r| r.as_str().to_string()),
@@ -106,7 +106,29 @@ pub fn cascade(
     at: NaiveDateTime,
     reason: &str,
 ) -> AppResult<CascadeReport> {
+    cascade_attributed(conn, seeds, rules, at, &HashMap::new(), &|_| {
+        (who.clone(), reason.to_string())
+    })
+}
+
+/// The cascade of several new contacts at once (a phone's batch, `new_contacts` with the
+/// order they were logged in). The levels and windows it reaches are those of running the
+/// cascade after each contact in turn, since the cascade is a fixpoint (lowest level,
+/// earliest window start) over the standing contacts. Every change is attributed as that
+/// would have attributed it: to the last-logged new contact on the path that made it, whose
+/// logging would have set it off; `attribute` gives the actor and reason for that contact
+/// id (or, for a change reached through older contacts only, for the contact that made it).
+pub(crate) fn cascade_attributed(
+    conn: &mut AnyConnection,
+    seeds: Vec<String>,
+    rules: Rules,
+    at: NaiveDateTime,
+    new_contacts: &HashMap<String, usize>,
+    attribute: &dyn Fn(&str) -> (Who, String),
+) -> AppResult<CascadeReport> {
     let mut report = CascadeReport::default();
+    // person → the new contact their last change descends from
+    let mut origin: HashMap<String, String> = HashMap::new();
     let mut frontier: Vec<String> = seeds;
     frontier.sort();
     frontier.dedup();
@@ -128,6 +150,7 @@ pub fn cascade(
             start: NaiveDateTime,
             via: String,
             contact: String,
+            origin: String,
         }
         let mut candidates: HashMap<String, Candidate> = HashMap::new();
         for c in store::contacts_touching(conn, &up_ids)? {
@@ -149,6 +172,12 @@ pub fn cascade(
                 ) else {
                     continue;
                 };
+                let from = [Some(&c.id), origin.get(q)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| new_contacts.get(id).map(|n| (n, id)))
+                    .max()
+                    .map_or_else(|| c.id.clone(), |(_, id)| id.clone());
                 match candidates.get_mut(p) {
                     None => {
                         candidates.insert(
@@ -158,6 +187,7 @@ pub fn cascade(
                                 start,
                                 via: q.clone(),
                                 contact: c.id.clone(),
+                                origin: from,
                             },
                         );
                     }
@@ -166,6 +196,9 @@ pub fn cascade(
                             best.level = level;
                             best.via = q.clone();
                             best.contact = c.id.clone();
+                            best.origin = from;
+                        } else if start < best.start && level == best.level {
+                            best.origin = from;
                         }
                         best.start = best.start.min(start);
                     }
@@ -222,6 +255,8 @@ pub fn cascade(
             } else {
                 report.widened += 1;
             }
+            let (who, reason) = attribute(&cand.origin);
+            origin.insert(p.clone(), cand.origin.clone());
             evs.push(EventRow {
                 id: new_id(),
                 entity_type: "person".into(),
@@ -245,7 +280,7 @@ pub fn cascade(
                     })
                     .to_string(),
                 ),
-                reason: Some(reason.to_string()),
+                reason: Some(reason),
             });
             if level < rules.max_depth {
                 next.push(p.clone());
@@ -338,7 +373,16 @@ fn visible_person(
     id: &str,
     field: &str,
 ) -> AppResult<people_store::PersonRow> {
-    match people_store::get_row(conn, id)? {
+    visible_row(people_store::get_row(conn, id)?, scope, field)
+}
+
+/// The rule of `visible_person` over a row already looked up.
+pub(crate) fn visible_row(
+    row: Option<people_store::PersonRow>,
+    scope: &Scope,
+    field: &str,
+) -> AppResult<people_store::PersonRow> {
+    match row {
         Some(p) if scope.covers(&p.unit_path) => {
             if let Some(target) = &p.merged_into {
                 return Err(AppError::field(
@@ -932,7 +976,7 @@ pub struct LoggedContact {
 }
 
 /// Why a contact does not classify, or None when it does.
-fn why_not(
+pub(crate) fn why_not(
     c: &ContactRow,
     a: Option<&ExposureRow>,
     b: Option<&ExposureRow>,
@@ -977,6 +1021,122 @@ fn why_not(
     Some(reasons.join("; "))
 }
 
+/// What can be checked of a contact without the database.
+pub(crate) fn check_contact(input: &LogContact, at: NaiveDateTime) -> AppResult<()> {
+    input.validate()?;
+    let (first, last) = (instant(input.first_at), instant(input.last_at));
+    if last < first {
+        return Err(AppError::field("last_at", "must not be before first_at"));
+    }
+    if last > at + chrono::Duration::hours(1) {
+        return Err(AppError::field("last_at", "must not be in the future"));
+    }
+    if (last - first).num_days() > 60 {
+        return Err(AppError::field(
+            "first_at",
+            "a contact spans at most 60 days",
+        ));
+    }
+    match (&input.contact_person_id, &input.contact_person) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        _ => Err(AppError::field(
+            "contact_person_id",
+            "give either contact_person_id or contact_person",
+        )),
+    }
+}
+
+/// The registration of a person met, named in a contact (by default living where the
+/// person traced lives).
+pub(crate) fn inline_person(np: &NewContactPerson, source_unit_code: &str) -> CreatePerson {
+    CreatePerson {
+        id: None,
+        full_name: np.full_name.clone(),
+        birth_date: None,
+        birth_year: np.birth_year,
+        sex: None,
+        national_id: np.national_id.clone(),
+        passport_no: None,
+        nationality: None,
+        phones: np.phones.clone(),
+        residence_address: None,
+        residence_unit_code: np
+            .residence_unit_code
+            .clone()
+            .unwrap_or_else(|| source_unit_code.to_string()),
+        current_location: None,
+        occupation: None,
+        workplace: None,
+        vaccination_doses: 0,
+        source: Some(crate::domain::people::Source::TracingInterview),
+    }
+}
+
+/// The id of the person met from the registration's outcome: a known national ID means the
+/// contact is with that person, never a second record; the registration's field errors are
+/// named under `contact_person`.
+pub(crate) fn inline_person_id(made: AppResult<String>) -> AppResult<String> {
+    match made {
+        Ok(id) => Ok(id),
+        Err(AppError::Conflict {
+            existing_id: Some(id),
+            ..
+        }) => Ok(id),
+        Err(AppError::Validation(errs)) => Err(AppError::Validation(
+            errs.into_iter()
+                .map(|e| {
+                    crate::domain::FieldError::new(format!("contact_person.{}", e.field), e.message)
+                })
+                .collect(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// The contact a valid log makes.
+pub(crate) fn contact_row(
+    input: &LogContact,
+    source: &people_store::PersonRow,
+    other_id: String,
+    actor: &Actor,
+    at: NaiveDateTime,
+) -> ContactRow {
+    ContactRow {
+        id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
+        person_a: source.id.clone(),
+        person_b: other_id,
+        first_at: instant(input.first_at),
+        last_at: instant(input.last_at),
+        place: input.place.as_deref().map(tidy).filter(|s| !s.is_empty()),
+        setting: input.setting.as_str().into(),
+        proximity: input.proximity.as_str().into(),
+        duration_minutes: input.duration_minutes,
+        masked: input.masked,
+        unit_path: source.unit_path.clone(),
+        retracted_at: None,
+        retract_reason: None,
+        created_by: Some(actor.user_id.clone()),
+        created_at: at,
+    }
+}
+
+/// The event row of a logged contact.
+pub(crate) fn logged_event(w: &Who, contact: &ContactRow, at: NaiveDateTime) -> EventRow {
+    let after = serde_json::to_value(ContactOut::from(contact)).unwrap_or_default();
+    EventRow {
+        id: new_id(),
+        entity_type: "contact".into(),
+        entity_id: contact.id.clone(),
+        action: "logged".into(),
+        actor_id: w.actor_id.clone(),
+        actor_role: w.role.clone(),
+        at,
+        before_json: None,
+        after_json: Some(after.to_string()),
+        reason: None,
+    }
+}
+
 pub fn log_contact(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -998,29 +1158,7 @@ pub fn log_contact_in_tx(
     input: LogContact,
     at: NaiveDateTime,
 ) -> AppResult<Outcome<LoggedContact>> {
-    input.validate()?;
-    let (first, last) = (instant(input.first_at), instant(input.last_at));
-    if last < first {
-        return Err(AppError::field("last_at", "must not be before first_at"));
-    }
-    if last > at + chrono::Duration::hours(1) {
-        return Err(AppError::field("last_at", "must not be in the future"));
-    }
-    if (last - first).num_days() > 60 {
-        return Err(AppError::field(
-            "first_at",
-            "a contact spans at most 60 days",
-        ));
-    }
-    match (&input.contact_person_id, &input.contact_person) {
-        (Some(_), None) | (None, Some(_)) => {}
-        _ => {
-            return Err(AppError::field(
-                "contact_person_id",
-                "give either contact_person_id or contact_person",
-            ))
-        }
-    }
+    check_contact(&input, at)?;
     {
         if let Some(id) = input.id {
             if let Some(existing) = store::get_contact(conn, &id.to_string())? {
@@ -1045,55 +1183,18 @@ pub fn log_contact_in_tx(
                 None => return Err(AppError::field("contact_person_id", "no such person")),
             },
             (None, Some(np)) => {
-                let create = CreatePerson {
-                    id: None,
-                    full_name: np.full_name.clone(),
-                    birth_date: None,
-                    birth_year: np.birth_year,
-                    sex: None,
-                    national_id: np.national_id.clone(),
-                    passport_no: None,
-                    nationality: None,
-                    phones: np.phones.clone(),
-                    residence_address: None,
-                    residence_unit_code: np
-                        .residence_unit_code
-                        .clone()
-                        .unwrap_or_else(|| source.residence_unit_code.clone()),
-                    current_location: None,
-                    occupation: None,
-                    workplace: None,
-                    vaccination_doses: 0,
-                    source: Some(crate::domain::people::Source::TracingInterview),
-                };
-                match create_in_tx(
+                let create = inline_person(np, &source.residence_unit_code);
+                let made = create_in_tx(
                     conn,
                     actor,
                     scope,
                     create,
                     at,
                     np.residence_unit_code.is_some(),
-                ) {
-                    Ok(Outcome::Created(p)) | Ok(Outcome::Existing(p)) => p.person.id,
-                    // a known national ID: the contact is with that person, never a second record
-                    Err(AppError::Conflict {
-                        existing_id: Some(id),
-                        ..
-                    }) => id,
-                    Err(AppError::Validation(errs)) => {
-                        return Err(AppError::Validation(
-                            errs.into_iter()
-                                .map(|e| {
-                                    crate::domain::FieldError::new(
-                                        format!("contact_person.{}", e.field),
-                                        e.message,
-                                    )
-                                })
-                                .collect(),
-                        ))
-                    }
-                    Err(e) => return Err(e),
-                }
+                );
+                inline_person_id(made.map(|o| match o {
+                    Outcome::Created(p) | Outcome::Existing(p) => p.person.id,
+                }))?
             }
             (None, None) => unreachable!("checked above"),
         };
@@ -1103,37 +1204,10 @@ pub fn log_contact_in_tx(
                 "a person cannot be their own contact",
             ));
         }
-        let contact = ContactRow {
-            id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
-            person_a: source.id.clone(),
-            person_b: other_id.clone(),
-            first_at: first,
-            last_at: last,
-            place: input.place.as_deref().map(tidy).filter(|s| !s.is_empty()),
-            setting: input.setting.as_str().into(),
-            proximity: input.proximity.as_str().into(),
-            duration_minutes: input.duration_minutes,
-            masked: input.masked,
-            unit_path: source.unit_path.clone(),
-            retracted_at: None,
-            retract_reason: None,
-            created_by: Some(actor.user_id.clone()),
-            created_at: at,
-        };
+        let contact = contact_row(&input, &source, other_id, actor, at);
         store::insert_contact(conn, &contact)?;
         let w = who(actor, scope, &contact.unit_path);
-        let after = serde_json::to_value(ContactOut::from(&contact)).unwrap_or_default();
-        events::record(
-            conn,
-            &w,
-            at,
-            "contact",
-            &contact.id,
-            "logged",
-            None,
-            Some(&after),
-            None,
-        )?;
+        insert_events(conn, &[logged_event(&w, &contact, at)])?;
         let both =
             store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
         let a = both

@@ -176,6 +176,84 @@ pub fn by_national_id(conn: &mut AnyConnection, national_id: &str) -> QueryResul
         .optional()
 }
 
+/// How many ids one `IN (…)` list carries (well under both backends' parameter limits).
+const CHUNK: usize = 5000;
+
+/// One phone of a person, as stored.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = person_phones)]
+pub struct PhoneRow {
+    pub person_id: String,
+    pub phone: String,
+}
+
+/// The rows (no phones) of those of `ids` that exist: one query per chunk.
+pub fn rows_by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<PersonRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            persons::table
+                .filter(persons::id.eq_any(chunk))
+                .select(PersonRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// `(national ID, person id)` of those of `national_ids` that are registered.
+pub fn ids_by_national_ids(
+    conn: &mut AnyConnection,
+    national_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in national_ids.chunks(CHUNK) {
+        out.extend(
+            persons::table
+                .filter(persons::national_id.eq_any(chunk))
+                .select((persons::national_id.assume_not_null(), persons::id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Unmerged people with one of the folded names who have one of the phones, with all their
+/// phones: every record that may be a likely duplicate of a batch of new ones.
+pub fn duplicate_candidates(
+    conn: &mut AnyConnection,
+    names_folded: &[String],
+    phones: &[String],
+) -> QueryResult<Vec<Person>> {
+    if names_folded.is_empty() || phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<PersonRow> = Vec::new();
+    for phones in phones.chunks(CHUNK) {
+        for names in names_folded.chunks(CHUNK) {
+            let sharing_phone = person_phones::table
+                .filter(person_phones::phone.eq_any(phones))
+                .select(person_phones::person_id);
+            rows.extend(
+                persons::table
+                    .filter(persons::name_folded.eq_any(names))
+                    .filter(persons::birth_year.is_not_null())
+                    .filter(persons::merged_into.is_null())
+                    .filter(persons::id.eq_any(sharing_phone))
+                    .select(PersonRow::as_select())
+                    .load(conn)?,
+            );
+        }
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.dedup_by(|a, b| a.id == b.id);
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(CHUNK) {
+        out.extend(with_phones(conn, chunk.to_vec())?);
+    }
+    Ok(out)
+}
+
 /// Unmerged people with the same folded name and birth year who share a phone.
 pub fn likely_duplicates_of(conn: &mut AnyConnection, p: &Person) -> QueryResult<Vec<Person>> {
     if p.phones.is_empty() || p.row.birth_year.is_none() {

@@ -172,6 +172,20 @@ pub fn get_contact(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Con
         .optional()
 }
 
+/// Those of `ids` that exist: one query per chunk.
+pub fn contacts_by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<ContactRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            contacts::table
+                .filter(contacts::id.eq_any(chunk))
+                .select(ContactRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn retract_contact(
     conn: &mut AnyConnection,
     id: &str,

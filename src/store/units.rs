@@ -34,6 +34,20 @@ pub fn get(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<UnitRow>>
         .optional()
 }
 
+/// Those of `codes` that exist (at most a few thousand codes).
+pub fn get_many(conn: &mut AnyConnection, codes: &[String]) -> QueryResult<Vec<UnitRow>> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(5000) {
+        out.extend(
+            admin_units::table
+                .filter(admin_units::code.eq_any(chunk))
+                .select(UnitRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn children(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<UnitRow>> {
     admin_units::table
         .filter(admin_units::parent_code.eq(code))

@@ -4,6 +4,8 @@
 //! stored is a conflict and overwrites nothing, and a batch sent again gets the stored
 //! answer and changes nothing. A pull returns what changed in the user's jurisdiction.
 
+mod batch;
+
 use super::people::{create_in_tx, CreatePerson, Outcome, PersonOut};
 use super::trace::{log_contact_in_tx, ContactOut, ExposureOut, LogContact, Rules};
 use super::workflow::{add_landmark_in_tx, CreateLandmark};
@@ -92,7 +94,7 @@ fn invalid(index: usize, kind: Option<String>, id: Option<String>, e: &AppError)
     }
 }
 
-fn parse_item(raw: serde_json::Value) -> Result<SyncItem, AppError> {
+fn parse_item(raw: &serde_json::Value) -> Result<SyncItem, AppError> {
     serde_path_to_error::deserialize::<_, SyncItem>(raw).map_err(|err| {
         let path = err.path().to_string();
         let msg = err.into_inner().to_string();
@@ -114,7 +116,11 @@ fn same_person(input: &CreatePerson, existing: &PersonOut) -> bool {
         && input.residence_unit_code == existing.residence_unit_code
 }
 
-/// Push a batch: one transaction, each item in its own savepoint.
+/// Push a batch: one transaction. The items are checked in memory against what one
+/// look-up per kind found, then written with a few multi-row statements and classified by
+/// one cascade (see `batch`). Should another writer take an id or national ID between the
+/// look-ups and the writes, the batch is replayed an item at a time, each in its own
+/// savepoint, which gives the same answers.
 pub fn push(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -142,33 +148,21 @@ pub fn push(
             }
             return serde_json::from_str(&b.response).map_err(|e| AppError::Internal(e.into()));
         }
-        let mut results = Vec::with_capacity(input.items.len());
-        for (index, raw) in input.items.into_iter().enumerate() {
-            let kind = raw.get("kind").and_then(|k| k.as_str()).map(str::to_string);
-            let item = match parse_item(raw) {
-                Ok(item) => item,
-                Err(e) => {
-                    results.push(invalid(index, kind, None, &e));
-                    continue;
-                }
-            };
-            let outcome = conn.transaction(|c| apply(c, actor, rules, item, at));
-            results.push(match outcome {
-                Ok((id, status)) => ItemResult {
-                    index,
-                    kind,
-                    id: Some(id),
-                    status,
-                    problem: None,
-                },
-                // an unexpected failure is the service's, not the item's: the batch fails whole
-                Err(ItemError {
-                    error: AppError::Internal(e),
-                    ..
-                }) => return Err(AppError::Internal(e)),
-                Err(ItemError { id, error }) => invalid(index, kind, id, &error),
-            });
-        }
+        let parsed: Vec<Parsed> = input
+            .items
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| Parsed {
+                index,
+                kind: raw.get("kind").and_then(|k| k.as_str()).map(str::to_string),
+                item: parse_item(raw),
+            })
+            .collect();
+        let results = match conn.transaction(|c| batch::push_items(c, actor, rules, parsed, at)) {
+            Ok(results) => results,
+            Err(batch::Failure::Race) => per_item(conn, actor, rules, &input.items, at)?,
+            Err(batch::Failure::Error(e)) => return Err(e),
+        };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for r in &results {
             let key = serde_json::to_value(r.status)
@@ -195,6 +189,59 @@ pub fn push(
         )?;
         Ok(value)
     })
+}
+
+/// An item as the phone sent it, parsed (or why it could not be).
+struct Parsed {
+    index: usize,
+    kind: Option<String>,
+    item: Result<SyncItem, AppError>,
+}
+
+/// The item's answer once `apply` has run it in its own savepoint.
+fn applied(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: Rules,
+    index: usize,
+    kind: Option<String>,
+    item: SyncItem,
+    at: NaiveDateTime,
+) -> AppResult<ItemResult> {
+    match conn.transaction(|c| apply(c, actor, rules, item, at)) {
+        Ok((id, status)) => Ok(ItemResult {
+            index,
+            kind,
+            id: Some(id),
+            status,
+            problem: None,
+        }),
+        // an unexpected failure is the service's, not the item's: the batch fails whole
+        Err(ItemError {
+            error: AppError::Internal(e),
+            ..
+        }) => Err(AppError::Internal(e)),
+        Err(ItemError { id, error }) => Ok(invalid(index, kind, id, &error)),
+    }
+}
+
+/// Every item in turn, each in its own savepoint.
+fn per_item(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    rules: Rules,
+    items: &[serde_json::Value],
+    at: NaiveDateTime,
+) -> AppResult<Vec<ItemResult>> {
+    let mut results = Vec::with_capacity(items.len());
+    for (index, raw) in items.iter().enumerate() {
+        let kind = raw.get("kind").and_then(|k| k.as_str()).map(str::to_string);
+        results.push(match parse_item(raw) {
+            Ok(item) => applied(conn, actor, rules, index, kind, item, at)?,
+            Err(e) => invalid(index, kind, None, &e),
+        });
+    }
+    Ok(results)
 }
 
 /// An item's failure, with the id it carried.
