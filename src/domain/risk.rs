@@ -106,6 +106,12 @@ impl RiskLevel {
         let levels = self.scale().levels();
         levels.iter().position(|l| *l == self).unwrap_or(0) as Rank + 1
     }
+
+    /// High risk on either scale (high or very high; orange or red): mass sampling three
+    /// times a week.
+    pub fn is_high(self) -> bool {
+        self.rank() >= 3
+    }
 }
 
 /// How many of a district's communes are at each rank, and how many have none recorded.
@@ -175,6 +181,18 @@ mod tests {
             .collect();
         v.extend(std::iter::repeat_n(None, unrecorded));
         v
+    }
+
+    #[test]
+    fn high_risk_on_both_scales() {
+        use RiskLevel::*;
+        let high: Vec<RiskLevel> = [
+            NewNormal, AtRisk, High, VeryHigh, Green, Yellow, Orange, Red,
+        ]
+        .into_iter()
+        .filter(|l| l.is_high())
+        .collect();
+        assert_eq!(high, [High, VeryHigh, Orange, Red]);
     }
 
     #[test]

@@ -1143,7 +1143,7 @@ pub fn transition_episode(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordTestResult {
-    /// `negative`, `positive` or `inconclusive`.
+    /// `negative` or `inconclusive`; a positive goes through its sample at the laboratory.
     pub result: TestResult,
 }
 

@@ -9,6 +9,7 @@ use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::cases::Refused;
 use crate::domain::quarantine::{Destination, EpisodeCommand};
+use crate::domain::risk::{RiskLevel, Scale};
 use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{
     can_join_pool, check_barcode, next_round, pool_member_outcome, pool_transition, positive_means,
@@ -551,10 +552,7 @@ fn collect_one(
                     ItemStatus::Conflict,
                     Some(&s.id),
                     Some(&barcode),
-                    Some(format!(
-                        "'{}' is not allowed from state '{}'",
-                        r.command, r.state
-                    )),
+                    Some(r.to_string()),
                 ));
             }
             let after = SampleRow {
@@ -894,10 +892,7 @@ fn receive_sample(
             ItemStatus::Conflict,
             Some(&s.id),
             bc,
-            Some(format!(
-                "'{}' is not allowed from state '{}'",
-                r.command, r.state
-            )),
+            Some(r.to_string()),
         ));
     }
     let after = SampleRow {
@@ -963,10 +958,7 @@ fn receive_pool(
             ItemStatus::Conflict,
             None,
             bc,
-            Some(format!(
-                "'{}' is not allowed from state '{}'",
-                r.command, r.state
-            )),
+            Some(r.to_string()),
         ));
     }
     let after = PoolRow {
@@ -1175,10 +1167,7 @@ fn result_sample(
             ItemStatus::Conflict,
             Some(&s.id),
             bc,
-            Some(format!(
-                "'{}' is not allowed from state '{}'",
-                r.command, r.state
-            )),
+            Some(r.to_string()),
         ));
     }
     match outcome {
@@ -1450,10 +1439,7 @@ fn result_pool(
                 ItemStatus::Conflict,
                 None,
                 bc,
-                Some(format!(
-                    "'{}' is not allowed from state '{}'",
-                    r.command, r.state
-                )),
+                Some(r.to_string()),
             ))
         }
     };
@@ -1695,12 +1681,13 @@ fn zone_high_risk(conn: &mut AnyConnection, zone: &str, at: NaiveDateTime) -> Ap
         .into_iter()
         .map(|u| u.unit_code)
         .collect();
-    for scale in ["qd2686", "nq128"] {
-        let levels = crate::store::risk::in_effect(conn, &codes, scale, at)?;
+    for scale in [Scale::Qd2686, Scale::Nq128] {
+        let levels = crate::store::risk::in_effect(conn, &codes, scale.as_str(), at)?;
+        // each unit's newest level in effect comes first
         let mut seen = std::collections::HashSet::new();
         for l in levels {
             if seen.insert(l.unit_code.clone())
-                && matches!(l.level.as_str(), "high" | "very_high" | "orange" | "red")
+                && RiskLevel::parse(&l.level).is_some_and(RiskLevel::is_high)
             {
                 return Ok(true);
             }

@@ -82,6 +82,19 @@ fn admitted_hours_ago(app: &TestApp, episode: &str, hours: i64) {
         .unwrap();
 }
 
+/// Pretend an episode of `days` days began `ago` days ago (local dates).
+fn started_days_ago(app: &TestApp, episode: &str, ago: i64, days: i64) {
+    let day1 = (Utc::now() + Duration::hours(7) - Duration::days(ago)).date_naive();
+    let mut conn = app.raw_conn();
+    diesel::update(episodes::table.find(episode))
+        .set((
+            episodes::day1.eq(day1),
+            episodes::release_from.eq(day1 + Duration::days(days)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
 /// Record every scheduled test of an episode (not superseded) as negative.
 async fn all_negative(app: &TestApp, health: &str, e: &str) {
     let ep = app.get(&format!("/api/v1/episodes/{e}"), health).await;
@@ -1075,15 +1088,7 @@ async fn a_sign_left_after_release_is_listed_until_taken_down() {
     assert_eq!(r.assert(200)["days"], 14);
     assert_eq!(r.body["regime_id"], "vn-2020-03-12.v1");
     // back-date day 1 so that the end has passed, and clear the tests
-    let mut conn = app.raw_conn();
-    let day1 = (Utc::now() + Duration::hours(7) - Duration::days(20)).date_naive();
-    diesel::update(episodes::table.find(&e))
-        .set((
-            episodes::day1.eq(day1),
-            episodes::release_from.eq(day1 + Duration::days(14)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    started_days_ago(&app, &e, 20, 14);
     all_negative(&app, &health, &e).await;
     let r = app
         .post(&url, &health, json!({"command": "release", "version": 4}))
@@ -1344,15 +1349,7 @@ async fn household_members_join_the_home_and_monitoring_closes_when_it_ends() {
     .await
     .assert_problem(422, "validation");
     // jump to the end: day 1 three weeks ago, tests negative
-    let mut conn = app.raw_conn();
-    let day1 = (Utc::now() + Duration::hours(7) - Duration::days(21)).date_naive();
-    diesel::update(episodes::table.find(&e))
-        .set((
-            episodes::day1.eq(day1),
-            episodes::release_from.eq(day1 + Duration::days(7)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    started_days_ago(&app, &e, 21, 7);
     all_negative(&app, &health, &e).await;
     let r = app
         .post(&url, &health, json!({"command": "release", "version": 3}))
@@ -1369,7 +1366,7 @@ async fn household_members_join_the_home_and_monitoring_closes_when_it_ends() {
     let monitoring_from = (Utc::now() + Duration::hours(7) - Duration::days(7)).date_naive();
     diesel::update(episodes::table.find(&e))
         .set(episodes::monitoring_from.eq(Some(monitoring_from)))
-        .execute(&mut conn)
+        .execute(&mut app.raw_conn())
         .unwrap();
     let r = app
         .post(&url, &health, json!({"command": "close", "version": 5}))
