@@ -393,6 +393,15 @@ pub fn ago(days: i64, hours: i64) -> String {
         .to_rfc3339()
 }
 
+/// The instant at `hour`:00 Vietnam time on the local date `days` days ago, RFC 3339. Tests
+/// that assert a local date use it, so that they pass at every hour of the day.
+pub fn local_ago(days: i64, hour: u32) -> String {
+    let date = (chrono::Utc::now() + chrono::Duration::hours(7) - chrono::Duration::days(days))
+        .date_naive();
+    let local = date.and_hms_opt(hour, 0, 0).expect("an hour of the day");
+    (local - chrono::Duration::hours(7)).and_utc().to_rfc3339()
+}
+
 /// The local (UTC+7) date `days` days ago.
 pub fn date_ago(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(7) - chrono::Duration::days(days))

@@ -1,5 +1,5 @@
 use crate::helpers::units::*;
-use crate::helpers::{ago, date_ago, TestApp};
+use crate::helpers::{date_ago, local_ago, TestApp};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -17,7 +17,8 @@ async fn confirm(app: &TestApp, token: &str, person: &str) -> String {
     r.assert(201)["case"]["id"].as_str().unwrap().to_string()
 }
 
-/// An F0 and `n` F1s of theirs (household contacts yesterday); returns the F1 ids.
+/// An F0 and `n` F1s of theirs (household contacts yesterday morning, Vietnam time); returns
+/// the F1 ids.
 async fn f1s(app: &TestApp, health: &str, n: usize) -> (String, Vec<String>) {
     let f0 = app.person(health, "Nguyễn Văn Gốc").await;
     confirm(app, health, &f0).await;
@@ -25,7 +26,7 @@ async fn f1s(app: &TestApp, health: &str, n: usize) -> (String, Vec<String>) {
     for i in 0..n {
         let name = format!("Trần Thị {}", ["An", "Bình", "Chi", "Dung", "Em"][i]);
         let f1 = app.person(health, &name).await;
-        let c = json!({"person_id": f0, "contact_person_id": f1, "first_at": ago(1, 0), "last_at": ago(1, 1), "setting": "household", "proximity": "physical"});
+        let c = json!({"person_id": f0, "contact_person_id": f1, "first_at": local_ago(1, 9), "last_at": local_ago(1, 10), "setting": "household", "proximity": "physical"});
         app.post("/api/v1/contacts", health, c).await.assert(201);
         out.push(f1);
     }
