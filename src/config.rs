@@ -24,6 +24,9 @@ pub struct Config {
     pub refresh_ttl: Duration,
     pub pool_size: u32,
     pub pool_timeout: Duration,
+    /// How long a token's session and grants, once loaded, answer without reloading them
+    /// (0: reload on every request).
+    pub auth_cache: Duration,
     /// Failed logins in a row before an account is locked for a while.
     pub login_max_failures: i32,
     pub login_lock: Duration,
@@ -128,6 +131,7 @@ impl Config {
             )?),
             pool_size: parse_var("DATABASE_POOL_SIZE", 10u32)?.max(1),
             pool_timeout: Duration::from_millis(parse_var("DATABASE_POOL_TIMEOUT_MS", 3000u64)?),
+            auth_cache: Duration::from_millis(parse_var("AUTH_CACHE_MS", 1000u64)?.min(60_000)),
             login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5i32)?.max(1),
             login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
             units_structure: crate::domain::units::Structure::parse(&structure)
@@ -160,6 +164,7 @@ impl Config {
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
             pool_size: 4,
             pool_timeout: Duration::from_secs(5),
+            auth_cache: Duration::from_millis(1000),
             login_max_failures: 5,
             login_lock: Duration::from_secs(900),
             units_structure: crate::domain::units::Structure::ThreeLevel,

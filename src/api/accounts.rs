@@ -51,11 +51,12 @@ async fn refresh(
     body: ApiJson<RefreshInput>,
 ) -> AppResult<web::Json<Tokens>> {
     let (keys, config) = (state.keys.clone(), state.config.clone());
-    Ok(web::Json(
-        state
-            .run(move |c| svc::refresh(c, &keys, &config, body.0))
-            .await?,
-    ))
+    let out = state
+        .run(move |c| svc::refresh(c, &keys, &config, body.0))
+        .await;
+    // a replayed refresh token ends its session, refused or not
+    state.actors.clear();
+    Ok(web::Json(out?))
 }
 
 /// Log out: revoke the refresh token and those rotated from the same login.
@@ -67,6 +68,7 @@ async fn logout(
     body: ApiJson<RefreshInput>,
 ) -> AppResult<HttpResponse> {
     state.run(move |c| svc::logout(c, &actor, body.0)).await?;
+    state.actors.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -81,6 +83,7 @@ async fn change_password(
     state
         .run(move |c| svc::change_password(c, &actor, body.0))
         .await?;
+    state.actors.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -118,6 +121,7 @@ async fn create_user(
     let out = state
         .run(move |c| svc::create_user(c, &actor, body.0))
         .await?;
+    state.actors.clear();
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -143,11 +147,12 @@ async fn update_user(
     id: web::Path<String>,
     body: ApiJson<UpdateUser>,
 ) -> AppResult<web::Json<UserOut>> {
-    Ok(web::Json(
-        state
-            .run(move |c| svc::update_user(c, &actor, &id, body.0))
-            .await?,
-    ))
+    let out = state
+        .run(move |c| svc::update_user(c, &actor, &id, body.0))
+        .await?;
+    // deactivated, or a password set: sessions may have ended
+    state.actors.clear();
+    Ok(web::Json(out))
 }
 
 /// The history of an account and its grants.
@@ -179,6 +184,7 @@ async fn add_grant(
     let out = state
         .run(move |c| svc::add_grant(c, &actor, &id, body.0))
         .await?;
+    state.actors.clear();
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -195,5 +201,6 @@ async fn revoke_grant(
     state
         .run(move |c| svc::revoke_grant(c, &actor, &id, &grant_id, body.0))
         .await?;
+    state.actors.clear();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -33,11 +33,18 @@ impl FromRequest for Actor {
                 .keys
                 .verify(&token)
                 .map_err(|e| AppError::Unauthorized(format!("the token is not valid: {e}")))?;
-            state
+            if let Some(actor) = state.actors.get(&claims.sub, &claims.sid) {
+                return Ok(actor);
+            }
+            let generation = state.actors.generation();
+            let (user, session) = (claims.sub.clone(), claims.sid.clone());
+            let actor = state
                 .run(move |conn| {
                     crate::service::accounts::load_actor(conn, &claims.sub, &claims.sid)
                 })
-                .await
+                .await?;
+            state.actors.put(generation, &user, &session, &actor);
+            Ok(actor)
         })
     }
 }

@@ -32,12 +32,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<observe::Metrics>,
+    /// Sessions and grants recently loaded for a token.
+    pub actors: Arc<crate::auth::cache::ActorCache>,
 }
 
 impl AppState {
     pub fn new(pool: Pool, config: Config) -> AppState {
         AppState {
             keys: Arc::new(TokenKeys::new(&config)),
+            actors: Arc::new(crate::auth::cache::ActorCache::new(config.auth_cache)),
             config: Arc::new(config),
             pool,
             metrics: Arc::new(observe::Metrics::default()),

@@ -2,6 +2,7 @@
 //! `Actor` a handler receives with its grants and the jurisdiction each one covers.
 
 pub mod actor;
+pub mod cache;
 pub mod password;
 pub mod token;
 
