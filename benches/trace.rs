@@ -46,6 +46,20 @@ impl Http {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        let (status, bytes) = self.call_bytes(method, path, token, body);
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn call_bytes(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Vec<u8>) {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
         if let Some(t) = token {
@@ -98,10 +112,7 @@ impl Http {
             bytes.resize(length, 0);
             self.reader.read_exact(&mut bytes).expect("body");
         }
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        (status, bytes)
     }
 }
 
@@ -408,7 +419,90 @@ fn main() -> anyhow::Result<()> {
     http.call("POST", "/api/v1/sync/push", Some(&token), Some(&batch));
     println!("the same batch again: {:.0} ms", ms(t.elapsed()));
 
-    sampling(&mut conn, &mut http, &token, &plan)
+    sampling(&mut conn, &mut http, &token, &plan)?;
+    reports(&mut http, &token)
+}
+
+/// The reports at province scale: the weekly report, the 5S of a week, line-list pages
+/// walked by cursor, and a whole line list exported as CSV.
+fn reports(http: &mut Http, token: &str) -> anyhow::Result<()> {
+    let mut lat = Vec::new();
+    let mut body = Value::Null;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let (status, b) = http.call("GET", "/api/v1/reports/weekly?unit=22", Some(token), None);
+        lat.push(ms(t.elapsed()));
+        anyhow::ensure!(status == 200, "weekly report failed: {b}");
+        body = b;
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "weekly report of the province (20 runs): p50 {:.0} ms, max {:.0} ms; totals {}",
+        percentile(&lat, 0.5),
+        lat.last().copied().unwrap_or(0.0),
+        body["totals"]
+    );
+    let t = Instant::now();
+    let (status, body) = http.call("GET", "/api/v1/reports/five-s?unit=22", Some(token), None);
+    let listed = body["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == "listed").cloned())
+        .unwrap_or(Value::Null);
+    println!(
+        "5S of the province over 7 days: {:.0} ms (HTTP {status}; listed: {} F1, p50 {} h)",
+        ms(t.elapsed()),
+        listed["people"],
+        listed["p50_hours"]
+    );
+    for list in [
+        "not_sampled",
+        "f1_not_isolated",
+        "samples_overdue",
+        "due_for_release",
+        "downgrade_reviews",
+    ] {
+        let mut lat = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut rows = 0;
+        for _ in 0..200 {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/line-lists/{list}?limit=50&cursor={c}"),
+                None => format!("/api/v1/line-lists/{list}?limit=50"),
+            };
+            let t = Instant::now();
+            let (status, body) = http.call("GET", &path, Some(token), None);
+            lat.push(ms(t.elapsed()));
+            anyhow::ensure!(status == 200, "{list} failed: {body}");
+            rows += body["items"].as_array().map_or(0, |a| a.len());
+            cursor = body["next_cursor"].as_str().map(str::to_string);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "line list {list}: {} pages of 50 ({rows} lines), p50 {:.1} ms, p99 {:.1} ms (target p99 ≤ 50 ms)",
+            lat.len(),
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99)
+        );
+    }
+    let t = Instant::now();
+    let (status, bytes) = http.call_bytes(
+        "GET",
+        "/api/v1/line-lists/not_sampled?format=csv",
+        Some(token),
+        None,
+    );
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "CSV export of not_sampled: {} lines, {:.1} MB streamed in {secs:.1} s ({:.0} lines/s; HTTP {status})",
+        lines.saturating_sub(1),
+        bytes.len() as f64 / 1e6,
+        lines as f64 / secs
+    );
+    Ok(())
 }
 
 /// A district sampled in one night: 50,000 samples pushed in batches of 1,000, a laboratory

@@ -9,6 +9,7 @@ pub mod observe;
 pub mod openapi;
 pub mod people;
 pub mod quarantine;
+pub mod reports;
 pub mod samples;
 pub mod sync;
 pub mod trace;
@@ -76,7 +77,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(sync::routes)
             .configure(quarantine::routes)
             .configure(camps::routes)
-            .configure(samples::routes),
+            .configure(samples::routes)
+            .configure(reports::routes),
     );
 }
 
@@ -124,6 +126,8 @@ pub fn build_app(
         .service(health::readyz)
         .service(health::metrics)
         .service(openapi::serve)
+        .service(reports::chain_page)
+        .service(reports::chain_script)
         .default_service(web::to(not_found))
         .wrap(actix_web::middleware::from_fn(move |req, next| {
             observe::measure(metrics.clone(), req, next)

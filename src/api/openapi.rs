@@ -31,7 +31,9 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         crate::domain::home::FollowUpKind,
         crate::service::camps::ResidentStatus,
         crate::domain::zones::ZoneState,
-        crate::domain::risk::Scale
+        crate::domain::risk::Scale,
+        crate::domain::reports::LineList,
+        crate::service::reports::Format
     ))
 )]
 struct Base;

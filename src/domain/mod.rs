@@ -8,6 +8,7 @@ pub mod home;
 pub mod investigation;
 pub mod people;
 pub mod quarantine;
+pub mod reports;
 pub mod risk;
 pub mod roles;
 pub mod samples;

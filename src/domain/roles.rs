@@ -153,6 +153,8 @@ pub enum Action {
     ZoneResidentsRead,
     /// Record a commune's risk level (reading levels needs only `UnitRead`).
     RiskLevelSet,
+    /// The reports: 5S delays, the weekly report and the line lists.
+    ReportRead,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -209,6 +211,10 @@ pub fn allows(role: Role, action: Action) -> bool {
         ZoneManage => matches!(role, HealthOfficer),
         ZoneResidentsRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
         RiskLevelSet => matches!(role, HealthOfficer),
+        ReportRead => matches!(
+            role,
+            HealthOfficer | CdcAnalyst | CommuneOfficer | PoliceTracer
+        ),
     }
 }
 

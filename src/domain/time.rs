@@ -10,6 +10,11 @@ pub fn vn_date(utc: NaiveDateTime) -> NaiveDate {
     (utc + Duration::hours(VN_OFFSET_HOURS)).date()
 }
 
+/// The first instant of a local date in Vietnam, in UTC.
+pub fn vn_midnight(date: NaiveDate) -> NaiveDateTime {
+    date.and_hms_opt(0, 0, 0).expect("midnight exists") - Duration::hours(VN_OFFSET_HOURS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +30,8 @@ mod tests {
             vn_date(d("2021-01-28 17:00:00")),
             NaiveDate::from_ymd_opt(2021, 1, 29).unwrap()
         );
+        let day = NaiveDate::from_ymd_opt(2021, 1, 29).unwrap();
+        assert_eq!(vn_midnight(day), d("2021-01-28 17:00:00"));
+        assert_eq!(vn_date(vn_midnight(day)), day);
     }
 }

@@ -12,7 +12,7 @@ use crate::store::events::{self, Who};
 use crate::store::risk::{self as store, RiskRow};
 use crate::store::units::{self, UnitRow};
 use crate::store::{new_id, now, page_size};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -226,27 +226,36 @@ pub fn current(
         .scale
         .ok_or_else(|| AppError::field("scale", "is required (qd2686 or nq128)"))?;
     let unit = unit_or_404(conn, code)?;
-    match Level::parse(&unit.level) {
-        Some(Level::Commune) => commune_level(conn, &unit, scale),
-        Some(Level::District) => district_level(conn, &unit, scale),
-        _ => Err(AppError::field(
+    level_at(conn, &unit, scale, now())?.ok_or_else(|| {
+        AppError::field(
             "unit_code",
             "levels are kept for communes and derived for districts",
-        )),
-    }
+        )
+    })
+}
+
+/// A commune's level in effect at an instant, or a district's derived from its communes';
+/// `None` for other units.
+pub(crate) fn level_at(
+    conn: &mut AnyConnection,
+    unit: &UnitRow,
+    scale: Scale,
+    at: NaiveDateTime,
+) -> AppResult<Option<CurrentRiskLevel>> {
+    Ok(match Level::parse(&unit.level) {
+        Some(Level::Commune) => Some(commune_level(conn, unit, scale, at)?),
+        Some(Level::District) => Some(district_level(conn, unit, scale, at)?),
+        _ => None,
+    })
 }
 
 fn commune_level(
     conn: &mut AnyConnection,
     unit: &UnitRow,
     scale: Scale,
+    at: NaiveDateTime,
 ) -> AppResult<CurrentRiskLevel> {
-    let rows = store::in_effect(
-        conn,
-        std::slice::from_ref(&unit.code),
-        scale.as_str(),
-        now(),
-    )?;
+    let rows = store::in_effect(conn, std::slice::from_ref(&unit.code), scale.as_str(), at)?;
     let entry = rows.first();
     Ok(CurrentRiskLevel {
         unit_code: unit.code.clone(),
@@ -264,9 +273,10 @@ fn district_level(
     conn: &mut AnyConnection,
     unit: &UnitRow,
     scale: Scale,
+    at: NaiveDateTime,
 ) -> AppResult<CurrentRiskLevel> {
     let communes = store::communes_of(conn, &unit.code)?;
-    let rows = store::in_effect(conn, &communes, scale.as_str(), now())?;
+    let rows = store::in_effect(conn, &communes, scale.as_str(), at)?;
     // rows come each unit's newest first: the first row of a unit is its level in effect
     let levels: Vec<Option<RiskLevel>> = communes
         .iter()

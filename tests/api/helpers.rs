@@ -50,6 +50,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub content_type: String,
     pub body: Value,
+    /// The body as text (CSV, HTML).
+    pub text: String,
 }
 
 impl Resp {
@@ -225,6 +227,11 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        // errors the service logs are shown with a failing test's output
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("error")
+            .try_init();
         let (url, cleanup) = fresh_database();
         let mut config = Config::for_database(&url);
         adjust(&mut config);
@@ -289,6 +296,7 @@ impl TestApp {
             status,
             content_type,
             body,
+            text: String::from_utf8_lossy(&bytes).into(),
         }
     }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod people;
 mod platform;
 mod quarantine;
+mod reports;
 mod samples;
 mod sync;
 mod trace;
