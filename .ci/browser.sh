@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # .ci/browser.sh - the chain-of-exposure page, drawn by a real headless browser.
 #
-# Starts the release build on a fresh SQLite database with the demo users, records a small
+# Starts the service (dev build) on a fresh SQLite database with the demo users, records a small
 # chain over the API (an F0, two F1s, one F2), opens /chain?person=<F0>#token=<token> in
 # Debian's chromium (installed with apt when missing), then checks:
 #   - the DOM the page built: drawn, 4 nodes, levels F0 F1 F1 F2, 3 edges with dates;
@@ -9,7 +9,7 @@
 #     chart area (pixels counted by a small PNG reader, no extra package).
 # The screenshot is kept in target/ci-browser/chain.png.
 #
-# Called by .ci/run after schemathesis (which built the release binary); can run alone.
+# Called by .ci/run after schemathesis (which built the binary); can run alone.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,7 +18,7 @@ cd "$ROOT"
 HOST=127.0.0.1
 PORT=18081
 BASE_URL="http://$HOST:$PORT"
-BIN="$ROOT/target/release/tracing-backend"
+BIN="$ROOT/target/debug/tracing-backend"
 OUT="$ROOT/target/ci-browser"
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 export no_proxy="$NO_PROXY"
@@ -58,7 +58,7 @@ fi
 "$CHROMIUM" --version
 
 # a no-op after schemathesis built it; the page is compiled into the binary
-cargo build --release
+cargo build
 
 # ---------------------------------------------------------------------------
 step "start the service on $BASE_URL"
