@@ -77,7 +77,7 @@ pub fn communes_of(conn: &mut AnyConnection, province: &str) -> QueryResult<Vec<
     let p: String = admin_units::table
         .find(province)
         .select(admin_units::path)
-        .first(conn)?;
+        .get_result(conn)?;
     let (lo, hi) = crate::domain::units::subtree_range(&p);
     admin_units::table
         .filter(admin_units::level.eq("commune"))

@@ -129,7 +129,7 @@ pub fn get_row(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PersonR
     persons::table
         .find(id)
         .select(PersonRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -146,7 +146,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Person>> {
     let row = persons::table
         .find(id)
         .select(PersonRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(match row {
         Some(r) => with_phones(conn, vec![r])?.pop(),
@@ -162,7 +162,7 @@ pub fn get_for_update(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<
             .find(id)
             .select(persons::id)
             .for_update()
-            .first::<String>(pg)
+            .get_result::<String>(pg)
             .optional()?;
     }
     get(conn, id)
@@ -172,7 +172,7 @@ pub fn by_national_id(conn: &mut AnyConnection, national_id: &str) -> QueryResul
     persons::table
         .filter(persons::national_id.eq(national_id))
         .select(persons::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -368,7 +368,7 @@ pub fn flag(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<FlagRow>> 
     duplicate_flags::table
         .find(id)
         .select(FlagRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -221,7 +221,7 @@ pub fn get_regime(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Regi
     regimes::table
         .find(id)
         .select(RegimeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -229,7 +229,7 @@ pub fn latest_version(conn: &mut AnyConnection, code: &str) -> QueryResult<Optio
     regimes::table
         .filter(regimes::code.eq(code))
         .select(diesel::dsl::max(regimes::version))
-        .first(conn)
+        .get_result(conn)
 }
 
 // ---- sites ------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ pub fn get_site(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SiteRo
     sites::table
         .find(id)
         .select(SiteRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -279,7 +279,7 @@ pub fn get_area(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AreaRo
     site_areas::table
         .find(id)
         .select(AreaRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -303,7 +303,7 @@ pub fn get_room(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RoomRo
     rooms::table
         .find(id)
         .select(RoomRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -416,7 +416,7 @@ pub fn get_episode(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Epi
     episodes::table
         .find(id)
         .select(EpisodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -437,7 +437,7 @@ pub fn open_episode_of(conn: &mut AnyConnection, person: &str) -> QueryResult<Op
         .filter(episodes::person_id.eq(person))
         .filter(episodes::state.eq_any(["ordered", "active", "absconded"]))
         .select(EpisodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -564,7 +564,7 @@ pub fn get_test(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TestRo
     episode_tests::table
         .find(id)
         .select(TestRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -648,7 +648,7 @@ pub fn get_home(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<HomeRo
     homes::table
         .find(id)
         .select(HomeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -674,7 +674,7 @@ pub fn get_sign(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SignRo
     warning_signs::table
         .find(id)
         .select(SignRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -790,7 +790,7 @@ pub fn get_follow_up(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<F
     follow_ups::table
         .find(id)
         .select(FollowUpRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -852,7 +852,7 @@ pub fn get_violation(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<V
     violations::table
         .find(id)
         .select(ViolationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -923,5 +923,5 @@ pub fn last_contact_between(
                 .or(contacts::person_a.eq(b).and(contacts::person_b.eq(a))),
         )
         .select(diesel::dsl::max(contacts::last_at))
-        .first(conn)
+        .get_result(conn)
 }

@@ -537,7 +537,7 @@ pub fn unit_at(
     admin_units::table
         .filter(admin_units::path.eq(path))
         .select(crate::store::units::UnitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

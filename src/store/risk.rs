@@ -30,7 +30,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<RiskRow>> {
     unit_risk_levels::table
         .find(id)
         .select(RiskRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

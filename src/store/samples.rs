@@ -92,7 +92,7 @@ pub fn get_lab(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<LabRow>
     labs::table
         .find(id)
         .select(LabRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -104,7 +104,7 @@ pub fn get_sample(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Samp
     samples::table
         .find(id)
         .select(SampleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -204,7 +204,7 @@ pub fn get_pool(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PoolRo
     pools::table
         .find(id)
         .select(PoolRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -308,6 +308,6 @@ pub fn get_round(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Round
     sampling_rounds::table
         .find(id)
         .select(RoundRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

@@ -21,7 +21,7 @@ pub fn get_batch(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Batch
     sync_batches::table
         .find(id)
         .select(BatchRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

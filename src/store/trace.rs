@@ -91,7 +91,7 @@ pub fn get_case(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<CaseRo
     cases::table
         .find(id)
         .select(CaseRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -100,7 +100,7 @@ pub fn open_case_of(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Op
         .filter(cases::person_id.eq(person_id))
         .filter(cases::state.eq_any(["confirmed", "in_treatment"]))
         .select(CaseRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -168,7 +168,7 @@ pub fn get_contact(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Con
     contacts::table
         .find(id)
         .select(ContactRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -270,7 +270,7 @@ pub fn exposure(conn: &mut AnyConnection, person: &str) -> QueryResult<Option<Ex
     exposures::table
         .find(person)
         .select(ExposureRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -329,7 +329,7 @@ pub fn open_review_of(conn: &mut AnyConnection, person: &str) -> QueryResult<Opt
         .filter(level_reviews::person_id.eq(person))
         .filter(level_reviews::resolved_at.is_null())
         .select(ReviewRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -337,7 +337,7 @@ pub fn get_review(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Revi
     level_reviews::table
         .find(id)
         .select(ReviewRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

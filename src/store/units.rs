@@ -30,7 +30,7 @@ pub fn get(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<UnitRow>>
     admin_units::table
         .find(code)
         .select(UnitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -135,7 +135,7 @@ pub fn setting(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String
     settings::table
         .find(key)
         .select(settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -53,7 +53,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -61,7 +61,7 @@ pub fn by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Opti
     users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -107,7 +107,7 @@ pub fn grant(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<GrantWith
         .left_join(admin_units::table)
         .filter(grants::id.eq(id))
         .select((GrantRow::as_select(), admin_units::path.nullable()))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|(grant, unit_path)| GrantWithPath { grant, unit_path }))
 }
@@ -203,7 +203,7 @@ pub fn refresh_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Opti
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
         .select(RefreshRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -246,7 +246,7 @@ pub fn live_session_user(
                 .filter(refresh_tokens::expires_at.gt(at)),
         ))
         .select(users::username)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -293,7 +293,7 @@ pub fn throttle(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<
     login_throttle::table
         .find(username)
         .select(ThrottleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

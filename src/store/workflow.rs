@@ -78,7 +78,7 @@ pub fn get_investigation(
     investigations::table
         .find(id)
         .select(InvestigationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -89,7 +89,7 @@ pub fn investigation_of_case(
     investigations::table
         .filter(investigations::case_id.eq(case_id))
         .select(InvestigationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -215,7 +215,7 @@ pub fn get_task(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<TaskRo
     trace_tasks::table
         .find(id)
         .select(TaskRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -78,7 +78,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ZoneRow>> {
     zones::table
         .find(id)
         .select(ZoneRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

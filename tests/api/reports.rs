@@ -637,7 +637,7 @@ async fn a_csv_export_streams_every_page() {
     let row: tracing_backend::store::people::PersonRow = tracing_backend::schema::persons::table
         .find(&template)
         .select(tracing_backend::store::people::PersonRow::as_select())
-        .first(&mut conn)
+        .get_result(&mut conn)
         .unwrap();
     let n = 1203;
     let people: Vec<_> = (0..n)
