@@ -289,6 +289,16 @@ fn main() -> anyhow::Result<()> {
         logged / bare,
         if failures > 0 { format!(", {failures} refused") } else { String::new() }
     );
+    // what any authenticated request costs, to read the ratio against: one person read by id
+    let t = Instant::now();
+    for i in 0..samples {
+        let p = synth::person_id(plan.seed, (i * 7919) % people.max(1));
+        http.call("GET", &format!("/api/v1/people/{p}"), Some(&token), None);
+    }
+    println!(
+        "reading a person over HTTP (auth, one indexed read), 1 client: {:.0} requests/s",
+        samples as f64 / t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let per = samples / 4;
     let handles: Vec<_> = (0..4)
