@@ -1175,14 +1175,34 @@ pub fn log_contact_in_tx(
                 ));
             }
         }
-        let source = visible_person(conn, scope, &input.person_id.to_string(), "person_id")?;
-        let other_id = match (&input.contact_person_id, &input.contact_person) {
-            (Some(id), _) => match people_store::get_row(conn, &id.to_string())? {
-                Some(p) if p.merged_into.is_none() => p.id,
-                Some(p) => p.merged_into.unwrap_or_default(),
-                None => return Err(AppError::field("contact_person_id", "no such person")),
-            },
+        let source_id = input.person_id.to_string();
+        // the classifications of both ends, when the lookup of the people brought them
+        let mut known: Option<(Option<ExposureRow>, Option<ExposureRow>)> = None;
+        let (source, other_id) = match (&input.contact_person_id, &input.contact_person) {
+            (Some(id), _) => {
+                let id = id.to_string();
+                let mut rows = store::pair_with_exposures(conn, &source_id, &id)?;
+                let mut take = |wanted: &str| {
+                    rows.iter()
+                        .position(|(p, _)| p.id == wanted)
+                        .map(|i| rows.swap_remove(i))
+                };
+                let (source_row, other_row) = (take(&source_id), take(&id));
+                let source_exposure = source_row.as_ref().and_then(|(_, e)| e.clone());
+                let source = visible_row(source_row.map(|(p, _)| p), scope, "person_id")?;
+                let other_id = match other_row {
+                    Some((p, e)) if p.merged_into.is_none() => {
+                        known = Some((source_exposure, e));
+                        p.id
+                    }
+                    Some((p, _)) => p.merged_into.unwrap_or_default(),
+                    None if id == source_id => id,
+                    None => return Err(AppError::field("contact_person_id", "no such person")),
+                };
+                (source, other_id)
+            }
             (None, Some(np)) => {
+                let source = visible_person(conn, scope, &source_id, "person_id")?;
                 let create = inline_person(np, &source.residence_unit_code);
                 let made = create_in_tx(
                     conn,
@@ -1192,9 +1212,10 @@ pub fn log_contact_in_tx(
                     at,
                     np.residence_unit_code.is_some(),
                 );
-                inline_person_id(made.map(|o| match o {
+                let other_id = inline_person_id(made.map(|o| match o {
                     Outcome::Created(p) | Outcome::Existing(p) => p.person.id,
-                }))?
+                }))?;
+                (source, other_id)
             }
             (None, None) => unreachable!("checked above"),
         };
@@ -1207,17 +1228,18 @@ pub fn log_contact_in_tx(
         let contact = contact_row(&input, &source, other_id, actor, at);
         store::insert_contact(conn, &contact)?;
         let w = who(actor, scope, &contact.unit_path);
-        insert_events(conn, &[logged_event(&w, &contact, at)])?;
-        let both =
-            store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
-        let a = both
-            .iter()
-            .find(|e| e.person_id == contact.person_a)
-            .cloned();
-        let b = both
-            .iter()
-            .find(|e| e.person_id == contact.person_b)
-            .cloned();
+        events::insert(conn, &logged_event(&w, &contact, at))?;
+        let (a, b) = match known {
+            Some(pair) => pair,
+            None => {
+                let both = store::exposures_of(
+                    conn,
+                    &[contact.person_a.clone(), contact.person_b.clone()],
+                )?;
+                let of = |id: &str| both.iter().find(|e| e.person_id == id).cloned();
+                (of(&contact.person_a), of(&contact.person_b))
+            }
+        };
         let reason = why_not(&contact, a.as_ref(), b.as_ref(), rules.max_depth);
         let report = if reason.is_none() {
             cascade(

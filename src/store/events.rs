@@ -20,6 +20,14 @@ pub struct EventRow {
     pub reason: Option<String>,
 }
 
+/// One event, by a statement the connection keeps prepared (a slice insert is built anew).
+pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(events::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
 /// Who did it, as the event log names them.
 #[derive(Debug, Clone, Default)]
 pub struct Who {

@@ -266,6 +266,23 @@ pub fn exposures_of(conn: &mut AnyConnection, people: &[String]) -> QueryResult<
     Ok(out)
 }
 
+/// The two ends of a contact with their classifications, in one statement that stays
+/// prepared (`eq_any` over a slice is built anew on each call).
+pub fn pair_with_exposures(
+    conn: &mut AnyConnection,
+    a: &str,
+    b: &str,
+) -> QueryResult<Vec<(crate::store::people::PersonRow, Option<ExposureRow>)>> {
+    persons::table
+        .left_join(exposures::table)
+        .filter(persons::id.eq(a).or(persons::id.eq(b)))
+        .select((
+            crate::store::people::PersonRow::as_select(),
+            Option::<ExposureRow>::as_select(),
+        ))
+        .load(conn)
+}
+
 pub fn exposure(conn: &mut AnyConnection, person: &str) -> QueryResult<Option<ExposureRow>> {
     exposures::table
         .find(person)

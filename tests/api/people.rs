@@ -534,6 +534,19 @@ async fn likely_duplicates_are_flagged_and_merged_with_both_histories() {
             "{expected:?} in {entries:?}"
         );
     }
+    // a contact logged against the merged record lands on the one kept
+    let c = json!({"person_id": a, "contact_person_id": b, "first_at": crate::helpers::ago(1, 0), "last_at": crate::helpers::ago(1, 0), "setting": "market", "proximity": "physical"});
+    let r = app.post("/api/v1/contacts", &health, c).await;
+    assert_eq!(r.field_errors(), ["contact_person_id"], "{}", r.body);
+    let other = app.person(&health, "Lê Văn Khác").await;
+    let c = json!({"person_id": other, "contact_person_id": b, "first_at": crate::helpers::ago(1, 0), "last_at": crate::helpers::ago(1, 0), "setting": "market", "proximity": "physical"});
+    let r = app.post("/api/v1/contacts", &health, c).await;
+    assert_eq!(
+        r.assert(201)["contact"]["contact_person_id"],
+        a.as_str(),
+        "{}",
+        r.body
+    );
     // the flag is resolved; a merged record cannot be merged or changed again
     let flags = app.get("/api/v1/people/duplicates", &health).await;
     assert_eq!(flags.body["items"], json!([]));

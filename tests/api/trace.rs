@@ -196,6 +196,20 @@ async fn contacts_after_confirmation_classify_and_say_why_not() {
         .post("/api/v1/contacts", &police, json!({"person_id": f0, "first_at": ago(1, 0), "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
         .await;
     assert_eq!(r.field_errors(), ["contact_person_id"]);
+    for (other, says) in [
+        (f0.clone(), "a person cannot be their own contact"),
+        (uuid::Uuid::new_v4().to_string(), "no such person"),
+    ] {
+        let r = app
+            .post("/api/v1/contacts", &police, json!({"person_id": f0, "contact_person_id": other, "first_at": ago(1, 0), "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
+            .await;
+        assert_eq!(r.field_errors(), ["contact_person_id"]);
+        assert!(r.body.to_string().contains(says), "{}", r.body);
+    }
+    let r = app
+        .post("/api/v1/contacts", &police, json!({"person_id": uuid::Uuid::new_v4(), "contact_person_id": old, "first_at": ago(1, 0), "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
+        .await;
+    assert_eq!(r.field_errors(), ["person_id"]);
     let contacts = app
         .get(&format!("/api/v1/people/{f0}/contacts"), &police)
         .await;
