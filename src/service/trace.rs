@@ -1176,9 +1176,8 @@ pub fn log_contact_in_tx(
             }
         }
         let source_id = input.person_id.to_string();
-        // the classifications of both ends, when the lookup of the people brought them
-        let mut known: Option<(Option<ExposureRow>, Option<ExposureRow>)> = None;
-        let (source, other_id) = match (&input.contact_person_id, &input.contact_person) {
+        // `known`: the classifications of both ends, when the lookup of the people brought them
+        let (source, other_id, known) = match (&input.contact_person_id, &input.contact_person) {
             (Some(id), _) => {
                 let id = id.to_string();
                 let mut rows = store::pair_with_exposures(conn, &source_id, &id)?;
@@ -1190,16 +1189,14 @@ pub fn log_contact_in_tx(
                 let (source_row, other_row) = (take(&source_id), take(&id));
                 let source_exposure = source_row.as_ref().and_then(|(_, e)| e.clone());
                 let source = visible_row(source_row.map(|(p, _)| p), scope, "person_id")?;
-                let other_id = match other_row {
+                match other_row {
                     Some((p, e)) if p.merged_into.is_none() => {
-                        known = Some((source_exposure, e));
-                        p.id
+                        (source, p.id, Some((source_exposure, e)))
                     }
-                    Some((p, _)) => p.merged_into.unwrap_or_default(),
-                    None if id == source_id => id,
+                    Some((p, _)) => (source, p.merged_into.unwrap_or_default(), None),
+                    None if id == source_id => (source, id, None),
                     None => return Err(AppError::field("contact_person_id", "no such person")),
-                };
-                (source, other_id)
+                }
             }
             (None, Some(np)) => {
                 let source = visible_person(conn, scope, &source_id, "person_id")?;
@@ -1215,7 +1212,7 @@ pub fn log_contact_in_tx(
                 let other_id = inline_person_id(made.map(|o| match o {
                     Outcome::Created(p) | Outcome::Existing(p) => p.person.id,
                 }))?;
-                (source, other_id)
+                (source, other_id, None)
             }
             (None, None) => unreachable!("checked above"),
         };
