@@ -27,6 +27,8 @@ pub struct Config {
     /// How long a token's session and grants, once loaded, answer without reloading them
     /// (0: reload on every request).
     pub auth_cache: Duration,
+    /// SQLite: the most commands one commit of the writer may carry (1: a commit each).
+    pub write_group_max: usize,
     /// Failed logins in a row before an account is locked for a while.
     pub login_max_failures: i32,
     pub login_lock: Duration,
@@ -132,6 +134,7 @@ impl Config {
             pool_size: parse_var("DATABASE_POOL_SIZE", 10u32)?.max(1),
             pool_timeout: Duration::from_millis(parse_var("DATABASE_POOL_TIMEOUT_MS", 3000u64)?),
             auth_cache: Duration::from_millis(parse_var("AUTH_CACHE_MS", 1000u64)?.min(60_000)),
+            write_group_max: parse_var("WRITE_GROUP_MAX", 64usize)?.clamp(1, 1000),
             login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5i32)?.max(1),
             login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
             units_structure: crate::domain::units::Structure::parse(&structure)
@@ -165,6 +168,7 @@ impl Config {
             pool_size: 4,
             pool_timeout: Duration::from_secs(5),
             auth_cache: Duration::from_millis(1000),
+            write_group_max: 64,
             login_max_failures: 5,
             login_lock: Duration::from_secs(900),
             units_structure: crate::domain::units::Structure::ThreeLevel,

@@ -38,5 +38,20 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(render_metrics(&state))
+}
+
+fn render_metrics(state: &AppState) -> String {
+    let mut out = state.metrics.render();
+    if let Some((groups, commands)) = state.write_stats() {
+        out.push_str(&format!(
+            "# HELP db_write_groups_total Transactions the SQLite writer committed, each carrying the commands that waited together.\n\
+             # TYPE db_write_groups_total counter\n\
+             db_write_groups_total {groups}\n\
+             # HELP db_write_commands_total Commands the SQLite writer ran.\n\
+             # TYPE db_write_commands_total counter\n\
+             db_write_commands_total {commands}\n"
+        ));
+    }
+    out
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: Arc<observe::Metrics>,
     /// Sessions and grants recently loaded for a token.
     pub actors: Arc<crate::auth::cache::ActorCache>,
+    /// SQLite: the thread that commits commands in groups (see `db::writer`).
+    writer: Option<crate::db::writer::Writer>,
 }
 
 impl AppState {
@@ -42,6 +44,8 @@ impl AppState {
         AppState {
             keys: Arc::new(TokenKeys::new(&config)),
             actors: Arc::new(crate::auth::cache::ActorCache::new(config.auth_cache)),
+            writer: (crate::db::backend_of(&config.database_url) == crate::db::Backend::Sqlite)
+                .then(|| crate::db::writer::Writer::start(pool.clone(), config.write_group_max)),
             config: Arc::new(config),
             pool,
             metrics: Arc::new(observe::Metrics::default()),
@@ -61,6 +65,26 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// The writer's groups and commands so far (SQLite only).
+    pub fn write_stats(&self) -> Option<(u64, u64)> {
+        self.writer.as_ref().map(|w| w.stats())
+    }
+
+    /// Run a command that writes. On SQLite it goes to the writer, which commits the
+    /// commands waiting together (each still all-or-nothing, each answered after its commit);
+    /// on PostgreSQL it runs like `run`. Password hashing does not belong here: it would hold
+    /// up every other write.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(f).await,
+            None => self.run(f).await,
+        }
     }
 }
 

@@ -50,7 +50,7 @@ async fn create(
     body: ApiJson<CreatePerson>,
 ) -> AppResult<HttpResponse> {
     Ok(
-        match state.run(move |c| svc::create(c, &actor, body.0)).await? {
+        match state.write(move |c| svc::create(c, &actor, body.0)).await? {
             Outcome::Created(out) => HttpResponse::Created().json(out),
             Outcome::Existing(out) => HttpResponse::Ok().json(out),
         },
@@ -81,7 +81,7 @@ async fn dismiss_duplicate(
     body: ApiJson<DismissFlag>,
 ) -> AppResult<HttpResponse> {
     state
-        .run(move |c| svc::dismiss_flag(c, &actor, &flag_id, body.0))
+        .write(move |c| svc::dismiss_flag(c, &actor, &flag_id, body.0))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -110,7 +110,7 @@ async fn update(
 ) -> AppResult<web::Json<PersonOut>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::update(c, &actor, &id, body.0))
+            .write(move |c| svc::update(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -141,7 +141,7 @@ async fn merge(
 ) -> AppResult<web::Json<PersonOut>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::merge(c, &actor, &id, body.0))
+            .write(move |c| svc::merge(c, &actor, &id, body.0))
             .await?,
     ))
 }

@@ -81,7 +81,7 @@ async fn create_regime(
     body: ApiJson<CreateRegime>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| svc::create_regime(c, &actor, body.0))
+        .write(move |c| svc::create_regime(c, &actor, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -96,7 +96,7 @@ async fn order_episode(
 ) -> AppResult<HttpResponse> {
     Ok(
         match state
-            .run(move |c| svc::order_episode(c, &actor, body.0))
+            .write(move |c| svc::order_episode(c, &actor, body.0))
             .await?
         {
             Outcome::Created(out) => HttpResponse::Created().json(out),
@@ -191,7 +191,7 @@ async fn transition_episode(
 ) -> AppResult<web::Json<EpisodeOut>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::transition_episode(c, &actor, &id, body.0))
+            .write(move |c| svc::transition_episode(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -207,7 +207,7 @@ async fn move_regime(
 ) -> AppResult<web::Json<EpisodeOut>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::move_regime(c, &actor, &id, body.0))
+            .write(move |c| svc::move_regime(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -224,7 +224,7 @@ async fn record_test_result(
     let (id, test) = ids.into_inner();
     Ok(web::Json(
         state
-            .run(move |c| svc::record_test_result(c, &actor, &id, &test, body.0))
+            .write(move |c| svc::record_test_result(c, &actor, &id, &test, body.0))
             .await?,
     ))
 }
@@ -240,7 +240,7 @@ async fn record_report(
     body: ApiJson<DailyReport>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| homes::record_report(c, &actor, &id, body.0))
+        .write(move |c| homes::record_report(c, &actor, &id, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -268,7 +268,7 @@ async fn report_violation(
     body: ApiJson<ReportViolation>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| homes::report_violation(c, &actor, &id, body.0))
+        .write(move |c| homes::report_violation(c, &actor, &id, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -282,7 +282,7 @@ async fn create_home(
     body: ApiJson<CreateHome>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| homes::create_home(c, &actor, body.0))
+        .write(move |c| homes::create_home(c, &actor, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -311,7 +311,7 @@ async fn update_home(
 ) -> AppResult<web::Json<HomeOut>> {
     Ok(web::Json(
         state
-            .run(move |c| homes::update_home(c, &actor, &id, body.0))
+            .write(move |c| homes::update_home(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -326,7 +326,7 @@ async fn post_sign(
     body: ApiJson<PostSign>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| homes::post_sign(c, &actor, &id, body.0))
+        .write(move |c| homes::post_sign(c, &actor, &id, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -342,7 +342,7 @@ async fn remove_sign(
 ) -> AppResult<web::Json<SignOut>> {
     Ok(web::Json(
         state
-            .run(move |c| homes::take_down_sign(c, &actor, &id, body.0))
+            .write(move |c| homes::take_down_sign(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -390,7 +390,7 @@ async fn resolve_follow_up(
 ) -> AppResult<web::Json<FollowUpOut>> {
     Ok(web::Json(
         state
-            .run(move |c| homes::resolve_follow_up(c, &actor, &id, body.0))
+            .write(move |c| homes::resolve_follow_up(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -420,7 +420,7 @@ async fn handle_violation(
 ) -> AppResult<web::Json<ViolationOut>> {
     Ok(web::Json(
         state
-            .run(move |c| homes::handle_violation(c, &actor, &id, body.0))
+            .write(move |c| homes::handle_violation(c, &actor, &id, body.0))
             .await?,
     ))
 }

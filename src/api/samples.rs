@@ -41,7 +41,7 @@ async fn create_lab(
     body: ApiJson<CreateLab>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| svc::create_lab(c, &actor, body.0))
+        .write(move |c| svc::create_lab(c, &actor, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -73,7 +73,7 @@ async fn receive(
 ) -> AppResult<web::Json<Vec<ItemResult>>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::receive(c, &actor, &id, body.0))
+            .write(move |c| svc::receive(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -91,7 +91,7 @@ async fn results(
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
-            .run(move |c| svc::record_results(c, &actor, &id, body.0, rules))
+            .write(move |c| svc::record_results(c, &actor, &id, body.0, rules))
             .await?,
     ))
 }
@@ -106,7 +106,7 @@ async fn order_sample(
 ) -> AppResult<HttpResponse> {
     Ok(
         match state
-            .run(move |c| svc::order_sample(c, &actor, body.0))
+            .write(move |c| svc::order_sample(c, &actor, body.0))
             .await?
         {
             Outcome::Created(out) => HttpResponse::Created().json(out),
@@ -157,7 +157,9 @@ async fn collect(
     body: ApiJson<Collections>,
 ) -> AppResult<web::Json<Vec<ItemResult>>> {
     Ok(web::Json(
-        state.run(move |c| svc::collect(c, &actor, body.0)).await?,
+        state
+            .write(move |c| svc::collect(c, &actor, body.0))
+            .await?,
     ))
 }
 
@@ -186,7 +188,7 @@ async fn antigen_result(
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
-            .run(move |c| svc::antigen_result(c, &actor, &id, body.0, rules))
+            .write(move |c| svc::antigen_result(c, &actor, &id, body.0, rules))
             .await?,
     ))
 }
@@ -201,7 +203,7 @@ async fn create_pool(
 ) -> AppResult<HttpResponse> {
     let max = state.config.pool_max_size;
     let out = state
-        .run(move |c| svc::create_pool(c, &actor, body.0, max))
+        .write(move |c| svc::create_pool(c, &actor, body.0, max))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -230,7 +232,7 @@ async fn create_round(
 ) -> AppResult<HttpResponse> {
     Ok(
         match state
-            .run(move |c| svc::create_round(c, &actor, &id, body.0))
+            .write(move |c| svc::create_round(c, &actor, &id, body.0))
             .await?
         {
             Outcome::Created(out) => HttpResponse::Created().json(out),

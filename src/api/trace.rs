@@ -69,7 +69,7 @@ async fn confirm_case(
     let r = rules(&state);
     Ok(created_or_existing(
         state
-            .run(move |c| svc::confirm_case(c, &actor, r, body.0))
+            .write(move |c| svc::confirm_case(c, &actor, r, body.0))
             .await?,
     ))
 }
@@ -113,7 +113,7 @@ async fn transition_case(
     let r = rules(&state);
     Ok(web::Json(
         state
-            .run(move |c| svc::transition_case(c, &actor, r, &id, body.0))
+            .write(move |c| svc::transition_case(c, &actor, r, &id, body.0))
             .await?,
     ))
 }
@@ -133,7 +133,7 @@ async fn log_contact(
     let r = rules(&state);
     Ok(created_or_existing(
         state
-            .run(move |c| svc::log_contact(c, &actor, r, body.0))
+            .write(move |c| svc::log_contact(c, &actor, r, body.0))
             .await?,
     ))
 }
@@ -151,7 +151,7 @@ async fn retract_contact(
     let r = rules(&state);
     Ok(web::Json(
         state
-            .run(move |c| svc::retract_contact(c, &actor, r, &id, body.0))
+            .write(move |c| svc::retract_contact(c, &actor, r, &id, body.0))
             .await?,
     ))
 }
@@ -223,7 +223,7 @@ async fn resolve_review(
     body: ApiJson<ResolveReview>,
 ) -> AppResult<HttpResponse> {
     state
-        .run(move |c| svc::resolve_review(c, &actor, &id, body.0))
+        .write(move |c| svc::resolve_review(c, &actor, &id, body.0))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -49,7 +49,7 @@ async fn create_zone(
     body: ApiJson<CreateZone>,
 ) -> AppResult<HttpResponse> {
     Ok(
-        match state.run(move |c| svc::create(c, &actor, body.0)).await? {
+        match state.write(move |c| svc::create(c, &actor, body.0)).await? {
             Outcome::Created(out) => HttpResponse::Created().json(out),
             Outcome::Existing(out) => HttpResponse::Ok().json(out),
         },
@@ -80,7 +80,7 @@ async fn transition_zone(
 ) -> AppResult<web::Json<ZoneOut>> {
     Ok(web::Json(
         state
-            .run(move |c| svc::transition(c, &actor, &id, body.0))
+            .write(move |c| svc::transition(c, &actor, &id, body.0))
             .await?,
     ))
 }
@@ -112,7 +112,7 @@ async fn record_risk_level(
     body: ApiJson<RecordRiskLevel>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .run(move |c| risk::record(c, &actor, &code, body.0))
+        .write(move |c| risk::record(c, &actor, &code, body.0))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }

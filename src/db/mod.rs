@@ -7,6 +7,8 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
+pub mod writer;
+
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -96,14 +98,17 @@ impl ManageConnection for Manager {
 }
 
 pub fn pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, r2d2::PoolError> {
-    let size = match backend_of(url) {
-        // one writer at a time in SQLite anyway; a few readers in WAL
-        Backend::Sqlite => size.min(8),
-        Backend::Postgres => size,
+    let (size, test_on_check_out) = match backend_of(url) {
+        // One writer at a time in SQLite anyway; a few readers in WAL. A connection to a
+        // local file cannot drop, so it is not tested with a query on every check-out.
+        Backend::Sqlite => (size.min(8), false),
+        // A server connection can: test it before a handler gets it.
+        Backend::Postgres => (size, true),
     };
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(timeout)
+        .test_on_check_out(test_on_check_out)
         .build(Manager::new(url))
 }
 
@@ -135,7 +140,7 @@ pub fn migrations_pending(conn: &mut AnyConnection) -> anyhow::Result<bool> {
     Ok(pending)
 }
 
-/// Run `f` in one write transaction. On SQLite the transaction takes the write lock at its
+/// Run `f` in one write transaction (a savepoint when a transaction is already open). On SQLite the transaction takes the write lock at its
 /// start (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of failing
 /// when both try to upgrade a read lock; on PostgreSQL it is a plain transaction and row
 /// locks (`SELECT … FOR UPDATE`) do the rest.
@@ -144,8 +149,14 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let nested = match conn {
+        AnyConnection::Sqlite(inner) => in_transaction(inner),
+        AnyConnection::Postgresql(_) => false,
+    };
     match conn {
         AnyConnection::Postgresql(_) => conn.transaction(f),
+        // inside a transaction already (a group of the writer): a savepoint
+        AnyConnection::Sqlite(_) if nested => conn.transaction(f),
         AnyConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             match f(conn) {
@@ -160,6 +171,13 @@ where
             }
         }
     }
+}
+
+fn in_transaction(conn: &mut SqliteConnection) -> bool {
+    !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
 }
 
 /// Whether an error is a unique-constraint violation on SQLite or PostgreSQL. SQLite carries

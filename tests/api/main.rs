@@ -12,4 +12,5 @@ mod sync;
 mod trace;
 mod units;
 mod workflow;
+mod writer;
 mod zones;

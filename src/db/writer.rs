@@ -1,0 +1,246 @@
+//! Group commit for SQLite.
+//!
+//! SQLite lets one connection write at a time, and each commit pays for its own WAL frames
+//! and, every thousand pages, a checkpoint. When many phones log contacts at once, their
+//! commands would queue on the write lock and commit one by one. Instead, one writer thread
+//! takes every command waiting in its queue, runs them one after the other inside one
+//! `BEGIN IMMEDIATE … COMMIT`, and answers each only after that commit.
+//!
+//! Each command behaves as if it ran alone: it runs in its own savepoint (and the `write_tx`
+//! of a service function in one more), so a command that fails undoes exactly what it wrote
+//! and the others still commit. Nothing is answered before the commit that makes it durable, and if
+//! that commit fails every command of the group gets the error. A command that panics
+//! fails its whole group, whose connection is then dropped rather than reused.
+//!
+//! PostgreSQL runs concurrent transactions itself, so there commands go straight to the
+//! pool (see `AppState::write`).
+
+use super::{AnyConnection, Pool};
+use crate::error::{AppError, AppResult};
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// How many commands may wait for the writer before new ones are told to retry.
+const QUEUE: usize = 4096;
+
+/// A command queued for the writer, with where its answer goes.
+trait Task: Send {
+    /// Run the command inside the group's transaction; what it answers waits for the commit.
+    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Box<dyn Finish>;
+    /// The group could not start: answer with this error.
+    fn fail(self: Box<Self>, error: AppError);
+}
+
+trait Finish: Send {
+    /// The group's commit is done (or failed, with why): send the answer.
+    fn finish(self: Box<Self>, commit: &Result<(), String>);
+}
+
+struct Command<T, F> {
+    work: F,
+    answer: oneshot::Sender<AppResult<T>>,
+}
+
+struct Answer<T> {
+    result: AppResult<T>,
+    answer: oneshot::Sender<AppResult<T>>,
+}
+
+impl<T, F> Task for Command<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Box<dyn Finish> {
+        let Command { work, answer } = *self;
+        // each command in its own savepoint: one that fails leaves nothing behind
+        Box::new(Answer {
+            result: conn.transaction(work),
+            answer,
+        })
+    }
+
+    fn fail(self: Box<Self>, error: AppError) {
+        let _ = self.answer.send(Err(error));
+    }
+}
+
+impl<T: Send> Finish for Answer<T> {
+    fn finish(self: Box<Self>, commit: &Result<(), String>) {
+        let result = match commit {
+            Ok(()) => self.result,
+            Err(why) => Err(commit_failed(why)),
+        };
+        // the client may have gone away; its command is committed all the same
+        let _ = self.answer.send(result);
+    }
+}
+
+fn commit_failed(why: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("group commit failed: {why}"))
+}
+
+/// The queue to the writer thread. Dropping it lets the thread finish what is queued and end.
+pub struct Writer {
+    queue: Mutex<mpsc::SyncSender<Box<dyn Task>>>,
+    stats: Arc<Stats>,
+}
+
+/// What the writer has done, for `/metrics`.
+#[derive(Default)]
+pub struct Stats {
+    /// Transactions committed (or tried) by the writer.
+    pub groups: AtomicU64,
+    /// Commands run in them.
+    pub commands: AtomicU64,
+}
+
+impl Writer {
+    /// Start the writer thread over `pool`; a group holds at most `max_group` commands.
+    pub fn start(pool: Pool, max_group: usize) -> Writer {
+        let (tx, rx) = mpsc::sync_channel::<Box<dyn Task>>(QUEUE);
+        let max_group = max_group.max(1);
+        let stats = Arc::new(Stats::default());
+        let counted = stats.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(pool, rx, max_group, &counted))
+            .expect("start the writer thread");
+        Writer {
+            queue: Mutex::new(tx),
+            stats,
+        }
+    }
+
+    /// Groups run and commands in them so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.stats.groups.load(Ordering::Relaxed),
+            self.stats.commands.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Queue `work` for the next group (at once, not when the answer is awaited); the answer
+    /// arrives once that group has committed.
+    pub fn write<T, F>(&self, work: F) -> impl Future<Output = AppResult<T>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
+        let (answer, wait) = oneshot::channel();
+        let task: Box<dyn Task> = Box::new(Command { work, answer });
+        let queued = {
+            let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.try_send(task)
+        };
+        let refused = match queued {
+            Ok(()) => None,
+            Err(mpsc::TrySendError::Full(_)) => {
+                tracing::warn!("the writer queue is full");
+                Some(AppError::Unavailable(
+                    "the database is busy; try again shortly".into(),
+                ))
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => Some(AppError::Internal(anyhow::anyhow!(
+                "the writer thread has stopped"
+            ))),
+        };
+        async move {
+            if let Some(e) = refused {
+                return Err(e);
+            }
+            wait.await.unwrap_or_else(|_| {
+                Err(AppError::Internal(anyhow::anyhow!(
+                    "a command in the same write group panicked"
+                )))
+            })
+        }
+    }
+}
+
+/// The writer thread: wait for a command, take every other one already queued (up to
+/// `max_group`), run them in one transaction, commit, answer.
+fn run(pool: Pool, queue: mpsc::Receiver<Box<dyn Task>>, max_group: usize, stats: &Stats) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < max_group {
+            match queue.try_recv() {
+                Ok(task) => group.push(task),
+                Err(_) => break,
+            }
+        }
+        stats.groups.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commands
+            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        run_group(&pool, group);
+    }
+}
+
+fn run_group(pool: &Pool, group: Vec<Box<dyn Task>>) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "no database connection for the writer");
+            for task in group {
+                task.fail(AppError::Unavailable(
+                    "the database is busy; try again shortly".into(),
+                ));
+            }
+            return;
+        }
+    };
+    if let Err(e) = begin(&mut conn) {
+        let why = e.to_string();
+        for task in group {
+            task.fail(commit_failed(&why));
+        }
+        return;
+    }
+    let mut done = Vec::with_capacity(group.len());
+    let mut tasks = group.into_iter();
+    let mut panicked = false;
+    for task in tasks.by_ref() {
+        match catch_unwind(AssertUnwindSafe(|| task.run(&mut conn))) {
+            Ok(finish) => done.push(finish),
+            Err(_) => {
+                panicked = true;
+                break;
+            }
+        }
+    }
+    let commit = if panicked {
+        // The connection may be anywhere inside a savepoint: roll everything back and do
+        // not give it back to the pool (a connection left in a transaction counts as broken).
+        let _ = diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ROLLBACK");
+        Err("a command in the group panicked; nothing in it was written".to_string())
+    } else {
+        <AnyConnection as Connection>::TransactionManager::commit_transaction(&mut *conn)
+            .map_err(|e| e.to_string())
+    };
+    if commit.is_err() {
+        tracing::error!(error = ?commit.as_ref().err(), "a write group did not commit");
+    }
+    for finish in done {
+        finish.finish(&commit);
+    }
+    for task in tasks {
+        task.fail(commit_failed(commit.as_ref().err().map_or("", |s| s)));
+    }
+}
+
+fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        AnyConnection::Postgresql(_) => {
+            <AnyConnection as Connection>::TransactionManager::begin_transaction(conn)
+        }
+    }
+}
