@@ -45,7 +45,7 @@ fn render_metrics(state: &AppState) -> String {
     let mut out = state.metrics.render();
     if let Some((groups, commands)) = state.write_stats() {
         out.push_str(&format!(
-            "# HELP db_write_groups_total Transactions the SQLite writer committed, each carrying the commands that waited together.\n\
+            "# HELP db_write_groups_total Transactions the SQLite writer ran, each carrying the commands that waited together.\n\
              # TYPE db_write_groups_total counter\n\
              db_write_groups_total {groups}\n\
              # HELP db_write_commands_total Commands the SQLite writer ran.\n\

@@ -140,7 +140,8 @@ pub fn migrations_pending(conn: &mut AnyConnection) -> anyhow::Result<bool> {
     Ok(pending)
 }
 
-/// Run `f` in one write transaction (a savepoint when a transaction is already open). On SQLite the transaction takes the write lock at its
+/// Run `f` in one write transaction, or in a savepoint when a transaction is already open
+/// (a group of the SQLite writer). On SQLite the transaction takes the write lock at its
 /// start (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of failing
 /// when both try to upgrade a read lock; on PostgreSQL it is a plain transaction and row
 /// locks (`SELECT … FOR UPDATE`) do the rest.
@@ -155,7 +156,6 @@ where
     };
     match conn {
         AnyConnection::Postgresql(_) => conn.transaction(f),
-        // inside a transaction already (a group of the writer): a savepoint
         AnyConnection::Sqlite(_) if nested => conn.transaction(f),
         AnyConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;

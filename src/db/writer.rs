@@ -8,9 +8,9 @@
 //!
 //! Each command behaves as if it ran alone: it runs in its own savepoint (and the `write_tx`
 //! of a service function in one more), so a command that fails undoes exactly what it wrote
-//! and the others still commit. Nothing is answered before the commit that makes it durable, and if
-//! that commit fails every command of the group gets the error. A command that panics
-//! fails its whole group, whose connection is then dropped rather than reused.
+//! and the others still commit. Nothing is answered before the commit that makes it
+//! durable, and if that commit fails every command of the group gets the error. A command
+//! that panics fails its whole group, whose connection is then dropped rather than reused.
 //!
 //! PostgreSQL runs concurrent transactions itself, so there commands go straight to the
 //! pool (see `AppState::write`).
