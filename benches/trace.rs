@@ -116,6 +116,12 @@ impl Http {
     }
 }
 
+/// What a phone sends to log a contact.
+fn contact_body(c: &ContactRow) -> Value {
+    json!({"person_id": c.person_a, "contact_person_id": c.person_b, "first_at": c.first_at.and_utc().to_rfc3339(),
+           "last_at": c.last_at.and_utc().to_rfc3339(), "setting": c.setting, "proximity": c.proximity, "duration_minutes": c.duration_minutes})
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -276,15 +282,16 @@ fn main() -> anyhow::Result<()> {
     let bare = samples as f64 / t.elapsed().as_secs_f64();
     println!("bare insert: {bare:.0} contacts/s ({samples} single-row transactions)");
 
-    let body_of = |c: &ContactRow| {
-        json!({"person_id": c.person_a, "contact_person_id": c.person_b, "first_at": c.first_at.and_utc().to_rfc3339(),
-               "last_at": c.last_at.and_utc().to_rfc3339(), "setting": c.setting, "proximity": c.proximity, "duration_minutes": c.duration_minutes})
-    };
     let t = Instant::now();
     let mut failures = 0;
     for i in 0..samples {
         let c = new_contact(&mut rng, i);
-        let (status, _) = http.call("POST", "/api/v1/contacts", Some(&token), Some(&body_of(&c)));
+        let (status, _) = http.call(
+            "POST",
+            "/api/v1/contacts",
+            Some(&token),
+            Some(&contact_body(&c)),
+        );
         if status != 201 {
             failures += 1;
         }
@@ -318,11 +325,19 @@ fn main() -> anyhow::Result<()> {
                     let mut rng = Rng::new(100 + k as u64);
                     let mut refused = 0usize;
                     for _ in 0..per {
-                        let mut c = synth::contact(&plan, &communes, rng.below(plan.contacts.max(1)), now);
+                        let mut c =
+                            synth::contact(&plan, &communes, rng.below(plan.contacts.max(1)), now);
                         c.id = uuid::Uuid::now_v7().to_string();
-                        let body = json!({"person_id": c.person_a, "contact_person_id": c.person_b, "first_at": c.first_at.and_utc().to_rfc3339(),
-                                          "last_at": c.last_at.and_utc().to_rfc3339(), "setting": c.setting, "proximity": c.proximity, "duration_minutes": c.duration_minutes});
-                        if http.call("POST", "/api/v1/contacts", Some(&token), Some(&body)).0 != 201 {
+                        if http
+                            .call(
+                                "POST",
+                                "/api/v1/contacts",
+                                Some(&token),
+                                Some(&contact_body(&c)),
+                            )
+                            .0
+                            != 201
+                        {
                             refused += 1;
                         }
                     }

@@ -93,11 +93,11 @@ pub struct Writer {
 
 /// What the writer has done, for `/metrics`.
 #[derive(Default)]
-pub struct Stats {
-    /// Transactions committed (or tried) by the writer.
-    pub groups: AtomicU64,
+struct Stats {
+    /// Transactions run by the writer.
+    groups: AtomicU64,
     /// Commands run in them.
-    pub commands: AtomicU64,
+    commands: AtomicU64,
 }
 
 impl Writer {

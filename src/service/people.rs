@@ -404,7 +404,7 @@ pub fn create_in_tx(
             }
         })?;
         let who = who(actor, scope, &path);
-        crate::db::batch::insert_events(conn, &[created_event(&who, &person, at)])?;
+        crate::store::events::insert(conn, &created_event(&who, &person, at))?;
         let candidates = flag_duplicates(conn, actor, &who, &person, at)?;
         Ok(Outcome::Created(CreatedPerson {
             person: PersonOut::from(&person),
@@ -427,7 +427,7 @@ fn flag_duplicates(
             continue;
         };
         store::insert_flag(conn, &flag)?;
-        crate::db::batch::insert_events(conn, std::slice::from_ref(&event))?;
+        crate::store::events::insert(conn, &event)?;
         let visible = read.as_ref().is_some_and(|s| s.covers(&c.row.unit_path));
         out.push(DuplicateCandidate {
             id: c.row.id.clone(),

@@ -59,10 +59,7 @@ pub fn record(
         after_json: after.map(|v| v.to_string()),
         reason: reason.map(str::to_string),
     };
-    diesel::insert_into(events::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
+    insert(conn, &row)
 }
 
 /// Events of some entities, oldest first, after the event `cursor`.
