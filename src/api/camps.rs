@@ -5,7 +5,7 @@ use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::camps::{
-    self as svc, CheckIn, CheckOut, CreateArea, CreateRoom, CreateSite, ResidentOut,
+    self as svc, CampResident, CheckIn, CheckOut, CreateArea, CreateRoom, CreateSite,
     ResidentsQuery, SiteDetailOut, SiteOut, SitesQuery,
 };
 use crate::service::people::Outcome;
@@ -96,14 +96,14 @@ async fn create_room(
 }
 
 /// The residents of a site (or those expected), with the least personal data needed.
-#[utoipa::path(tag = "camps", params(("id" = String, Path), ResidentsQuery), responses((status = 200, body = Vec<ResidentOut>)))]
+#[utoipa::path(tag = "camps", params(("id" = String, Path), ResidentsQuery), responses((status = 200, body = Vec<CampResident>)))]
 #[get("/sites/{id}/residents")]
 async fn residents(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
     q: web::Query<ResidentsQuery>,
-) -> AppResult<web::Json<Vec<ResidentOut>>> {
+) -> AppResult<web::Json<Vec<CampResident>>> {
     let q = q.into_inner();
     Ok(web::Json(
         state
@@ -113,7 +113,7 @@ async fn residents(
 }
 
 /// Check a person in by episode, national ID or name: assigns a bed, or says why not.
-#[utoipa::path(tag = "camps", params(("id" = String, Path)), request_body = CheckIn, responses((status = 201, body = ResidentOut), (status = 200, description = "Checked in already: the same answer", body = ResidentOut)))]
+#[utoipa::path(tag = "camps", params(("id" = String, Path)), request_body = CheckIn, responses((status = 201, body = CampResident), (status = 200, description = "Checked in already: the same answer", body = CampResident)))]
 #[post("/sites/{id}/check-ins")]
 async fn check_in(
     state: web::Data<AppState>,

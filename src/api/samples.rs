@@ -6,9 +6,9 @@ use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::people::Outcome;
 use crate::service::samples::{
-    self as svc, AntigenResult, Collections, CreateLab, CreatePool, CreateRound, ItemResult,
-    LabFigures, LabOut, LabResults, OrderSample, OverdueQuery, PoolOut, Receipts, RoundOut,
-    RoundsOut, SampleOut, SamplesQuery,
+    self as svc, AntigenResult, Collections, CreateLab, CreatePool, CreateRound, LabFigures,
+    LabOut, LabResults, OrderSample, OverdueQuery, PoolOut, Receipts, RoundOut, RoundsOut,
+    SampleItemResult, SampleOut, SamplesQuery,
 };
 use crate::service::trace::Rules;
 use crate::service::Page;
@@ -63,14 +63,14 @@ async fn lab_figures(
 }
 
 /// Samples and pools arriving at a laboratory, by barcode, in bulk.
-#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = Receipts, responses((status = 200, body = Vec<ItemResult>)))]
+#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = Receipts, responses((status = 200, body = Vec<SampleItemResult>)))]
 #[post("/labs/{id}/receipts")]
 async fn receive(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
     body: ApiJson<Receipts>,
-) -> AppResult<web::Json<Vec<ItemResult>>> {
+) -> AppResult<web::Json<Vec<SampleItemResult>>> {
     Ok(web::Json(
         state
             .write(move |c| svc::receive(c, &actor, &id, body.0))
@@ -80,14 +80,14 @@ async fn receive(
 
 /// A laboratory's results (or rejections) in bulk, by barcode; a positive makes the person
 /// F0 in the same transaction.
-#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = LabResults, responses((status = 200, body = Vec<ItemResult>)))]
+#[utoipa::path(tag = "samples", params(("id" = String, Path)), request_body = LabResults, responses((status = 200, body = Vec<SampleItemResult>)))]
 #[post("/labs/{id}/results")]
 async fn results(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
     body: ApiJson<LabResults>,
-) -> AppResult<web::Json<Vec<ItemResult>>> {
+) -> AppResult<web::Json<Vec<SampleItemResult>>> {
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
@@ -149,13 +149,13 @@ async fn overdue(
 }
 
 /// Samples collected, from a phone, in batches of up to 1,000: a result per item.
-#[utoipa::path(tag = "samples", request_body = Collections, responses((status = 200, body = Vec<ItemResult>)))]
+#[utoipa::path(tag = "samples", request_body = Collections, responses((status = 200, body = Vec<SampleItemResult>)))]
 #[post("/samples/collections")]
 async fn collect(
     state: web::Data<AppState>,
     actor: Actor,
     body: ApiJson<Collections>,
-) -> AppResult<web::Json<Vec<ItemResult>>> {
+) -> AppResult<web::Json<Vec<SampleItemResult>>> {
     Ok(web::Json(
         state
             .write(move |c| svc::collect(c, &actor, body.0))

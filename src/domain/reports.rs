@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[schema(as = FiveSStep)]
 #[serde(rename_all = "snake_case")]
-pub enum Step {
+pub enum FiveSStep {
     /// Classified F1 through this F0.
     Listed,
     /// Found: a trace task done, a quarantine order, an admission or a sample.
@@ -38,27 +38,27 @@ pub enum Step {
     Resulted,
 }
 
-impl Step {
-    pub const ALL: [Step; 5] = [
-        Step::Listed,
-        Step::Located,
-        Step::Isolated,
-        Step::Sampled,
-        Step::Resulted,
+impl FiveSStep {
+    pub const ALL: [FiveSStep; 5] = [
+        FiveSStep::Listed,
+        FiveSStep::Located,
+        FiveSStep::Isolated,
+        FiveSStep::Sampled,
+        FiveSStep::Resulted,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Step::Listed => "listed",
-            Step::Located => "located",
-            Step::Isolated => "isolated",
-            Step::Sampled => "sampled",
-            Step::Resulted => "resulted",
+            FiveSStep::Listed => "listed",
+            FiveSStep::Located => "located",
+            FiveSStep::Isolated => "isolated",
+            FiveSStep::Sampled => "sampled",
+            FiveSStep::Resulted => "resulted",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|x| x.as_str() == s)
+    pub fn parse(s: &str) -> Option<FiveSStep> {
+        FiveSStep::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -75,12 +75,12 @@ impl Deadlines {
     /// F1s are listed and located within the tracing deadline, isolated within the
     /// isolating one, sampled within the sampling one, and have a result within the
     /// turnaround after that.
-    pub fn hours(&self, step: Step) -> i64 {
+    pub fn hours(&self, step: FiveSStep) -> i64 {
         match step {
-            Step::Listed | Step::Located => self.tracing_hours,
-            Step::Isolated => self.isolating_hours,
-            Step::Sampled => self.sampling_hours,
-            Step::Resulted => self.sampling_hours + self.result_hours,
+            FiveSStep::Listed | FiveSStep::Located => self.tracing_hours,
+            FiveSStep::Isolated => self.isolating_hours,
+            FiveSStep::Sampled => self.sampling_hours,
+            FiveSStep::Resulted => self.sampling_hours + self.result_hours,
         }
     }
 }
@@ -282,10 +282,10 @@ mod tests {
             sampling_hours: 24,
             result_hours: 12,
         };
-        assert_eq!(d.hours(Step::Listed), 2);
-        assert_eq!(d.hours(Step::Located), 2);
-        assert_eq!(d.hours(Step::Isolated), 24);
-        assert_eq!(d.hours(Step::Resulted), 36);
+        assert_eq!(d.hours(FiveSStep::Listed), 2);
+        assert_eq!(d.hours(FiveSStep::Located), 2);
+        assert_eq!(d.hours(FiveSStep::Isolated), 24);
+        assert_eq!(d.hours(FiveSStep::Resulted), 36);
     }
 
     #[test]
@@ -313,8 +313,8 @@ mod tests {
             assert_eq!(LineList::parse(l.as_str()), Some(l));
             assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
         }
-        for s in Step::ALL {
-            assert_eq!(Step::parse(s.as_str()), Some(s));
+        for s in FiveSStep::ALL {
+            assert_eq!(FiveSStep::parse(s.as_str()), Some(s));
         }
     }
 

@@ -413,7 +413,7 @@ pub fn create_room(
 
 /// A camp resident as the camp sees them: enough to recognise and house them, nothing more.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ResidentOut {
+pub struct CampResident {
     pub episode_id: String,
     pub full_name: String,
     pub birth_year: Option<i32>,
@@ -447,7 +447,7 @@ fn current_levels(conn: &mut AnyConnection, eps: &[EpisodeRow]) -> AppResult<Has
     Ok(levels)
 }
 
-fn residents_out(conn: &mut AnyConnection, eps: Vec<EpisodeRow>) -> AppResult<Vec<ResidentOut>> {
+fn residents_out(conn: &mut AnyConnection, eps: Vec<EpisodeRow>) -> AppResult<Vec<CampResident>> {
     let ids: Vec<String> = eps.iter().map(|e| e.person_id.clone()).collect();
     let basics = store::person_basics(conn, &ids)?;
     let levels = current_levels(conn, &eps)?;
@@ -457,7 +457,7 @@ fn residents_out(conn: &mut AnyConnection, eps: Vec<EpisodeRow>) -> AppResult<Ve
         .into_iter()
         .map(|e| {
             let b = basics.iter().find(|b| b.id == e.person_id);
-            ResidentOut {
+            CampResident {
                 full_name: b.map(|b| b.full_name.clone()).unwrap_or_default(),
                 birth_year: b.and_then(|b| b.birth_year),
                 sex: b.and_then(|b| b.sex.clone()),
@@ -501,7 +501,7 @@ pub fn residents(
     actor: &Actor,
     site_id: &str,
     q: ResidentsQuery,
-) -> AppResult<Vec<ResidentOut>> {
+) -> AppResult<Vec<CampResident>> {
     let (site, _) = visible_site(conn, actor, Action::SiteResidents, site_id)?;
     let eps = match q.status.unwrap_or(ResidentStatus::Resident) {
         ResidentStatus::Resident => store::residents(conn, &site.id)?,
@@ -547,7 +547,7 @@ pub fn check_in(
     site_id: &str,
     input: CheckIn,
     cohort_window_hours: i64,
-) -> AppResult<Outcome<ResidentOut>> {
+) -> AppResult<Outcome<CampResident>> {
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (site, _) = visible_site(conn, actor, Action::QuarantineCommand, site_id)?;

@@ -7,7 +7,7 @@ use crate::auth::{Actor, Scope};
 use crate::config::Config;
 use crate::db::AnyConnection;
 use crate::domain::classification::label;
-use crate::domain::reports::{csv_safe, Deadlines, LineList, Step, Week, LINE_COLUMNS};
+use crate::domain::reports::{csv_safe, Deadlines, FiveSStep, LineList, Week, LINE_COLUMNS};
 use crate::domain::risk::{RiskLevel, Scale};
 use crate::domain::roles::Action;
 use crate::domain::time::{vn_date, vn_midnight};
@@ -89,8 +89,8 @@ fn children_grouping(
 
 /// One step of the 5S over a set of F1s.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StepOut {
-    pub step: Step,
+pub struct FiveSStepOut {
+    pub step: FiveSStep,
     /// Hours after the confirmation by which the step is due.
     pub deadline_hours: i64,
     /// F1s counted.
@@ -108,12 +108,12 @@ fn hours(secs: f64) -> f64 {
     (secs / 36.0).round() / 100.0
 }
 
-fn steps_out(rows: &[StepFigures], grp: &str, dl: &Deadlines) -> Vec<StepOut> {
-    Step::ALL
+fn steps_out(rows: &[StepFigures], grp: &str, dl: &Deadlines) -> Vec<FiveSStepOut> {
+    FiveSStep::ALL
         .iter()
         .map(|s| {
             let r = rows.iter().find(|r| r.grp == grp && r.step == s.as_str());
-            StepOut {
+            FiveSStepOut {
                 step: *s,
                 deadline_hours: dl.hours(*s),
                 people: r.map_or(0, |r| r.people),
@@ -145,7 +145,7 @@ pub struct LateOut {
     /// Only for people inside your jurisdiction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
-    pub step: Step,
+    pub step: FiveSStep,
     /// Hours from the confirmation; absent while the step has not happened.
     pub hours: Option<f64>,
 }
@@ -156,7 +156,7 @@ pub struct FiveSReport {
     /// F0s confirmed in `[from, to)`.
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    pub steps: Vec<StepOut>,
+    pub steps: Vec<FiveSStepOut>,
     /// The F1s past a deadline (the first 200, by case and person); empty for those who do
     /// not read contacts in the unit.
     pub past_deadline: Vec<LateOut>,
@@ -219,7 +219,7 @@ pub fn five_s(
                     full_name: names.get(&r.person_id).cloned(),
                     case_id: r.case_id,
                     person_id: r.person_id,
-                    step: Step::parse(&r.step)?,
+                    step: FiveSStep::parse(&r.step)?,
                     hours: r.secs.map(hours),
                 })
             })
@@ -262,7 +262,7 @@ fn visible_names(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct F1Step {
-    pub step: Step,
+    pub step: FiveSStep,
     /// When it happened; absent while it has not.
     pub at: Option<DateTime<Utc>>,
     /// Hours from the confirmation.
@@ -283,7 +283,7 @@ pub struct CaseFiveS {
     pub case_id: String,
     pub person_id: String,
     pub confirmed_at: DateTime<Utc>,
-    pub steps: Vec<StepOut>,
+    pub steps: Vec<FiveSStepOut>,
     /// Each F1 listed through this F0, with the time of each step (at most 5,000).
     pub f1: Vec<F1Steps>,
 }
@@ -319,12 +319,12 @@ pub fn case_five_s(
         &rules.deadlines,
         t,
         false,
-        CASE_F1_CAP * Step::ALL.len() as i64,
+        CASE_F1_CAP * FiveSStep::ALL.len() as i64,
     )?;
     let names = visible_names(conn, actor, steps.iter().map(|r| r.person_id.clone()))?;
     let mut f1: Vec<F1Steps> = Vec::new();
     for r in steps {
-        let Some(step) = Step::parse(&r.step) else {
+        let Some(step) = FiveSStep::parse(&r.step) else {
             continue;
         };
         if f1.last().is_none_or(|l| l.person_id != r.person_id) {
@@ -455,7 +455,7 @@ pub struct UnitWeek {
     pub name: String,
     pub at_unit_itself: bool,
     pub figures: Figures,
-    pub five_s: Vec<StepOut>,
+    pub five_s: Vec<FiveSStepOut>,
     pub risk: RiskAtEnd,
 }
 
@@ -479,7 +479,7 @@ pub struct WeeklyReport {
     pub to: DateTime<Utc>,
     pub totals: Figures,
     /// The 5S of the F0s confirmed in the week.
-    pub five_s: Vec<StepOut>,
+    pub five_s: Vec<FiveSStepOut>,
     pub risk: RiskAtEnd,
     /// One line per child unit, and one for records kept at the unit itself when there are.
     pub units: Vec<UnitWeek>,
@@ -599,14 +599,14 @@ pub fn weekly_csv(r: &WeeklyReport) -> AppResult<Vec<u8>> {
             .iter()
             .map(|(k, _)| k.to_string()),
     );
-    for s in Step::ALL {
+    for s in FiveSStep::ALL {
         for part in ["p50_hours", "p90_hours", "past_deadline"] {
             header.push(format!("{}_{part}", s.as_str()));
         }
     }
     header.extend(["risk_nq128".into(), "risk_qd2686".into()]);
     w.write_record(&header).map_err(csv_err)?;
-    let line = |code: &str, name: &str, f: &Figures, s: &[StepOut], risk: &RiskAtEnd| {
+    let line = |code: &str, name: &str, f: &Figures, s: &[FiveSStepOut], risk: &RiskAtEnd| {
         let mut rec: Vec<String> = vec![csv_safe(code), csv_safe(name)];
         rec.extend(f.values().iter().map(|(_, v)| v.to_string()));
         for st in s {

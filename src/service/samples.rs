@@ -348,7 +348,7 @@ pub struct Collections {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
+pub enum SampleItemStatus {
     /// Done now.
     Done,
     /// Done before, the same way: nothing changed.
@@ -360,23 +360,23 @@ pub enum ItemStatus {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ItemResult {
+pub struct SampleItemResult {
     pub index: usize,
-    pub status: ItemStatus,
+    pub status: SampleItemStatus,
     pub sample_id: Option<String>,
     pub barcode: Option<String>,
     pub detail: Option<String>,
 }
 
-impl ItemResult {
+impl SampleItemResult {
     fn new(
         index: usize,
-        status: ItemStatus,
+        status: SampleItemStatus,
         sample: Option<&str>,
         barcode: Option<&str>,
         detail: Option<String>,
     ) -> Self {
-        ItemResult {
+        SampleItemResult {
             index,
             status,
             sample_id: sample.map(str::to_string),
@@ -402,7 +402,7 @@ pub fn collect(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: Collections,
-) -> AppResult<Vec<ItemResult>> {
+) -> AppResult<Vec<SampleItemResult>> {
     let scope = actor.scope(Action::SampleOrder)?;
     check_items(&input.items)?;
     let at = now();
@@ -480,13 +480,13 @@ fn collect_one(
     seen: &mut HashMap<String, usize>,
     fresh: &mut Vec<SampleRow>,
     at: NaiveDateTime,
-) -> AppResult<ItemResult> {
+) -> AppResult<SampleItemResult> {
     let barcode = match check_barcode(&item.barcode) {
         Ok(b) => b,
         Err(e) => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Invalid,
+                SampleItemStatus::Invalid,
                 None,
                 None,
                 Some(format!("barcode: {e}")),
@@ -495,18 +495,18 @@ fn collect_one(
     };
     let collected = item.collected_at.map(instant).unwrap_or(at);
     if collected > at + Duration::minutes(5) || collected < at - Duration::days(14) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Invalid,
+            SampleItemStatus::Invalid,
             None,
             Some(&barcode),
             Some("collected_at: must be within the last 14 days".into()),
         ));
     }
     if let Some(first) = seen.insert(barcode.clone(), index) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             None,
             Some(&barcode),
             Some(format!("the barcode is also in item {first}")),
@@ -520,9 +520,9 @@ fn collect_one(
                 .filter(|s| scope.covers(&s.unit_path))
                 .cloned()
             else {
-                return Ok(ItemResult::new(
+                return Ok(SampleItemResult::new(
                     index,
-                    ItemStatus::NotFound,
+                    SampleItemStatus::NotFound,
                     Some(id),
                     Some(&barcode),
                     None,
@@ -530,13 +530,13 @@ fn collect_one(
             };
             if let Some(other) = existing {
                 let status = if other.id == s.id {
-                    ItemStatus::Unchanged
+                    SampleItemStatus::Unchanged
                 } else {
-                    ItemStatus::Conflict
+                    SampleItemStatus::Conflict
                 };
-                let detail = (status == ItemStatus::Conflict)
+                let detail = (status == SampleItemStatus::Conflict)
                     .then(|| "the barcode is another sample's".to_string());
-                return Ok(ItemResult::new(
+                return Ok(SampleItemResult::new(
                     index,
                     status,
                     Some(&s.id),
@@ -547,9 +547,9 @@ fn collect_one(
             let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
             let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
             if let Err(r) = sample_transition(kind, state, SampleCommand::Collect, false) {
-                return Ok(ItemResult::new(
+                return Ok(SampleItemResult::new(
                     index,
-                    ItemStatus::Conflict,
+                    SampleItemStatus::Conflict,
                     Some(&s.id),
                     Some(&barcode),
                     Some(r.to_string()),
@@ -564,9 +564,9 @@ fn collect_one(
                 ..s.clone()
             };
             if !store::update_sample(conn, &after, s.version)? {
-                return Ok(ItemResult::new(
+                return Ok(SampleItemResult::new(
                     index,
-                    ItemStatus::Conflict,
+                    SampleItemStatus::Conflict,
                     Some(&s.id),
                     Some(&barcode),
                     Some("changed meanwhile".into()),
@@ -584,9 +584,9 @@ fn collect_one(
                 None,
             )?;
             by_id.insert(s.id.clone(), after);
-            Ok(ItemResult::new(
+            Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Done,
+                SampleItemStatus::Done,
                 Some(&s.id),
                 Some(&barcode),
                 None,
@@ -596,12 +596,12 @@ fn collect_one(
             if let Some(other) = existing {
                 let same = other.person_id == *person && other.kind == kind.as_str();
                 let status = if same {
-                    ItemStatus::Unchanged
+                    SampleItemStatus::Unchanged
                 } else {
-                    ItemStatus::Conflict
+                    SampleItemStatus::Conflict
                 };
                 let detail = (!same).then(|| "the barcode is another sample's".to_string());
-                return Ok(ItemResult::new(
+                return Ok(SampleItemResult::new(
                     index,
                     status,
                     Some(&other.id),
@@ -612,9 +612,9 @@ fn collect_one(
             let p = match people_store::get_row(conn, person)? {
                 Some(p) if scope.covers(&p.unit_path) && p.merged_into.is_none() => p,
                 _ => {
-                    return Ok(ItemResult::new(
+                    return Ok(SampleItemResult::new(
                         index,
-                        ItemStatus::NotFound,
+                        SampleItemStatus::NotFound,
                         None,
                         Some(&barcode),
                         Some("person_id: no such person in your jurisdiction".into()),
@@ -628,17 +628,17 @@ fn collect_one(
             s.created_by = who.actor_id.clone();
             let id = s.id.clone();
             fresh.push(s);
-            Ok(ItemResult::new(
+            Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Done,
+                SampleItemStatus::Done,
                 Some(&id),
                 Some(&barcode),
                 None,
             ))
         }
-        _ => Ok(ItemResult::new(
+        _ => Ok(SampleItemResult::new(
             index,
-            ItemStatus::Invalid,
+            SampleItemStatus::Invalid,
             item.sample_id.as_deref(),
             Some(&barcode),
             Some("give sample_id, or person_id and kind".into()),
@@ -807,7 +807,7 @@ pub fn receive(
     actor: &Actor,
     lab_id: &str,
     input: Receipts,
-) -> AppResult<Vec<ItemResult>> {
+) -> AppResult<Vec<SampleItemResult>> {
     check_items(&input.barcodes)
         .map_err(|_| AppError::field("barcodes", format!("must hold 1 to {MAX_ITEMS} barcodes")))?;
     let at = now();
@@ -830,9 +830,9 @@ pub fn receive(
         let mut out = Vec::with_capacity(input.barcodes.len());
         for (index, raw) in input.barcodes.iter().enumerate() {
             let Ok(b) = check_barcode(raw) else {
-                out.push(ItemResult::new(
+                out.push(SampleItemResult::new(
                     index,
-                    ItemStatus::Invalid,
+                    SampleItemStatus::Invalid,
                     None,
                     Some(raw),
                     Some("not a barcode".into()),
@@ -844,9 +844,9 @@ pub fn receive(
             } else if let Some(s) = samples.get(&b) {
                 out.push(receive_sample(conn, &who, &lab, s, index, at)?);
             } else {
-                out.push(ItemResult::new(
+                out.push(SampleItemResult::new(
                     index,
-                    ItemStatus::NotFound,
+                    SampleItemStatus::NotFound,
                     None,
                     Some(&b),
                     None,
@@ -864,21 +864,21 @@ fn receive_sample(
     s: &SampleRow,
     index: usize,
     at: NaiveDateTime,
-) -> AppResult<ItemResult> {
+) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
     if s.state == "received" && s.lab_id.as_deref() == Some(lab.id.as_str()) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Unchanged,
+            SampleItemStatus::Unchanged,
             Some(&s.id),
             bc,
             None,
         ));
     }
     if s.pool_id.is_some() {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             Some(&s.id),
             bc,
             Some("a pooled specimen arrives in its pool".into()),
@@ -887,9 +887,9 @@ fn receive_sample(
     let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
     let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
     if let Err(r) = sample_transition(kind, state, SampleCommand::Receive, false) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             Some(&s.id),
             bc,
             Some(r.to_string()),
@@ -904,9 +904,9 @@ fn receive_sample(
         ..s.clone()
     };
     if !store::update_sample(conn, &after, s.version)? {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             Some(&s.id),
             bc,
             Some("changed meanwhile".into()),
@@ -923,9 +923,9 @@ fn receive_sample(
         Some(&json!({"state": "received", "lab_id": lab.id})),
         None,
     )?;
-    Ok(ItemResult::new(
+    Ok(SampleItemResult::new(
         index,
-        ItemStatus::Done,
+        SampleItemStatus::Done,
         Some(&s.id),
         bc,
         None,
@@ -939,12 +939,12 @@ fn receive_pool(
     p: &PoolRow,
     index: usize,
     at: NaiveDateTime,
-) -> AppResult<ItemResult> {
+) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
     if p.state == "received" && p.lab_id.as_deref() == Some(lab.id.as_str()) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Unchanged,
+            SampleItemStatus::Unchanged,
             None,
             bc,
             None,
@@ -953,9 +953,9 @@ fn receive_pool(
     let members = store::pool_members(conn, &p.id)?;
     let state = PoolState::parse(&p.state).unwrap_or(PoolState::Open);
     if let Err(r) = pool_transition(state, SampleCommand::Receive, members.len()) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             None,
             bc,
             Some(r.to_string()),
@@ -969,9 +969,9 @@ fn receive_pool(
         ..p.clone()
     };
     if !store::update_pool(conn, &after, p.version)? {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             None,
             bc,
             Some("changed meanwhile".into()),
@@ -1000,7 +1000,13 @@ fn receive_pool(
         Some(&json!({"lab_id": lab.id})),
         None,
     )?;
-    Ok(ItemResult::new(index, ItemStatus::Done, None, bc, None))
+    Ok(SampleItemResult::new(
+        index,
+        SampleItemStatus::Done,
+        None,
+        bc,
+        None,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1034,7 +1040,7 @@ pub fn record_results(
     lab_id: &str,
     input: LabResults,
     rules: Rules,
-) -> AppResult<Vec<ItemResult>> {
+) -> AppResult<Vec<SampleItemResult>> {
     check_items(&input.items)?;
     let at = now();
     crate::db::write_tx(conn, |conn| {
@@ -1060,9 +1066,9 @@ pub fn record_results(
         let mut out = Vec::with_capacity(input.items.len());
         for (index, item) in input.items.iter().enumerate() {
             let Ok(b) = check_barcode(&item.barcode) else {
-                out.push(ItemResult::new(
+                out.push(SampleItemResult::new(
                     index,
-                    ItemStatus::Invalid,
+                    SampleItemStatus::Invalid,
                     None,
                     Some(&item.barcode),
                     Some("not a barcode".into()),
@@ -1073,9 +1079,9 @@ pub fn record_results(
                 (Some(r), None) => Ok(r),
                 (None, Some(why)) if why.chars().count() >= 3 => Err(why.to_string()),
                 _ => {
-                    out.push(ItemResult::new(
+                    out.push(SampleItemResult::new(
                         index,
-                        ItemStatus::Invalid,
+                        SampleItemStatus::Invalid,
                         None,
                         Some(&b),
                         Some("give a result, or a reject_reason of 3 characters or more".into()),
@@ -1084,20 +1090,22 @@ pub fn record_results(
                 }
             };
             let r = match tubes.get(&b) {
-                None => ItemResult::new(index, ItemStatus::NotFound, None, Some(&b), None),
+                None => {
+                    SampleItemResult::new(index, SampleItemStatus::NotFound, None, Some(&b), None)
+                }
                 Some(Tube::Sample(s)) if s.lab_id.as_deref() != Some(lab.id.as_str()) => {
-                    ItemResult::new(
+                    SampleItemResult::new(
                         index,
-                        ItemStatus::Conflict,
+                        SampleItemStatus::Conflict,
                         Some(&s.id),
                         Some(&b),
                         Some("not received at this laboratory".into()),
                     )
                 }
                 Some(Tube::Pool(p)) if p.lab_id.as_deref() != Some(lab.id.as_str()) => {
-                    ItemResult::new(
+                    SampleItemResult::new(
                         index,
-                        ItemStatus::Conflict,
+                        SampleItemStatus::Conflict,
                         None,
                         Some(&b),
                         Some("not received at this laboratory".into()),
@@ -1131,22 +1139,22 @@ fn result_sample(
     s: &SampleRow,
     outcome: Result<TestResult, String>,
     index: usize,
-) -> AppResult<ItemResult> {
+) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
     match (&outcome, s.state.as_str(), s.result.as_deref()) {
         (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Unchanged,
+                SampleItemStatus::Unchanged,
                 Some(&s.id),
                 bc,
                 None,
             ))
         }
         (Err(_), "rejected", _) => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Unchanged,
+                SampleItemStatus::Unchanged,
                 Some(&s.id),
                 bc,
                 None,
@@ -1162,9 +1170,9 @@ fn result_sample(
         SampleCommand::Reject
     };
     if let Err(r) = sample_transition(kind, state, command, s.pool_id.is_some()) {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             Some(&s.id),
             bc,
             Some(r.to_string()),
@@ -1174,9 +1182,9 @@ fn result_sample(
         Ok(result) => apply_result(conn, ctx, s, result, None)?,
         Err(why) => reject_sample(conn, ctx, s, &why)?,
     }
-    Ok(ItemResult::new(
+    Ok(SampleItemResult::new(
         index,
-        ItemStatus::Done,
+        SampleItemStatus::Done,
         Some(&s.id),
         bc,
         None,
@@ -1401,22 +1409,22 @@ fn result_pool(
     p: &PoolRow,
     outcome: Result<TestResult, String>,
     index: usize,
-) -> AppResult<ItemResult> {
+) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
     match (&outcome, p.state.as_str(), p.result.as_deref()) {
         (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Unchanged,
+                SampleItemStatus::Unchanged,
                 None,
                 bc,
                 None,
             ))
         }
         (Err(_), "rejected", _) => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Unchanged,
+                SampleItemStatus::Unchanged,
                 None,
                 bc,
                 None,
@@ -1434,9 +1442,9 @@ fn result_pool(
     let next = match pool_transition(state, command, members.len()) {
         Ok(n) => n,
         Err(r) => {
-            return Ok(ItemResult::new(
+            return Ok(SampleItemResult::new(
                 index,
-                ItemStatus::Conflict,
+                SampleItemStatus::Conflict,
                 None,
                 bc,
                 Some(r.to_string()),
@@ -1452,9 +1460,9 @@ fn result_pool(
         ..p.clone()
     };
     if !store::update_pool(conn, &after, p.version)? {
-        return Ok(ItemResult::new(
+        return Ok(SampleItemResult::new(
             index,
-            ItemStatus::Conflict,
+            SampleItemStatus::Conflict,
             None,
             bc,
             Some("changed meanwhile".into()),
@@ -1487,7 +1495,13 @@ fn result_pool(
     for m in members.iter().filter(|m| m.state == "received") {
         apply_result(conn, ctx, m, member_result, Some(&note))?;
     }
-    Ok(ItemResult::new(index, ItemStatus::Done, None, bc, None))
+    Ok(SampleItemResult::new(
+        index,
+        SampleItemStatus::Done,
+        None,
+        bc,
+        None,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

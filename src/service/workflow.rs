@@ -83,7 +83,7 @@ pub fn open_investigation(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StepOut {
+pub struct InvestigationStep {
     pub step: Step,
     /// When the step began.
     pub at: Option<DateTime<Utc>>,
@@ -99,21 +99,22 @@ pub struct InvestigationOut {
     pub case_id: String,
     pub person_id: String,
     pub state: Step,
-    pub steps: Vec<StepOut>,
+    pub steps: Vec<InvestigationStep>,
     pub version: i32,
 }
 
 fn investigation_out(i: &InvestigationRow, now: NaiveDateTime) -> InvestigationOut {
-    let step = |step: Step, at: Option<NaiveDateTime>, due: Option<NaiveDateTime>| StepOut {
-        step,
-        at: at.map(utc),
-        due: due.map(utc),
-        overdue: match (at, due) {
-            (Some(a), Some(d)) => a > d,
-            (None, Some(d)) => now > d,
-            _ => false,
-        },
-    };
+    let step =
+        |step: Step, at: Option<NaiveDateTime>, due: Option<NaiveDateTime>| InvestigationStep {
+            step,
+            at: at.map(utc),
+            due: due.map(utc),
+            overdue: match (at, due) {
+                (Some(a), Some(d)) => a > d,
+                (None, Some(d)) => now > d,
+                _ => false,
+            },
+        };
     InvestigationOut {
         id: i.id.clone(),
         case_id: i.case_id.clone(),

@@ -447,7 +447,7 @@ pub fn transition(
 // ---- residents --------------------------------------------------------------------------
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ResidentOut {
+pub struct ZoneResident {
     pub id: String,
     pub full_name: String,
     pub birth_year: Option<i32>,
@@ -464,7 +464,7 @@ pub struct ZoneResidents {
     /// of its unit is listed.
     pub whole_unit_listed: bool,
     /// People whose residence is inside the zone's units and inside your jurisdiction, by id.
-    pub items: Vec<ResidentOut>,
+    pub items: Vec<ZoneResident>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -499,7 +499,7 @@ pub fn residents(
     )?;
     let out = rows
         .into_iter()
-        .map(|r| ResidentOut {
+        .map(|r| ZoneResident {
             birth_year: r
                 .birth_year
                 .or(r.birth_date.map(|d| chrono::Datelike::year(&d))),
@@ -509,7 +509,7 @@ pub fn residents(
             residence_unit_code: r.residence_unit_code,
         })
         .collect();
-    let page = Page::from_overfetch(out, limit, |r: &ResidentOut| r.id.clone());
+    let page = Page::from_overfetch(out, limit, |r: &ZoneResident| r.id.clone());
     Ok(ZoneResidents {
         zone_id: zone.row.id,
         whole_unit_listed: zone.row.area_name.is_some(),

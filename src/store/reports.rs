@@ -8,7 +8,7 @@
 //! SQLite and PostgreSQL (with `standard_conforming_strings`, the default) both read.
 
 use crate::db::AnyConnection;
-use crate::domain::reports::{Deadlines, Step};
+use crate::domain::reports::{Deadlines, FiveSStep};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
@@ -127,12 +127,12 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Deadlines, now: NaiveDateT
         case_where.push(format!("c.confirmed_at < {}", dialect.at(t)));
     }
     let case_where = case_where.join(" AND ");
-    let steps: Vec<String> = Step::ALL
+    let steps: Vec<String> = FiveSStep::ALL
         .iter()
         .map(|s| format!("SELECT {} AS step", lit(s.as_str())))
         .collect();
     let steps = steps.join(" UNION ALL ");
-    let deadline_secs: String = Step::ALL
+    let deadline_secs: String = FiveSStep::ALL
         .iter()
         .map(|s| format!(" WHEN {} THEN {}", lit(s.as_str()), dl.hours(*s) * 3600))
         .collect();

@@ -275,6 +275,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: actix_http::Request) -> Resp {
+        let (method, uri) = (req.method().to_string(), req.uri().to_string());
         let res = (self.call)(req).await;
         let status = res.status();
         let content_type = res
@@ -286,6 +287,7 @@ impl TestApp {
         let bytes = actix_web::body::to_bytes(res.into_body())
             .await
             .unwrap_or_default();
+        super::contract::check(&method, &uri, status.as_u16(), &content_type, &bytes);
         let body = if bytes.is_empty() {
             Value::Null
         } else {

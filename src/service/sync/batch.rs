@@ -14,7 +14,7 @@
 //!
 //! Landmarks are rare in a batch and keep the per-item path.
 
-use super::{applied, invalid, same_person, ItemResult, ItemStatus, Parsed, SyncItem};
+use super::{applied, invalid, same_person, Parsed, SyncItem, SyncItemResult, SyncItemStatus};
 use crate::auth::{Actor, Scope};
 use crate::db::batch::{insert_contacts, insert_events, insert_flags, insert_person_rows};
 use crate::db::AnyConnection;
@@ -113,7 +113,7 @@ pub(super) fn push_items(
     rules: Rules,
     parsed: Vec<Parsed>,
     at: NaiveDateTime,
-) -> Result<Vec<ItemResult>, Failure> {
+) -> Result<Vec<SyncItemResult>, Failure> {
     let scopes = Scopes {
         create: actor.scope(Action::PersonCreate),
         log: actor.scope(Action::ContactLog),
@@ -122,7 +122,7 @@ pub(super) fn push_items(
     let mut plan = look_up(conn, &parsed)?;
 
     // 2. the items in order, in memory; landmarks wait for the per-item path
-    let mut results: Vec<ItemResult> = Vec::with_capacity(parsed.len());
+    let mut results: Vec<SyncItemResult> = Vec::with_capacity(parsed.len());
     let mut landmarks = Vec::new();
     for Parsed { index, kind, item } in parsed {
         let item = match item {
@@ -148,7 +148,7 @@ pub(super) fn push_items(
             SyncItem::Landmark(_) => unreachable!("set aside above"),
         };
         results.push(match (outcome, id) {
-            (Ok(status), id) => ItemResult {
+            (Ok(status), id) => SyncItemResult {
                 index,
                 kind,
                 id,
@@ -336,17 +336,17 @@ impl Plan {
         scopes: &Scopes,
         p: &CreatePerson,
         at: NaiveDateTime,
-    ) -> Result<ItemStatus, AppError> {
+    ) -> Result<SyncItemStatus, AppError> {
         let scope = scope_of(&scopes.create)?;
         match self.create_person(actor, scope, scopes.read.as_ref(), p, at, false)? {
-            Outcome::Created(_) => Ok(ItemStatus::Created),
+            Outcome::Created(_) => Ok(SyncItemStatus::Created),
             Outcome::Existing(row) => {
                 let existing = PersonOut::from(&Person {
                     row,
                     phones: Vec::new(),
                 });
                 if same_person(p, &existing) {
-                    Ok(ItemStatus::Unchanged)
+                    Ok(SyncItemStatus::Unchanged)
                 } else {
                     Err(AppError::Conflict {
                         detail: format!(
@@ -368,7 +368,7 @@ impl Plan {
         scopes: &Scopes,
         c: &LogContact,
         at: NaiveDateTime,
-    ) -> Result<ItemStatus, AppError> {
+    ) -> Result<SyncItemStatus, AppError> {
         let scope = scope_of(&scopes.log)?;
         check_contact(c, at)?;
         if let Some(id) = c.id {
@@ -382,7 +382,7 @@ impl Plan {
                     && existing.first_at == instant(c.first_at)
                     && existing.last_at == instant(c.last_at);
                 return if same {
-                    Ok(ItemStatus::Unchanged)
+                    Ok(SyncItemStatus::Unchanged)
                 } else {
                     Err(AppError::conflict(
                         "a contact with this id exists with other data",
@@ -428,7 +428,7 @@ impl Plan {
         self.events.push(logged_event(&w, &contact, at));
         self.contacts.insert(contact.id.clone(), contact.clone());
         self.logged.push((contact, w));
-        Ok(ItemStatus::Created)
+        Ok(SyncItemStatus::Created)
     }
 }
 

@@ -53,7 +53,7 @@ pub struct SyncLandmark {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
+pub enum SyncItemStatus {
     Created,
     /// Already here, the same: nothing changed.
     Unchanged,
@@ -64,11 +64,11 @@ pub enum ItemStatus {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ItemResult {
+pub struct SyncItemResult {
     pub index: usize,
     pub kind: Option<String>,
     pub id: Option<String>,
-    pub status: ItemStatus,
+    pub status: SyncItemStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
 }
@@ -76,19 +76,19 @@ pub struct ItemResult {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PushResult {
     pub batch_id: String,
-    pub results: Vec<ItemResult>,
+    pub results: Vec<SyncItemResult>,
     /// How many items ended in each status.
     pub counts: BTreeMap<String, usize>,
 }
 
-fn invalid(index: usize, kind: Option<String>, id: Option<String>, e: &AppError) -> ItemResult {
-    ItemResult {
+fn invalid(index: usize, kind: Option<String>, id: Option<String>, e: &AppError) -> SyncItemResult {
+    SyncItemResult {
         index,
         kind,
         id,
         status: match e {
-            AppError::Conflict { .. } | AppError::StaleVersion { .. } => ItemStatus::Conflict,
-            _ => ItemStatus::Invalid,
+            AppError::Conflict { .. } | AppError::StaleVersion { .. } => SyncItemStatus::Conflict,
+            _ => SyncItemStatus::Invalid,
         },
         problem: Some(e.problem()),
     }
@@ -207,9 +207,9 @@ fn applied(
     kind: Option<String>,
     item: SyncItem,
     at: NaiveDateTime,
-) -> AppResult<ItemResult> {
+) -> AppResult<SyncItemResult> {
     match conn.transaction(|c| apply(c, actor, rules, item, at)) {
-        Ok((id, status)) => Ok(ItemResult {
+        Ok((id, status)) => Ok(SyncItemResult {
             index,
             kind,
             id: Some(id),
@@ -232,7 +232,7 @@ fn per_item(
     rules: Rules,
     items: &[serde_json::Value],
     at: NaiveDateTime,
-) -> AppResult<Vec<ItemResult>> {
+) -> AppResult<Vec<SyncItemResult>> {
     let mut results = Vec::with_capacity(items.len());
     for (index, raw) in items.iter().enumerate() {
         let kind = raw.get("kind").and_then(|k| k.as_str()).map(str::to_string);
@@ -265,7 +265,7 @@ fn apply(
     rules: Rules,
     item: SyncItem,
     at: NaiveDateTime,
-) -> Result<(String, ItemStatus), ItemError> {
+) -> Result<(String, SyncItemStatus), ItemError> {
     let need_id = |id: Option<Uuid>| {
         id.map(|u| u.to_string()).ok_or_else(|| ItemError {
             id: None,
@@ -285,9 +285,9 @@ fn apply(
             let scope = actor.scope(Action::PersonCreate).map_err(fail)?;
             let snapshot = p.clone();
             match create_in_tx(conn, actor, &scope, p, at, false).map_err(fail)? {
-                Outcome::Created(_) => Ok((id, ItemStatus::Created)),
+                Outcome::Created(_) => Ok((id, SyncItemStatus::Created)),
                 Outcome::Existing(e) if same_person(&snapshot, &e.person) => {
-                    Ok((id, ItemStatus::Unchanged))
+                    Ok((id, SyncItemStatus::Unchanged))
                 }
                 Outcome::Existing(e) => Err(fail(AppError::Conflict {
                     detail: format!(
@@ -311,13 +311,13 @@ fn apply(
                 instant(c.last_at),
             );
             match log_contact_in_tx(conn, actor, &scope, rules, c, at).map_err(fail)? {
-                Outcome::Created(_) => Ok((id, ItemStatus::Created)),
+                Outcome::Created(_) => Ok((id, SyncItemStatus::Created)),
                 Outcome::Existing(e) => {
                     let same = e.contact.person_id == a
                         && instant(e.contact.first_at) == first
                         && instant(e.contact.last_at) == last;
                     if same {
-                        Ok((id, ItemStatus::Unchanged))
+                        Ok((id, SyncItemStatus::Unchanged))
                     } else {
                         Err(fail(AppError::conflict(
                             "a contact with this id exists with other data",
@@ -342,7 +342,7 @@ fn apply(
                     if x.place == crate::domain::text::tidy(&l.landmark.place)
                         && x.from_at == instant(l.landmark.from_at) =>
                 {
-                    Ok((id, ItemStatus::Unchanged))
+                    Ok((id, SyncItemStatus::Unchanged))
                 }
                 Some(_) => Err(fail(AppError::conflict(
                     "a landmark with this id exists with other data",
@@ -350,7 +350,7 @@ fn apply(
                 None => {
                     add_landmark_in_tx(conn, actor, &scope, &l.case_id.to_string(), l.landmark, at)
                         .map_err(fail)?;
-                    Ok((id, ItemStatus::Created))
+                    Ok((id, SyncItemStatus::Created))
                 }
             }
         }
