@@ -57,6 +57,8 @@ pub enum AppError {
     InvalidTransition { state: String, command: String },
     #[error("stale version: {current}")]
     StaleVersion { current: i32 },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -91,6 +93,7 @@ impl AppError {
             AppError::Conflict { .. } => ("conflict", "Conflict"),
             AppError::StaleVersion { .. } => ("stale-version", "Stale version"),
             AppError::InvalidTransition { .. } => ("invalid-transition", "Transition not allowed"),
+            AppError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             AppError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
             AppError::Internal(_) => ("internal", "Internal error"),
@@ -116,8 +119,11 @@ impl AppError {
             AppError::InvalidTransition { state, command } => {
                 format!("'{command}' is not allowed from state '{state}'")
             }
+            AppError::MethodNotAllowed { allow } => {
+                format!("this resource answers only {}", allow.join(", "))
+            }
             AppError::TooManyRequests { retry_after_secs } => {
-                format!("too many failed attempts: try again in {retry_after_secs} s")
+                format!("too many attempts: try again in {retry_after_secs} s")
             }
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         };
@@ -161,6 +167,7 @@ impl ResponseError for AppError {
             AppError::Conflict { .. }
             | AppError::StaleVersion { .. }
             | AppError::InvalidTransition { .. } => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -179,6 +186,9 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::MethodNotAllowed { allow } => {
+                resp.insert_header((header::ALLOW, allow.join(", ")));
             }
             _ => {}
         }

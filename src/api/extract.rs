@@ -78,44 +78,78 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             let bytes = bytes
                 .await
                 .map_err(|e| AppError::BadRequest(format!("body: {e}")))?;
-            let de = &mut serde_json::Deserializer::from_slice(&bytes);
-            match serde_path_to_error::deserialize::<_, T>(de) {
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+            if let Some((path, c)) = forbidden_text(&value, String::new()) {
+                return Err(AppError::field(
+                    &path,
+                    format!(
+                        "holds an invisible or control character (U+{:04X})",
+                        c as u32
+                    ),
+                ));
+            }
+            match serde_path_to_error::deserialize::<_, T>(value) {
                 Ok(v) => Ok(ApiJson(v)),
-                Err(err) => {
-                    let path = err.path().to_string();
-                    let inner = err.into_inner();
-                    if inner.is_syntax() || inner.is_eof() || path == "." {
-                        // a missing field reads `missing field `x``: name it
-                        let msg = inner.to_string();
-                        if let Some(field) = msg
-                            .strip_prefix("missing field `")
-                            .and_then(|r| r.split('`').next())
-                        {
-                            return Err(AppError::field(field, "is required"));
-                        }
-                        if let Some(field) = msg
-                            .strip_prefix("unknown field `")
-                            .and_then(|r| r.split('`').next())
-                        {
-                            return Err(AppError::field(field, "is not a known field"));
-                        }
-                        return Err(AppError::BadRequest(format!(
-                            "the body is not valid JSON for this request: {msg}"
-                        )));
-                    }
-                    let msg = inner.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    if let Some(field) = msg
-                        .strip_prefix("missing field `")
-                        .and_then(|r| r.split('`').next())
-                    {
-                        return Err(AppError::field(&format!("{path}.{field}"), "is required"));
-                    }
-                    Err(AppError::field(&path, msg))
-                }
+                Err(err) => Err(type_error(err)),
             }
         })
     }
+}
+
+/// The field path and character of the first string in the body holding a character no
+/// person types (`domain::text::is_forbidden_char`).
+fn forbidden_text(v: &serde_json::Value, path: String) -> Option<(String, char)> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => crate::domain::text::forbidden_char(s).map(|c| (path, c)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| forbidden_text(x, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            forbidden_text(x, p)
+        }),
+        _ => None,
+    }
+}
+
+/// A body that is JSON but not of the request's shape: the field it is in, and what is wrong.
+fn type_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = err.path().to_string();
+    let msg = err.into_inner().to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    let named = |prefix: &str| {
+        msg.strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string)
+    };
+    let under = |field: String| {
+        if path == "." {
+            field
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    if let Some(field) = named("missing field `") {
+        return AppError::field(&under(field), "is required");
+    }
+    if let Some(field) = named("unknown field `") {
+        // the path already ends at the unknown field
+        let name = if path == "." { field } else { path };
+        return AppError::field(&name, "is not a known field");
+    }
+    if path == "." {
+        return AppError::BadRequest(format!(
+            "the body is not valid JSON for this request: {msg}"
+        ));
+    }
+    AppError::field(&path, msg)
 }
 
 pub fn json_config() -> web::JsonConfig {

@@ -159,6 +159,17 @@ pub fn build_app(
         .wrap(tracing_actix_web::TracingLogger::<observe::RootSpan>::new())
 }
 
-async fn not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&AppError::NotFound("no such resource".into()))
+/// A path no route has: 404; a documented path asked with another method: 405 with the
+/// methods it answers.
+async fn not_found(
+    req: actix_web::HttpRequest,
+    doc: web::Data<utoipa::openapi::OpenApi>,
+) -> HttpResponse {
+    let allow = openapi::methods_of(&doc, req.path());
+    let error = if allow.is_empty() {
+        AppError::NotFound("no such resource".into())
+    } else {
+        AppError::MethodNotAllowed { allow }
+    };
+    actix_web::ResponseError::error_response(&error)
 }

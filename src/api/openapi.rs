@@ -101,6 +101,36 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc
 }
 
+/// The methods the document lists for a request path (`/api/v1/people/0a1b…` matches
+/// `/api/v1/people/{id}`), for the `Allow` header of a 405.
+pub fn methods_of(doc: &OpenApi, path: &str) -> Vec<String> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut out: Vec<String> = Vec::new();
+    for (template, item) in &doc.paths.paths {
+        let t: Vec<&str> = template.split('/').collect();
+        let matches = t.len() == segs.len()
+            && t.iter()
+                .zip(&segs)
+                .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()));
+        if !matches {
+            continue;
+        }
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            if op.is_some() && !out.iter().any(|m| m == method) {
+                out.push(method.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// The YAML form, as committed at the repository root.
 pub fn to_yaml(doc: &OpenApi) -> String {
     doc.to_yaml().unwrap_or_default()

@@ -79,6 +79,17 @@ impl Scope {
 }
 
 impl Actor {
+    /// Whether any grant allows `action`, wherever it is bound (a unit or a site): for what
+    /// every role reads alike, such as the administrative tree and the regimes.
+    pub fn may(&self, action: Action) -> AppResult<()> {
+        if self.grants.iter().any(|g| allows(g.role, action)) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(
+            "none of your role grants allows this action".into(),
+        ))
+    }
+
     /// The scope in which the actor may do `action`, or 403 when no grant allows it.
     pub fn scope(&self, action: Action) -> AppResult<Scope> {
         let pairs: Vec<(String, Role)> = self

@@ -27,6 +27,21 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// A character no text typed by a person should hold: control characters (but tab and line
+/// breaks), bidirectional overrides and isolates that make a name read differently from what
+/// it holds, and zero-width characters that make two equal-looking names differ.
+pub fn is_forbidden_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// The first forbidden character of `s`, if any.
+pub fn forbidden_char(s: &str) -> Option<char> {
+    s.chars().find(|c| is_forbidden_char(*c))
+}
+
 /// Collapse runs of white space and trim; keeps diacritics and case.
 pub fn tidy(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -49,6 +64,17 @@ mod tests {
     fn folds_precomposed_and_decomposed_alike() {
         let decomposed: String = "Nguyễn".nfd().collect();
         assert_eq!(fold(&decomposed), fold("Nguyễn"));
+    }
+
+    #[test]
+    fn finds_overrides_zero_width_and_control_characters() {
+        assert_eq!(forbidden_char("Nguyễn Văn An"), None);
+        assert_eq!(forbidden_char("line one\nline two\ttab"), None);
+        assert_eq!(forbidden_char("Nguy\u{202e}nA"), Some('\u{202e}'));
+        assert_eq!(forbidden_char("An\u{200b}"), Some('\u{200b}'));
+        assert_eq!(forbidden_char("\u{feff}An"), Some('\u{feff}'));
+        assert_eq!(forbidden_char("A\u{0}"), Some('\u{0}'));
+        assert_eq!(forbidden_char("A\u{2067}B"), Some('\u{2067}'));
     }
 
     #[test]

@@ -5,6 +5,15 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 pub const VN_OFFSET_HOURS: i64 = 7;
 
+/// The earliest instant a fact of this system may carry: facts dated before 2020 are
+/// typing mistakes (a phone's date picker left at year 0, a swapped field).
+pub fn earliest_fact() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2020, 1, 1)
+        .expect("a date")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+}
+
 /// The local date in Vietnam at a UTC instant.
 pub fn vn_date(utc: NaiveDateTime) -> NaiveDate {
     (utc + Duration::hours(VN_OFFSET_HOURS)).date()

@@ -149,7 +149,7 @@ pub fn history(
     code: &str,
     q: HistoryQuery,
 ) -> AppResult<Page<RiskLevelOut>> {
-    actor.scope(Action::UnitRead)?;
+    actor.may(Action::UnitRead)?;
     let unit = unit_or_404(conn, code)?;
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => match store::get(conn, c)? {
@@ -221,7 +221,7 @@ pub fn current(
     code: &str,
     q: CurrentQuery,
 ) -> AppResult<CurrentRiskLevel> {
-    actor.scope(Action::UnitRead)?;
+    actor.may(Action::UnitRead)?;
     let scale = q
         .scale
         .ok_or_else(|| AppError::field("scale", "is required (qd2686 or nq128)"))?;

@@ -1025,6 +1025,9 @@ pub(crate) fn why_not(
 pub(crate) fn check_contact(input: &LogContact, at: NaiveDateTime) -> AppResult<()> {
     input.validate()?;
     let (first, last) = (instant(input.first_at), instant(input.last_at));
+    if first < crate::domain::time::earliest_fact() {
+        return Err(AppError::field("first_at", "must not be before 2020"));
+    }
     if last < first {
         return Err(AppError::field("last_at", "must not be before first_at"));
     }

@@ -47,7 +47,7 @@ pub struct UnitDetail {
 }
 
 pub fn get(conn: &mut AnyConnection, actor: &Actor, code: &str) -> AppResult<UnitDetail> {
-    actor.scope(Action::UnitRead)?;
+    actor.may(Action::UnitRead)?;
     let unit = store::get(conn, code)?.ok_or_else(|| AppError::not_found("administrative unit"))?;
     let ancestors = store::ancestry(conn, &unit.path)?;
     Ok(UnitDetail {
@@ -61,7 +61,7 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, code: &str) -> AppResult<Uni
 }
 
 pub fn children(conn: &mut AnyConnection, actor: &Actor, code: &str) -> AppResult<Vec<UnitOut>> {
-    actor.scope(Action::UnitRead)?;
+    actor.may(Action::UnitRead)?;
     store::get(conn, code)?.ok_or_else(|| AppError::not_found("administrative unit"))?;
     Ok(store::children(conn, code)?
         .iter()
@@ -82,7 +82,7 @@ pub struct UnitSearch {
 }
 
 pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResult<Page<UnitOut>> {
-    actor.scope(Action::UnitRead)?;
+    actor.may(Action::UnitRead)?;
     let limit = page_size(q.limit);
     if q.q.as_deref().is_some_and(|s| s.chars().count() > 200) {
         return Err(AppError::field("q", "must be at most 200 characters"));

@@ -48,6 +48,7 @@ impl Drop for TestApp {
 
 pub struct Resp {
     pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
     pub content_type: String,
     pub body: Value,
     /// The body as text (CSV, HTML).
@@ -278,6 +279,7 @@ impl TestApp {
         let (method, uri) = (req.method().to_string(), req.uri().to_string());
         let res = (self.call)(req).await;
         let status = res.status();
+        let headers = res.headers().clone();
         let content_type = res
             .headers()
             .get("content-type")
@@ -296,6 +298,7 @@ impl TestApp {
         };
         Resp {
             status,
+            headers,
             content_type,
             body,
             text: String::from_utf8_lossy(&bytes).into(),

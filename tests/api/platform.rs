@@ -68,6 +68,69 @@ async fn unknown_routes_and_bad_bodies_are_problems() {
 }
 
 #[actix_web::test]
+async fn a_known_path_asked_with_another_method_is_405_with_the_methods_it_answers() {
+    let app = TestApp::new().await;
+    let t = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
+    for method in ["TRACE", "DELETE", "PUT"] {
+        let r = app.request(method, "/api/v1/people", Some(&t), None).await;
+        r.assert_problem(405, "method-not-allowed");
+    }
+    let r = app
+        .request(
+            "TRACE",
+            "/api/v1/people/0193c0de-0000-7000-8000-000000000000",
+            Some(&t),
+            None,
+        )
+        .await;
+    r.assert_problem(405, "method-not-allowed");
+    assert_eq!(r.headers.get("allow").unwrap(), "GET, PATCH");
+    // a path no route has is still a 404
+    app.request("TRACE", "/api/v1/nowhere", Some(&t), None)
+        .await
+        .assert_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn text_with_invisible_or_control_characters_is_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let t = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
+    for name in [
+        "Nguy\u{202e}n An",
+        "An\u{200b}",
+        "\u{feff}Binh",
+        "Chi\u{2066}",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/people",
+                &t,
+                serde_json::json!({"full_name": name, "residence_unit_code": CAI_RONG}),
+            )
+            .await;
+        r.assert_problem(422, "validation");
+        assert_eq!(r.field_errors(), ["full_name"], "{name:?}");
+    }
+    // inside a nested body too, with the path to it
+    let p = app.person(&t, "Lê Văn Dũng").await;
+    let r = app
+        .post(
+            "/api/v1/contacts",
+            &t,
+            serde_json::json!({
+                "person_id": p,
+                "contact_person": {"full_name": "Hà\u{200d}", "phones": ["0912345678"]},
+                "first_at": crate::helpers::ago(1, 0), "last_at": crate::helpers::ago(1, 1),
+                "setting": "household", "proximity": "physical",
+            }),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["contact_person.full_name"]);
+    // Vietnamese with its diacritics, and line breaks in free text, are fine
+    app.person(&t, "Nguyễn Thị Ánh Tuyết").await;
+}
+
+#[actix_web::test]
 async fn the_event_log_is_append_only() {
     let app = TestApp::new().await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;

@@ -1377,3 +1377,36 @@ async fn household_members_join_the_home_and_monitoring_closes_when_it_ends() {
         .await
         .assert_problem(409, "invalid-transition");
 }
+
+#[actix_web::test]
+async fn an_episode_elsewhere_is_not_found_like_one_that_does_not_exist() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let admin = app.token("qt", Role::Admin, "VN").await;
+    site_with_rooms(&app, &admin, "camp-vd", 10, &[("A1", 4)]).await;
+    let (_, people) = f1s(&app, &health, 1).await;
+    let e = id(&order_camp(&app, &health, &people[0], "camp-vd").await);
+    let random = "0193c0de-0000-7000-8000-000000000000";
+    // a role that reads episodes, elsewhere; a camp manager of another camp
+    let police = app.token("ca.bg", Role::PoliceTracer, BAC_GIANG).await;
+    let other_camp = app
+        .token("camp.other", Role::CampManager, "camp-other")
+        .await;
+    for t in [&police, &other_camp] {
+        for ep in [e.as_str(), random] {
+            app.get(&format!("/api/v1/episodes/{ep}"), t)
+                .await
+                .assert_problem(404, "not-found");
+        }
+    }
+    // a role that reads no episode anywhere is refused, whatever the id
+    let lab = app.token("lab", Role::LabTechnician, VAN_DON).await;
+    for ep in [e.as_str(), random] {
+        app.get(&format!("/api/v1/episodes/{ep}"), &lab)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.get(&format!("/api/v1/episodes/{e}"), &health)
+        .await
+        .assert(200);
+}

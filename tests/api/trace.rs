@@ -181,6 +181,11 @@ async fn contacts_after_confirmation_classify_and_say_why_not() {
         .post("/api/v1/contacts", &police, json!({"person_id": f0, "contact_person_id": old, "first_at": ago(1, 2), "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
         .await;
     assert_eq!(r.field_errors(), ["last_at"]);
+    // a date picker left at year 0 is a mistake, not a contact
+    let r = app
+        .post("/api/v1/contacts", &police, json!({"person_id": f0, "contact_person_id": old, "first_at": "0000-01-01T00:00:00Z", "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
+        .await;
+    assert_eq!(r.field_errors(), ["first_at"]);
     let r = app
         .post("/api/v1/contacts", &police, json!({"person_id": f0, "contact_person": {"full_name": "", "phones": ["12"]}, "first_at": ago(1, 0), "last_at": ago(1, 0), "setting": "market", "proximity": "physical"}))
         .await;

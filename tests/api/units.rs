@@ -158,3 +158,27 @@ async fn reading_units_needs_a_token() {
         .await
         .assert_problem(401, "unauthorized");
 }
+
+#[actix_web::test]
+async fn every_role_reads_the_tree_and_the_regimes() {
+    let app = TestApp::new().await;
+    for (name, role, scope) in [
+        ("camp", Role::CampManager, "camp-1"),
+        ("lab", Role::LabTechnician, VAN_DON),
+        ("admin", Role::Admin, "VN"),
+        ("police", Role::PoliceTracer, CAI_RONG),
+    ] {
+        let t = app.token(name, role, scope).await;
+        app.get("/api/v1/units?q=van%20don", &t).await.assert(200);
+        let u = app.get(&format!("/api/v1/units/{VAN_DON}"), &t).await;
+        assert_eq!(u.assert(200)["code"], VAN_DON, "{role}");
+        app.get(&format!("/api/v1/units/{VAN_DON}/children"), &t)
+            .await
+            .assert(200);
+        let regimes = app.get("/api/v1/regimes", &t).await;
+        assert!(
+            !regimes.assert(200).as_array().unwrap().is_empty(),
+            "{role}"
+        );
+    }
+}
