@@ -64,8 +64,8 @@ cargo build
 step "start the service on $BASE_URL"
 export DATABASE_URL="sqlite://$WORK/browser.db"
 export APP_ENV=development
-export JWT_SECRET=ci-secret-ci-secret-ci-secret-0123456789
 export BIND_ADDR="$HOST:$PORT"
+export METRICS_ADDR=off
 if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
     fail "$HOST:$PORT is already in use"
 fi

@@ -102,8 +102,9 @@ fi
 # The service's environment; the same for seed-demo and serve.
 export DATABASE_URL="sqlite://$WORK/ci.db"
 export APP_ENV=development
-export JWT_SECRET=ci-secret-ci-secret-ci-secret-0123456789
 export BIND_ADDR="$HOST:$PORT"
+METRICS_PORT=18081
+export METRICS_ADDR="$HOST:$METRICS_PORT"
 
 # Fail clearly rather than test whatever else is listening on our port.
 if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
@@ -133,6 +134,12 @@ while :; do
     sleep 0.5
 done
 echo "healthy"
+
+step "metrics on their own address, not on the API's"
+curl -s --noproxy '*' --max-time 5 "http://$HOST:$METRICS_PORT/metrics" | grep -q '^http_requests_total' ||
+    fail "no metrics on $HOST:$METRICS_PORT"
+code=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 5 "$BASE_URL/metrics" || true)
+[ "$code" = 404 ] || fail "/metrics on the API's address answered $code"
 
 step "log in as demo.health"
 login_json=$(curl -s --noproxy '*' --max-time 30 -X POST "$BASE_URL/api/v1/auth/login" \

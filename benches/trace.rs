@@ -213,7 +213,7 @@ fn main() -> anyhow::Result<()> {
         config.write_group_max = n;
     }
     let pool = db::pool(&url, config.pool_size, config.pool_timeout)?;
-    let state = web::Data::new(AppState::new(pool, config));
+    let state = web::Data::new(AppState::new(pool, config)?);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -51,15 +51,30 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     drop(conn);
     let pool = db::pool(&config.database_url, config.pool_size, config.pool_timeout)?;
     let bind = config.bind_addr.clone();
-    tracing::info!(database = %redact_url(&config.database_url), bind = %bind, env = ?config.env, "starting");
+    let metrics_bind = config.metrics_addr.clone();
+    tracing::info!(database = %redact_url(&config.database_url), bind = %bind, metrics = ?metrics_bind, env = ?config.env, "starting");
     spawn_follow_up_scan(pool.clone());
-    let state = web::Data::new(AppState::new(pool, config));
+    let state = web::Data::new(AppState::new(pool, config)?);
     actix_web::rt::System::new().block_on(async move {
-        HttpServer::new(move || build_app(state.clone()))
-            .bind(&bind)
-            .with_context(|| format!("cannot listen on {bind}"))?
-            .run()
+        let api = {
+            let state = state.clone();
+            HttpServer::new(move || build_app(state.clone()))
+                .bind(&bind)
+                .with_context(|| format!("cannot listen on {bind}"))?
+                .run()
+        };
+        let Some(metrics_bind) = metrics_bind else {
+            return api.await.context("server failed");
+        };
+        // metrics on their own address (loopback by default), never on the API's
+        let metrics = HttpServer::new(move || crate::api::metrics_app(state.clone()))
+            .workers(1)
+            .bind(&metrics_bind)
+            .with_context(|| format!("cannot serve metrics on {metrics_bind}"))?
+            .run();
+        futures_util::future::try_join(api, metrics)
             .await
+            .map(|_| ())
             .context("server failed")
     })
 }

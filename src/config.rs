@@ -4,7 +4,9 @@ use anyhow::{bail, Context};
 use std::time::Duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tracing.db";
-const DEV_SECRET: &str = "development-only-secret-do-not-use-in-production";
+/// Metrics are served on the loopback interface unless told otherwise: they tell, among
+/// other things, how many cases were confirmed.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {
@@ -17,7 +19,11 @@ pub struct Config {
     pub env: Env,
     pub database_url: String,
     pub bind_addr: String,
-    pub jwt_secret: String,
+    /// Where `/metrics` is served, apart from the API (`None`: not served).
+    pub metrics_addr: Option<String>,
+    /// The HS256 key of the access tokens; `None`: the instance's own random key, made at
+    /// first start and kept in the database (see `service::accounts::token_secret`).
+    pub jwt_secret: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_ttl: Duration,
@@ -64,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("env", &self.env)
             .field("database_url", &redact_url(&self.database_url))
             .field("bind_addr", &self.bind_addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("jwt_secret", &"<redacted>")
             .field("pool_size", &self.pool_size)
             .finish_non_exhaustive()
@@ -102,27 +109,29 @@ where
 }
 
 impl Config {
-    /// Read the environment. Outside development the JWT secret must be set and strong.
+    /// Read the environment. A JWT secret, when given, must be strong.
     pub fn from_env() -> anyhow::Result<Config> {
         let env = match var("APP_ENV").as_deref() {
             None | Some("development") | Some("dev") => Env::Development,
             Some("production") | Some("prod") => Env::Production,
             Some(other) => bail!("APP_ENV={other:?}: use development or production"),
         };
-        let jwt_secret = match (var("JWT_SECRET"), env) {
-            (Some(s), _) if s.len() >= 32 => s,
-            (Some(_), _) => bail!("JWT_SECRET must be at least 32 characters"),
-            (None, Env::Development) => DEV_SECRET.to_string(),
-            (None, Env::Production) => bail!("JWT_SECRET must be set in production"),
+        let jwt_secret = match var("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => Some(s),
+            Some(_) => bail!("JWT_SECRET must be at least 32 characters"),
+            None => None,
         };
-        if env == Env::Production && jwt_secret == DEV_SECRET {
-            bail!("the development JWT secret cannot be used in production");
-        }
+        let metrics_addr = match var("METRICS_ADDR").as_deref() {
+            None => Some(DEFAULT_METRICS_ADDR.to_string()),
+            Some("off") | Some("none") => None,
+            Some(addr) => Some(addr.to_string()),
+        };
         let structure = var("UNITS_STRUCTURE").unwrap_or_else(|| "3level".into());
         Ok(Config {
             env,
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            metrics_addr,
             jwt_secret,
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "tracing-backend".into()),
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "tracing-api".into()),
@@ -160,7 +169,8 @@ impl Config {
             env: Env::Development,
             database_url: database_url.to_string(),
             bind_addr: "127.0.0.1:0".into(),
-            jwt_secret: "test-secret-test-secret-test-secret-0123".into(),
+            metrics_addr: None,
+            jwt_secret: None,
             jwt_issuer: "tracing-backend".into(),
             jwt_audience: "tracing-api".into(),
             access_ttl: Duration::from_secs(900),

@@ -40,16 +40,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: Pool, config: Config) -> AppState {
-        AppState {
-            keys: Arc::new(TokenKeys::new(&config)),
+    /// The state of one instance. With no JWT secret configured, the instance's own is read
+    /// from the database (made there at first start).
+    pub fn new(pool: Pool, mut config: Config) -> anyhow::Result<AppState> {
+        let secret = match &config.jwt_secret {
+            Some(s) => s.clone(),
+            None => {
+                let mut conn = pool.get()?;
+                crate::service::accounts::token_secret(&mut conn)
+                    .map_err(|e| anyhow::anyhow!("cannot read the token secret: {e}"))?
+            }
+        };
+        config.jwt_secret = Some(secret.clone());
+        Ok(AppState {
+            keys: Arc::new(TokenKeys::new(&config, &secret)),
             actors: Arc::new(crate::auth::cache::ActorCache::new(config.auth_cache)),
             writer: (crate::db::backend_of(&config.database_url) == crate::db::Backend::Sqlite)
                 .then(|| crate::db::writer::Writer::start(pool.clone(), config.write_group_max)),
             config: Arc::new(config),
             pool,
             metrics: Arc::new(observe::Metrics::default()),
-        }
+        })
     }
 
     /// Run blocking database work (and password hashing) off the async workers, with a
@@ -148,7 +159,6 @@ pub fn build_app(
         .into_app()
         .service(health::healthz)
         .service(health::readyz)
-        .service(health::metrics)
         .service(openapi::serve)
         .service(reports::chain_page)
         .service(reports::chain_script)
@@ -157,6 +167,29 @@ pub fn build_app(
             observe::measure(metrics.clone(), req, next)
         }))
         .wrap(tracing_actix_web::TracingLogger::<observe::RootSpan>::new())
+}
+
+/// The metrics of an instance, served on their own address (`METRICS_ADDR`), apart from
+/// the API: they are not for the API's users.
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .service(health::metrics)
+        .default_service(web::to(|| async {
+            actix_web::ResponseError::error_response(&AppError::NotFound(
+                "only /metrics is served here".into(),
+            ))
+        }))
 }
 
 /// A path no route has: 404; a documented path asked with another method: 405 with the

@@ -33,7 +33,9 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn new(config: &Config) -> TokenKeys {
+    /// Keys from the configuration and the secret in use (the configured one, or the
+    /// instance's own).
+    pub fn new(config: &Config, secret: &str) -> TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
@@ -43,8 +45,8 @@ impl TokenKeys {
         validation.validate_nbf = true;
         validation.leeway = 5;
         TokenKeys {
-            encoding: EncodingKey::from_secret(config.jwt_secret.as_bytes()),
-            decoding: DecodingKey::from_secret(config.jwt_secret.as_bytes()),
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
@@ -92,8 +94,10 @@ pub fn hash_refresh_token(token: &str) -> String {
 mod tests {
     use super::*;
 
+    const SECRET: &str = "a-secret-of-the-tests-a-secret-of-the-tests";
+
     fn keys() -> TokenKeys {
-        TokenKeys::new(&Config::for_database("sqlite://:memory:"))
+        TokenKeys::new(&Config::for_database("sqlite://:memory:"), SECRET)
     }
 
     #[test]
@@ -111,10 +115,14 @@ mod tests {
         assert!(k.verify(&k.issue("u", "s", long_ago).unwrap()).is_err());
         let mut other = Config::for_database("sqlite://:memory:");
         other.jwt_audience = "someone-else".into();
-        let foreign = TokenKeys::new(&other)
+        let foreign = TokenKeys::new(&other, SECRET)
             .issue("u", "s", chrono::Utc::now().timestamp())
             .unwrap();
         assert!(k.verify(&foreign).is_err());
+        let other_secret = TokenKeys::new(&Config::for_database("sqlite://:memory:"), "another")
+            .issue("u", "s", chrono::Utc::now().timestamp())
+            .unwrap();
+        assert!(k.verify(&other_secret).is_err());
     }
 
     #[test]

@@ -858,6 +858,19 @@ pub fn user_history(
     }))
 }
 
+/// The key that signs access tokens when none is configured: 32 random bytes made at the
+/// first start and kept in the database, so that every instance on it agrees and nobody
+/// knows it who cannot read the database.
+pub fn token_secret(conn: &mut AnyConnection) -> AppResult<String> {
+    use base64::Engine;
+    use rand::RngCore;
+    Ok(units::setting_or_init(conn, "token_secret", || {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+    })?)
+}
+
 /// Load the actor for a verified token: the user must exist and be active, and the login
 /// session the token belongs to must not have ended (logout, password change, deactivation).
 pub fn load_actor(conn: &mut AnyConnection, user_id: &str, session: &str) -> AppResult<Actor> {

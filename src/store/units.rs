@@ -139,6 +139,29 @@ pub fn setting(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String
         .optional()
 }
 
+/// The setting under `key`, made by `make` if there is none yet. Two instances starting at
+/// once agree: the second insert loses and reads the first one's value.
+pub fn setting_or_init(
+    conn: &mut AnyConnection,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> QueryResult<String> {
+    if let Some(v) = setting(conn, key)? {
+        return Ok(v);
+    }
+    let value = make();
+    match diesel::insert_into(settings::table)
+        .values((settings::key.eq(key), settings::value.eq(&value)))
+        .execute(conn)
+    {
+        Ok(_) => Ok(value),
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            setting(conn, key)?.ok_or(diesel::result::Error::NotFound)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn set_setting(conn: &mut AnyConnection, key: &str, value: &str) -> QueryResult<()> {
     let updated = diesel::update(settings::table.find(key))
         .set(settings::value.eq(value))

@@ -203,7 +203,7 @@ fn claims(app: &TestApp, exp_offset: i64, aud: &str) -> serde_json::Value {
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let app = TestApp::new().await;
     let (user_id, good) = app.user("hoa", Role::HealthOfficer, VAN_DON).await;
-    let secret = app.state.config.jwt_secret.clone();
+    let secret = app.state.config.jwt_secret.clone().unwrap();
     // reuse the real session id so that only the property under test is wrong
     let real: serde_json::Value = {
         let payload = good.split('.').nth(1).unwrap();
@@ -597,4 +597,47 @@ async fn account_endpoints_refuse_other_roles_and_other_jurisdictions() {
             .await
             .assert_problem(401, "unauthorized");
     }
+}
+
+#[actix_web::test]
+async fn with_no_configured_secret_each_database_has_its_own_and_keeps_it() {
+    let app = TestApp::new().await;
+    let (user_id, token) = app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let secret = app.state.config.jwt_secret.clone().unwrap();
+    assert!(secret.len() >= 40, "a random secret of 32 bytes");
+    // a token signed with the secret that used to be written in the source is refused
+    let real: serde_json::Value = {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &real,
+        &EncodingKey::from_secret(b"development-only-secret-do-not-use-in-production"),
+    )
+    .unwrap();
+    app.get("/api/v1/me", &forged)
+        .await
+        .assert_problem(401, "unauthorized");
+    // another instance on the same database (or a restart) accepts the sessions
+    let again = app.another_instance().await;
+    assert_eq!(
+        again.state.config.jwt_secret.as_deref(),
+        Some(secret.as_str())
+    );
+    let me = again.get("/api/v1/me", &token).await;
+    assert_eq!(me.assert(200)["id"], user_id);
+    // a different database makes a different secret, and refuses this one's tokens
+    let other = TestApp::new().await;
+    assert_ne!(other.state.config.jwt_secret, app.state.config.jwt_secret);
+    other
+        .get("/api/v1/me", &token)
+        .await
+        .assert_problem(401, "unauthorized");
 }

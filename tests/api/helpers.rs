@@ -234,10 +234,24 @@ impl TestApp {
             .with_env_filter("error")
             .try_init();
         let (url, cleanup) = fresh_database();
+        Self::on_database(url, Some(cleanup), adjust).await
+    }
+
+    /// A second instance on this one's database (a restart, or another node behind the load
+    /// balancer); the database stays until the first instance is dropped.
+    pub async fn another_instance(&self) -> TestApp {
+        Self::on_database(self.database_url.clone(), None, |_| {}).await
+    }
+
+    async fn on_database(
+        url: String,
+        cleanup: Option<Cleanup>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::for_database(&url);
         adjust(&mut config);
         let pool = db::pool(&url, config.pool_size, config.pool_timeout).expect("pool");
-        let state = web::Data::new(AppState::new(pool, config));
+        let state = web::Data::new(AppState::new(pool, config).expect("state"));
         let svc = Rc::new(test::init_service(build_app(state.clone())).await);
         let call: Call = Rc::new(move |req| {
             let svc = svc.clone();
@@ -252,7 +266,7 @@ impl TestApp {
             call,
             state,
             database_url: url,
-            cleanup: Some(cleanup),
+            cleanup,
         }
     }
 
@@ -364,6 +378,15 @@ impl TestApp {
             .await;
         r.assert(200);
         r.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// What the instance's metrics address answers (it is not part of the API).
+    pub async fn metrics(&self) -> String {
+        let svc = test::init_service(tracing_backend::api::metrics_app(self.state.clone())).await;
+        let req = test::TestRequest::get().uri("/metrics").to_request();
+        let res = test::call_service(&svc, req).await;
+        assert_eq!(res.status(), 200);
+        String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
     }
 
     pub fn raw_conn(&self) -> AnyConnection {

@@ -12,8 +12,14 @@ async fn health_readiness_and_metrics() {
     assert_eq!(r.assert(200)["status"], "ready");
     let t = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
     app.get("/api/v1/people?q=an", &t).await.assert(200);
-    let m = app.request("GET", "/metrics", None, None).await;
-    let text = m.body.as_str().unwrap().to_string();
+    // metrics are not on the API's address, with or without a token
+    app.request("GET", "/metrics", None, None)
+        .await
+        .assert_problem(404, "not-found");
+    app.get("/metrics", &t)
+        .await
+        .assert_problem(404, "not-found");
+    let text = app.metrics().await;
     assert!(
         text.contains(
             "http_requests_total{method=\"GET\",route=\"/api/v1/people\",status=\"200\"} 1"
