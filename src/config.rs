@@ -35,9 +35,16 @@ pub struct Config {
     pub auth_cache: Duration,
     /// SQLite: the most commands one commit of the writer may carry (1: a commit each).
     pub write_group_max: usize,
-    /// Failed logins in a row before an account is locked for a while.
+    /// Failed logins in a row from one client before that client is locked out for a while.
     pub login_max_failures: i32,
     pub login_lock: Duration,
+    /// Failed logins of a username across clients after which each attempt waits a delay
+    /// doubling up to `login_max_delay`.
+    pub login_slow_after: i32,
+    pub login_max_delay: Duration,
+    /// Take the client address of login throttling from `X-Forwarded-For` / `Forwarded`
+    /// (only behind a proxy that sets them: otherwise anyone can claim any address).
+    pub trust_forwarded: bool,
     /// Which official list of administrative units to load on first start.
     pub units_structure: crate::domain::units::Structure,
     /// Days before onset (or the positive sample) that an F0's window opens.
@@ -109,6 +116,17 @@ where
 }
 
 impl Config {
+    /// The login throttling rules.
+    pub fn login_limits(&self) -> crate::domain::login::Limits {
+        let secs = |d: Duration| chrono::Duration::seconds(d.as_secs() as i64);
+        crate::domain::login::Limits {
+            max_failures: self.login_max_failures,
+            lock: secs(self.login_lock),
+            slow_after: self.login_slow_after,
+            max_delay: secs(self.login_max_delay),
+        }
+    }
+
     /// Read the environment. A JWT secret, when given, must be strong.
     pub fn from_env() -> anyhow::Result<Config> {
         let env = match var("APP_ENV").as_deref() {
@@ -146,6 +164,11 @@ impl Config {
             write_group_max: parse_var("WRITE_GROUP_MAX", 64usize)?.clamp(1, 1000),
             login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5i32)?.max(1),
             login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
+            login_slow_after: parse_var("LOGIN_SLOW_AFTER", 10i32)?.max(1),
+            login_max_delay: Duration::from_secs(
+                parse_var("LOGIN_MAX_DELAY_SECS", 30u64)?.clamp(1, 3600),
+            ),
+            trust_forwarded: parse_var("TRUST_FORWARDED", false)?,
             units_structure: crate::domain::units::Structure::parse(&structure)
                 .with_context(|| format!("UNITS_STRUCTURE={structure:?}: use 3level or 2level"))?,
             window_days_before: parse_var("WINDOW_DAYS_BEFORE", 2i64)?.clamp(0, 30),
@@ -181,6 +204,9 @@ impl Config {
             write_group_max: 64,
             login_max_failures: 5,
             login_lock: Duration::from_secs(900),
+            login_slow_after: 10,
+            login_max_delay: Duration::from_secs(30),
+            trust_forwarded: false,
             units_structure: crate::domain::units::Structure::ThreeLevel,
             window_days_before: 2,
             cascade_max_depth: 3,

@@ -37,8 +37,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (username) {
+    login_guards (username, client) {
         username -> Text,
+        client -> Text,
         failures -> Integer,
         last_failure -> Timestamp,
         locked_until -> Nullable<Timestamp>,
@@ -582,6 +583,7 @@ diesel::table! {
 
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
+diesel::joinable!(grants -> sites (site_id));
 diesel::joinable!(person_phones -> persons (person_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(cases -> persons (person_id));
@@ -597,7 +599,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     admin_units,
     users,
-    login_throttle,
+    login_guards,
     grants,
     refresh_tokens,
     persons,

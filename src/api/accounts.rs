@@ -6,11 +6,11 @@ use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::accounts::{
     self as svc, ChangePassword, CreateGrant, CreateUser, GrantOut, LoginInput, RefreshInput,
-    RevokeGrant, Tokens, UpdateUser, UserOut,
+    RevokeGrant, Tokens, UnlockUser, UpdateUser, UserOut,
 };
 use crate::service::people::PageQuery;
 use crate::service::{EventOut, Page};
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_user)
         .service(update_user)
         .service(user_history)
+        .service(unlock_user)
         .service(add_grant)
         .service(revoke_grant);
 }
@@ -33,12 +34,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: ApiJson<LoginInput>,
 ) -> AppResult<web::Json<Tokens>> {
     let (keys, config) = (state.keys.clone(), state.config.clone());
+    let client = super::extract::client_addr(&req, config.trust_forwarded);
     Ok(web::Json(
         state
-            .run(move |c| svc::login(c, &keys, &config, body.0))
+            .run(move |c| svc::login(c, &keys, &config, &client, body.0))
             .await?,
     ))
 }
@@ -153,6 +156,22 @@ async fn update_user(
     // deactivated, or a password set: sessions may have ended
     state.actors.clear();
     Ok(web::Json(out))
+}
+
+/// Lift the login locks and slow-downs of an account at every client, with a reason.
+#[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UnlockUser, responses((status = 200, body = UserOut)))]
+#[post("/users/{id}/unlock")]
+async fn unlock_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<UnlockUser>,
+) -> AppResult<web::Json<UserOut>> {
+    Ok(web::Json(
+        state
+            .run(move |c| svc::unlock_user(c, &actor, &id, body.0))
+            .await?,
+    ))
 }
 
 /// The history of an account and its grants.

@@ -49,6 +49,23 @@ impl FromRequest for Actor {
     }
 }
 
+/// The address a request comes from, for login throttling: the peer's, or behind a trusted
+/// proxy the one it forwards (`TRUST_FORWARDED`). `unknown` when there is none.
+pub fn client_addr(req: &HttpRequest, trust_forwarded: bool) -> String {
+    let info = req.connection_info();
+    let addr = if trust_forwarded {
+        info.realip_remote_addr().map(str::to_string)
+    } else {
+        req.peer_addr().map(|a| a.ip().to_string())
+    };
+    // a forwarded value may carry a port; keep the host
+    let addr = addr.unwrap_or_else(|| "unknown".into());
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(a) => a.ip().to_string(),
+        Err(_) => addr.chars().take(64).collect(),
+    }
+}
+
 /// A JSON request body. Unlike `web::Json`, a type error names the field it is in, and every
 /// error is a problem+json answer.
 pub struct ApiJson<T>(pub T);

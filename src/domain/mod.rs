@@ -6,6 +6,7 @@ pub mod cases;
 pub mod classification;
 pub mod home;
 pub mod investigation;
+pub mod login;
 pub mod people;
 pub mod quarantine;
 pub mod reports;

@@ -218,9 +218,47 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
+/// Whether an administrator whose grants cover the subtrees `admin_roots` manages an account
+/// whose grants lie at `grant_places` (each grant's unit, or its site's unit; `None` when it
+/// lies nowhere known). Only if every grant lies inside the administrator's subtrees: an
+/// account with no grant, or with one elsewhere, is a national administrator's, so that a
+/// district administrator can never take over an account that reads another province.
+pub fn manages_account(admin_roots: &[String], grant_places: &[Option<&str>]) -> bool {
+    let covers = |p: &str| {
+        admin_roots
+            .iter()
+            .any(|root| crate::domain::units::in_subtree(root, p))
+    };
+    if covers("/") {
+        return true;
+    }
+    !grant_places.is_empty() && grant_places.iter().all(|p| p.is_some_and(covers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_account_is_managed_only_where_all_its_grants_lie() {
+        let district = vec!["/22/203/".to_string()];
+        let province = vec!["/22/".to_string()];
+        let nation = vec!["/".to_string()];
+        let inside = Some("/22/203/06994/");
+        let elsewhere = Some("/24/");
+        assert!(manages_account(&district, &[inside]));
+        assert!(manages_account(&district, &[inside, Some("/22/203/")]));
+        // a grant in another province, or one lying nowhere known: not the district's
+        assert!(!manages_account(&district, &[inside, elsewhere]));
+        assert!(!manages_account(&district, &[inside, None]));
+        assert!(!manages_account(&district, &[Some("/22/201/")]));
+        assert!(manages_account(&province, &[inside, Some("/22/201/")]));
+        // an account with no grant is the nation's
+        assert!(!manages_account(&district, &[]));
+        assert!(!manages_account(&province, &[]));
+        assert!(manages_account(&nation, &[]));
+        assert!(manages_account(&nation, &[inside, elsewhere, None]));
+    }
 
     #[test]
     fn role_names_round_trip() {

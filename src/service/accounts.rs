@@ -7,12 +7,11 @@ use crate::auth::{password, Actor, Scope};
 use crate::config::Config;
 use crate::db::AnyConnection;
 use crate::domain::check_password;
-use crate::domain::roles::{Action, Role, ScopeKind};
+use crate::domain::login::{after_failure, gate, Failures, Gate};
+use crate::domain::roles::{manages_account, Action, Role, ScopeKind};
 use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
-use crate::store::users::{
-    self as store, GrantRow, GrantWithPath, RefreshRow, ThrottleRow, UserRow,
-};
+use crate::store::users::{self as store, GrantRow, GrantWithPath, GuardRow, RefreshRow, UserRow};
 use crate::store::{new_id, now, page_size, units};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,23 +83,31 @@ fn issue(
     ))
 }
 
-/// Log in. Unknown users and wrong passwords take the same time and get the same answer;
-/// after too many failures in a row the username is locked for a while (known or not).
+/// Log in from `client` (its address). Unknown users and wrong passwords take the same
+/// time and get the same answer. A client that keeps failing is locked out alone; a
+/// username failing from many clients is slowed down (`domain::login`). Failures and locks
+/// of known accounts are events (never the password).
 pub fn login(
     conn: &mut AnyConnection,
     keys: &TokenKeys,
     config: &Config,
+    client: &str,
     input: LoginInput,
 ) -> AppResult<Tokens> {
     input.validate()?;
     let username = normalize_username(&input.username);
+    let limits = config.login_limits();
     let at = now();
-    if let Some(t) = store::throttle(conn, &username)? {
-        if let Some(until) = t.locked_until.filter(|u| *u > at) {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: (until - at).num_seconds().max(1) as u64,
-            });
-        }
+    let (at_client, all) = store::guards(conn, &username, client)?;
+    if let Gate::Wait { secs } = gate(
+        at_client.as_ref().map(failures).as_ref(),
+        all.as_ref().map(failures).as_ref(),
+        &limits,
+        at,
+    ) {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: secs,
+        });
     }
     let user = store::by_username(conn, &username)?;
     let ok = password::verify(
@@ -109,48 +116,80 @@ pub fn login(
     );
     match user {
         Some(user) if ok && user.active => crate::db::write_tx(conn, |conn| {
-            store::clear_throttle(conn, &username)?;
+            store::clear_guards(conn, &username, client)?;
             let (tokens, _) = issue(conn, keys, config, &user.id, &new_id(), at)?;
-            let who = Who {
-                actor_id: Some(user.id.clone()),
-                role: None,
-            };
             events::record(
                 conn,
-                &who,
+                &self_who(&user.id),
                 at,
                 "user",
                 &user.id,
                 "logged_in",
                 None,
-                None,
+                Some(&serde_json::json!({ "client": client })),
                 None,
             )?;
             Ok(tokens)
         }),
-        _ => {
+        user => {
             crate::db::write_tx(conn, |conn| {
-                let prev = store::throttle(conn, &username)?;
-                // failures older than the lock period are forgotten
-                let lock = Duration::seconds(config.login_lock.as_secs() as i64);
-                let failures = match &prev {
-                    Some(t) if at - t.last_failure < lock => t.failures + 1,
-                    _ => 1,
-                };
-                let locked_until = (failures >= config.login_max_failures).then(|| at + lock);
-                store::save_throttle(
-                    conn,
-                    &ThrottleRow {
-                        username: username.clone(),
-                        failures: if locked_until.is_some() { 0 } else { failures },
-                        last_failure: at,
-                        locked_until,
-                    },
-                )?;
+                let (at_client, all) = store::guards(conn, &username, client)?;
+                let (mine, locks) =
+                    after_failure(at_client.as_ref().map(failures).as_ref(), &limits, at, true);
+                let (everyone, _) =
+                    after_failure(all.as_ref().map(failures).as_ref(), &limits, at, false);
+                store::save_guard(conn, &guard(&username, client, mine))?;
+                store::save_guard(conn, &guard(&username, store::ALL_CLIENTS, everyone))?;
+                if let Some(user) = &user {
+                    let detail = serde_json::json!({ "client": client });
+                    let mut record = |action: &str| {
+                        events::record(
+                            conn,
+                            &self_who(&user.id),
+                            at,
+                            "user",
+                            &user.id,
+                            action,
+                            None,
+                            Some(&detail),
+                            None,
+                        )
+                    };
+                    record("login_failed")?;
+                    if locks {
+                        record("login_locked")?;
+                    }
+                }
                 Ok::<_, AppError>(())
             })?;
             Err(AppError::Unauthorized("wrong username or password".into()))
         }
+    }
+}
+
+fn failures(g: &GuardRow) -> Failures {
+    Failures {
+        count: g.failures,
+        last: g.last_failure,
+        locked_until: g.locked_until,
+    }
+}
+
+fn guard(username: &str, client: &str, f: Failures) -> GuardRow {
+    GuardRow {
+        username: username.to_string(),
+        client: client.to_string(),
+        failures: f.count,
+        last_failure: f.last,
+        locked_until: f.locked_until,
+    }
+}
+
+/// The account itself as the actor of an event (a login, a password it changed).
+fn self_who(user_id: &str) -> Who {
+    Who {
+        actor_id: Some(user_id.to_string()),
+        role: None,
     }
 }
 
@@ -366,6 +405,9 @@ pub struct CreateUser {
     pub display_name: String,
     /// At least 10 characters.
     pub password: String,
+    /// The account's first grant, given with it. An administrator who is not national must
+    /// give one inside their jurisdiction: an account with no grant is the nation's.
+    pub grant: Option<CreateGrant>,
 }
 
 fn admin_who(actor: &Actor) -> Who {
@@ -375,8 +417,9 @@ fn admin_who(actor: &Actor) -> Who {
     }
 }
 
-/// A user the administrator may manage: one with an active grant in the admin's subtrees,
-/// or with no active grant at all.
+/// A user the administrator may manage (`roles::manages_account`: every grant of theirs
+/// inside the administrator's subtrees), or 404: an account the administrator does not
+/// manage is not revealed.
 fn manageable(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -384,14 +427,105 @@ fn manageable(
 ) -> AppResult<(UserRow, Vec<GrantWithPath>)> {
     let user = store::get(conn, id)?.ok_or_else(|| AppError::not_found("user"))?;
     let grants = store::active_grants(conn, std::slice::from_ref(&user.id))?;
-    let visible = grants.is_empty()
-        || grants
-            .iter()
-            .any(|g| g.unit_path.as_deref().is_some_and(|p| scope.covers(p)));
-    if !visible {
+    let places: Vec<Option<&str>> = grants.iter().map(|g| g.lies_at()).collect();
+    if !manages_account(&scope.paths, &places) {
         return Err(AppError::not_found("user"));
     }
     Ok((user, grants))
+}
+
+/// What a new grant is bound to, checked: a unit (or for camp managers a site) inside the
+/// administrator's jurisdiction.
+fn grant_target(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    input: &CreateGrant,
+    field: &str,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let name = |f: &str| {
+        if field.is_empty() {
+            f.to_string()
+        } else {
+            format!("{field}.{f}")
+        }
+    };
+    match (input.role.scope_kind(), &input.unit_code, &input.site_id) {
+        (ScopeKind::Unit, Some(code), None) => {
+            let unit = units::get(conn, code)?.ok_or_else(|| {
+                AppError::field(
+                    &name("unit_code"),
+                    format!("no administrative unit has code '{code}'"),
+                )
+            })?;
+            if !scope.covers(&unit.path) {
+                return Err(AppError::Forbidden(format!(
+                    "{}: outside your jurisdiction",
+                    name("unit_code")
+                )));
+            }
+            Ok((Some(code.clone()), None))
+        }
+        (ScopeKind::Unit, _, _) => Err(AppError::field(
+            &name("unit_code"),
+            format!("a {} grant needs a unit_code and no site_id", input.role),
+        )),
+        (ScopeKind::Site, None, Some(site)) => {
+            let site = crate::store::quarantine::get_site(conn, site.trim())?
+                .filter(|s| scope.covers(&s.unit_path))
+                .ok_or_else(|| {
+                    AppError::field(
+                        &name("site_id"),
+                        "no quarantine site in your jurisdiction has this id",
+                    )
+                })?;
+            Ok((None, Some(site.id)))
+        }
+        (ScopeKind::Site, _, _) => Err(AppError::field(
+            &name("site_id"),
+            "a camp_manager grant needs a site_id and no unit_code",
+        )),
+    }
+}
+
+/// Insert a grant and its event.
+fn insert_grant(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    user_id: &str,
+    role: Role,
+    (unit_code, site_id): (Option<String>, Option<String>),
+    reason: Option<&str>,
+    at: NaiveDateTime,
+) -> AppResult<GrantRow> {
+    let grant = GrantRow {
+        id: new_id(),
+        user_id: user_id.to_string(),
+        role: role.as_str().into(),
+        unit_code,
+        site_id,
+        granted_by: Some(actor.user_id.clone()),
+        granted_at: at,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+    };
+    store::insert_grant(conn, &grant)?;
+    let reason = reason
+        .map(crate::domain::text::tidy)
+        .filter(|r| !r.is_empty());
+    let after = serde_json::json!({"grant_id": grant.id, "role": grant.role, "unit_code": grant.unit_code, "site_id": grant.site_id});
+    events::record(
+        conn,
+        &admin_who(actor),
+        at,
+        "user",
+        &grant.user_id,
+        "granted",
+        None,
+        Some(&after),
+        reason.as_deref(),
+    )?;
+    Ok(grant)
 }
 
 pub fn create_user(
@@ -400,7 +534,7 @@ pub fn create_user(
     input: CreateUser,
 ) -> AppResult<UserOut> {
     input.validate()?;
-    actor.scope(Action::UserManage)?;
+    let scope = actor.scope(Action::UserManage)?;
     let username = normalize_username(&input.username);
     if !username
         .chars()
@@ -412,6 +546,12 @@ pub fn create_user(
         ));
     }
     check_password(&username, &input.password).map_err(|e| AppError::field("password", e))?;
+    if input.grant.is_none() && !scope.covers("/") {
+        return Err(AppError::field(
+            "grant",
+            "give the account its first grant, inside your jurisdiction",
+        ));
+    }
     let hash = password::hash(&input.password)?;
     let at = now();
     let user = UserRow {
@@ -429,6 +569,10 @@ pub fn create_user(
         if store::by_username(conn, &user.username)?.is_some() {
             return Err(AppError::conflict("this username is taken"));
         }
+        let target = match &input.grant {
+            Some(g) => Some((g, grant_target(conn, &scope, g, "grant")?)),
+            None => None,
+        };
         store::insert(conn, &user)?;
         events::record(
             conn,
@@ -441,7 +585,19 @@ pub fn create_user(
             Some(&user_snapshot(&user)),
             None,
         )?;
-        Ok(user_out(&user, &[]))
+        if let Some((g, target)) = target {
+            insert_grant(
+                conn,
+                actor,
+                &user.id,
+                g.role,
+                target,
+                g.reason.as_deref(),
+                at,
+            )?;
+        }
+        let grants = store::active_grants(conn, std::slice::from_ref(&user.id))?;
+        Ok(user_out(&user, &grants))
     })
 }
 
@@ -575,14 +731,31 @@ pub fn list_users(
 ) -> AppResult<Page<UserOut>> {
     let scope = actor.scope(Action::UserManage)?;
     let limit = page_size(limit);
-    let everything = scope.covers("/");
-    let users = store::list_visible(
-        conn,
-        &scope.paths,
-        everything,
-        cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
-    )?;
+    let cursor = cursor.as_deref().filter(|c| !c.is_empty());
+    let users = if scope.covers("/") {
+        store::list_users(conn, None, cursor, limit + 1)?
+    } else {
+        // the accounts whose every grant lies inside the administrator's subtrees
+        let mut places: std::collections::BTreeMap<String, Vec<Option<String>>> =
+            std::collections::BTreeMap::new();
+        for (user, unit_path, site_path) in store::active_grant_places(conn)? {
+            places
+                .entry(user)
+                .or_default()
+                .push(unit_path.or(site_path));
+        }
+        let ids: Vec<String> = places
+            .into_iter()
+            .filter(|(id, _)| cursor.is_none_or(|c| id.as_str() > c))
+            .filter(|(_, p)| {
+                let p: Vec<Option<&str>> = p.iter().map(|x| x.as_deref()).collect();
+                manages_account(&scope.paths, &p)
+            })
+            .map(|(id, _)| id)
+            .take(limit as usize + 1)
+            .collect();
+        store::list_users(conn, Some(&ids), None, limit + 1)?
+    };
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let grants = store::active_grants(conn, &ids)?;
     let out = users.iter().map(|u| user_out(u, &grants)).collect();
@@ -705,81 +878,22 @@ pub fn add_grant(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (user, existing) = manageable(conn, &scope, user_id)?;
-        let (unit_code, site_id) = match (input.role.scope_kind(), &input.unit_code, &input.site_id)
-        {
-            (ScopeKind::Unit, Some(code), None) => {
-                let unit = units::get(conn, code)?.ok_or_else(|| {
-                    AppError::field(
-                        "unit_code",
-                        format!("no administrative unit has code '{code}'"),
-                    )
-                })?;
-                if !scope.covers(&unit.path) {
-                    return Err(AppError::Forbidden(
-                        "unit_code: outside your jurisdiction".into(),
-                    ));
-                }
-                (Some(code.clone()), None)
-            }
-            (ScopeKind::Unit, _, _) => {
-                return Err(AppError::field(
-                    "unit_code",
-                    format!("a {} grant needs a unit_code and no site_id", input.role),
-                ))
-            }
-            (ScopeKind::Site, None, Some(site)) => {
-                let site = crate::store::quarantine::get_site(conn, site.trim())?
-                    .ok_or_else(|| AppError::field("site_id", "no quarantine site has this id"))?;
-                if !scope.covers(&site.unit_path) {
-                    return Err(AppError::Forbidden(
-                        "site_id: the site is outside your jurisdiction".into(),
-                    ));
-                }
-                (None, Some(site.id))
-            }
-            (ScopeKind::Site, _, _) => {
-                return Err(AppError::field(
-                    "site_id",
-                    "a camp_manager grant needs a site_id and no unit_code",
-                ))
-            }
-        };
+        let target = grant_target(conn, &scope, &input, "")?;
         if existing.iter().any(|g| {
             g.grant.role == input.role.as_str()
-                && g.grant.unit_code == unit_code
-                && g.grant.site_id == site_id
+                && g.grant.unit_code == target.0
+                && g.grant.site_id == target.1
         }) {
             return Err(AppError::conflict("the user already has this grant"));
         }
-        let grant = GrantRow {
-            id: new_id(),
-            user_id: user.id.clone(),
-            role: input.role.as_str().into(),
-            unit_code,
-            site_id,
-            granted_by: Some(actor.user_id.clone()),
-            granted_at: at,
-            revoked_at: None,
-            revoked_by: None,
-            revoke_reason: None,
-        };
-        store::insert_grant(conn, &grant)?;
-        let reason = input
-            .reason
-            .as_deref()
-            .map(crate::domain::text::tidy)
-            .filter(|r| !r.is_empty());
-        let after = serde_json::json!({"grant_id": grant.id, "role": grant.role, "unit_code": grant.unit_code, "site_id": grant.site_id});
-        events::record(
+        let grant = insert_grant(
             conn,
-            &admin_who(actor),
+            actor,
+            &user.id,
+            input.role,
+            target,
+            input.reason.as_deref(),
             at,
-            "user",
-            &grant.user_id,
-            "granted",
-            None,
-            Some(&after),
-            reason.as_deref(),
         )?;
         let with_path =
             store::grant(conn, &grant.id)?.ok_or_else(|| AppError::not_found("grant"))?;
@@ -804,16 +918,11 @@ pub fn revoke_grant(
     let reason = require_reason(&input.reason)?;
     let at = now();
     crate::db::write_tx(conn, |conn| {
+        manageable(conn, &scope, user_id).map_err(|_| AppError::not_found("grant"))?;
         let g = store::grant(conn, grant_id)?
             .filter(|g| g.grant.user_id == user_id)
+            .filter(|g| g.lies_at().is_some_and(|p| scope.covers(p)))
             .ok_or_else(|| AppError::not_found("grant"))?;
-        let in_scope = match &g.unit_path {
-            Some(p) => scope.covers(p),
-            None => scope.covers("/"),
-        };
-        if !in_scope {
-            return Err(AppError::not_found("grant"));
-        }
         if g.grant.revoked_at.is_some() {
             return Err(AppError::conflict("this grant was already revoked"));
         }
@@ -831,6 +940,40 @@ pub fn revoke_grant(
             Some(&reason),
         )?;
         Ok(())
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockUser {
+    pub reason: String,
+}
+
+/// Lift the login locks and slow-downs of an account, at every client; an event.
+pub fn unlock_user(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: UnlockUser,
+) -> AppResult<UserOut> {
+    let scope = actor.scope(Action::UserManage)?;
+    let reason = require_reason(&input.reason)?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let (user, grants) = manageable(conn, &scope, id)?;
+        let lifted = store::unlock(conn, &user.username)?;
+        events::record(
+            conn,
+            &admin_who(actor),
+            at,
+            "user",
+            &user.id,
+            "unlocked",
+            None,
+            Some(&serde_json::json!({ "guards_lifted": lifted })),
+            Some(&reason),
+        )?;
+        Ok(user_out(&user, &grants))
     })
 }
 

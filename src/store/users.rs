@@ -1,8 +1,7 @@
 //! Accounts, role grants, refresh tokens and login throttling.
 
 use crate::db::AnyConnection;
-use crate::domain::units::subtree_range;
-use crate::schema::{admin_units, grants, login_throttle, refresh_tokens, users};
+use crate::schema::{admin_units, grants, login_guards, refresh_tokens, sites, users};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -39,7 +38,28 @@ pub struct GrantRow {
 #[derive(Debug, Clone)]
 pub struct GrantWithPath {
     pub grant: GrantRow,
+    /// The path of the grant's unit (none for a site-bound grant).
     pub unit_path: Option<String>,
+    /// For a site-bound grant, the path of the site's unit: where the grant lies, which is
+    /// not a jurisdiction it gives.
+    pub site_path: Option<String>,
+}
+
+impl GrantWithPath {
+    /// Where in the tree the grant lies: its unit, or its site's unit.
+    pub fn lies_at(&self) -> Option<&str> {
+        self.unit_path.as_deref().or(self.site_path.as_deref())
+    }
+}
+
+type GrantPaths = (GrantRow, Option<String>, Option<String>);
+
+fn with_paths((grant, unit_path, site_path): GrantPaths) -> GrantWithPath {
+    GrantWithPath {
+        grant,
+        unit_path,
+        site_path,
+    }
 }
 
 pub fn insert(conn: &mut AnyConnection, user: &UserRow) -> QueryResult<()> {
@@ -89,27 +109,51 @@ pub fn active_grants(
     conn: &mut AnyConnection,
     user_ids: &[String],
 ) -> QueryResult<Vec<GrantWithPath>> {
-    let rows: Vec<(GrantRow, Option<String>)> = grants::table
+    let rows: Vec<GrantPaths> = grants::table
         .left_join(admin_units::table)
+        .left_join(sites::table)
         .filter(grants::user_id.eq_any(user_ids))
         .filter(grants::revoked_at.is_null())
-        .select((GrantRow::as_select(), admin_units::path.nullable()))
+        .select((
+            GrantRow::as_select(),
+            admin_units::path.nullable(),
+            sites::unit_path.nullable(),
+        ))
         .order(grants::id.asc())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(grant, unit_path)| GrantWithPath { grant, unit_path })
-        .collect())
+    Ok(rows.into_iter().map(with_paths).collect())
+}
+
+/// A grant's user, its unit's path and its site's unit path.
+pub type GrantPlace = (String, Option<String>, Option<String>);
+
+/// Every active grant's user and where it lies (its unit's path, or its site's).
+pub fn active_grant_places(conn: &mut AnyConnection) -> QueryResult<Vec<GrantPlace>> {
+    grants::table
+        .left_join(admin_units::table)
+        .left_join(sites::table)
+        .filter(grants::revoked_at.is_null())
+        .select((
+            grants::user_id,
+            admin_units::path.nullable(),
+            sites::unit_path.nullable(),
+        ))
+        .load(conn)
 }
 
 pub fn grant(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<GrantWithPath>> {
-    let row: Option<(GrantRow, Option<String>)> = grants::table
+    let row: Option<GrantPaths> = grants::table
         .left_join(admin_units::table)
+        .left_join(sites::table)
         .filter(grants::id.eq(id))
-        .select((GrantRow::as_select(), admin_units::path.nullable()))
+        .select((
+            GrantRow::as_select(),
+            admin_units::path.nullable(),
+            sites::unit_path.nullable(),
+        ))
         .get_result(conn)
         .optional()?;
-    Ok(row.map(|(grant, unit_path)| GrantWithPath { grant, unit_path }))
+    Ok(row.map(with_paths))
 }
 
 pub fn insert_grant(conn: &mut AnyConnection, g: &GrantRow) -> QueryResult<()> {
@@ -134,12 +178,10 @@ pub fn revoke_grant(
     Ok(n == 1)
 }
 
-/// Users an administrator with these subtrees may see: those with an active grant inside
-/// them, and those with no active grant at all (new accounts). Ordered by id, after `cursor`.
-pub fn list_visible(
+/// Users by id after `cursor`, ordered by id: all of them (`ids: None`), or those named.
+pub fn list_users(
     conn: &mut AnyConnection,
-    roots: &[String],
-    everything: bool,
+    ids: Option<&[String]>,
     cursor: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
@@ -148,28 +190,8 @@ pub fn list_visible(
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
-    if !everything {
-        let mut in_scope: Vec<String> = Vec::new();
-        for root in roots {
-            let (lo, hi) = subtree_range(root);
-            let ids: Vec<String> = grants::table
-                .inner_join(admin_units::table)
-                .filter(grants::revoked_at.is_null())
-                .filter(admin_units::path.ge(lo))
-                .filter(admin_units::path.lt(hi))
-                .select(grants::user_id)
-                .distinct()
-                .load(conn)?;
-            in_scope.extend(ids);
-        }
-        let with_grants = grants::table
-            .filter(grants::revoked_at.is_null())
-            .select(grants::user_id);
-        q = q.filter(
-            users::id
-                .eq_any(in_scope)
-                .or(diesel::dsl::not(users::id.eq_any(with_grants))),
-        );
+    if let Some(ids) = ids {
+        q = q.filter(users::id.eq_any(ids.to_vec()));
     }
     if let Some(c) = cursor {
         q = q.filter(users::id.gt(c.to_string()));
@@ -280,40 +302,62 @@ pub fn revoke_all_for_user(
 
 // ---- login throttling -----------------------------------------------------------------
 
+/// The client of a username's failures counted across every address.
+pub const ALL_CLIENTS: &str = "*";
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = login_throttle)]
-pub struct ThrottleRow {
+#[diesel(table_name = login_guards)]
+pub struct GuardRow {
     pub username: String,
+    pub client: String,
     pub failures: i32,
     pub last_failure: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
 }
 
-pub fn throttle(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<ThrottleRow>> {
-    login_throttle::table
-        .find(username)
-        .select(ThrottleRow::as_select())
-        .get_result(conn)
-        .optional()
+/// The failures of `username` at `client`, and across clients.
+pub fn guards(
+    conn: &mut AnyConnection,
+    username: &str,
+    client: &str,
+) -> QueryResult<(Option<GuardRow>, Option<GuardRow>)> {
+    let rows: Vec<GuardRow> = login_guards::table
+        .filter(login_guards::username.eq(username))
+        .filter(login_guards::client.eq_any([client, ALL_CLIENTS]))
+        .select(GuardRow::as_select())
+        .load(conn)?;
+    let pick = |c: &str| rows.iter().find(|r| r.client == c).cloned();
+    Ok((pick(client), pick(ALL_CLIENTS)))
 }
 
-pub fn save_throttle(conn: &mut AnyConnection, row: &ThrottleRow) -> QueryResult<()> {
-    let n = diesel::update(login_throttle::table.find(&row.username))
+pub fn save_guard(conn: &mut AnyConnection, row: &GuardRow) -> QueryResult<()> {
+    let n = diesel::update(login_guards::table.find((&row.username, &row.client)))
         .set((
-            login_throttle::failures.eq(row.failures),
-            login_throttle::last_failure.eq(row.last_failure),
-            login_throttle::locked_until.eq(row.locked_until),
+            login_guards::failures.eq(row.failures),
+            login_guards::last_failure.eq(row.last_failure),
+            login_guards::locked_until.eq(row.locked_until),
         ))
         .execute(conn)?;
     if n == 0 {
-        diesel::insert_into(login_throttle::table)
+        diesel::insert_into(login_guards::table)
             .values(row)
             .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn clear_throttle(conn: &mut AnyConnection, username: &str) -> QueryResult<()> {
-    diesel::delete(login_throttle::table.find(username)).execute(conn)?;
+/// Forget the failures of `username` at `client` and across clients (a login succeeded).
+pub fn clear_guards(conn: &mut AnyConnection, username: &str, client: &str) -> QueryResult<()> {
+    diesel::delete(
+        login_guards::table
+            .filter(login_guards::username.eq(username))
+            .filter(login_guards::client.eq_any([client, ALL_CLIENTS])),
+    )
+    .execute(conn)?;
     Ok(())
+}
+
+/// Lift every lock and count of `username` (an administrator unlocks); how many were kept.
+pub fn unlock(conn: &mut AnyConnection, username: &str) -> QueryResult<usize> {
+    diesel::delete(login_guards::table.filter(login_guards::username.eq(username))).execute(conn)
 }

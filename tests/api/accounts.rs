@@ -271,21 +271,33 @@ fn base64_url(bytes: &[u8]) -> String {
 async fn an_administrator_creates_users_and_grants_inside_their_jurisdiction() {
     let app = TestApp::new().await;
     let admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    // an account with no grant would be the nation's: a province gives it its first grant
     let r = app
         .post("/api/v1/users", &admin, json!({"username": "Tracer.One", "display_name": "Trần Văn Một", "password": "a-long-password"}))
         .await;
+    assert_eq!(r.field_errors(), ["grant"]);
+    let r = app
+        .post("/api/v1/users", &admin, json!({"username": "Tracer.One", "display_name": "Trần Văn Một", "password": "a-long-password",
+                                              "grant": {"role": "police_tracer", "unit_code": BAC_GIANG}}))
+        .await;
+    r.assert_problem(403, "forbidden");
+    let r = app
+        .post("/api/v1/users", &admin, json!({"username": "Tracer.One", "display_name": "Trần Văn Một", "password": "a-long-password",
+                                              "grant": {"role": "police_tracer", "unit_code": VAN_DON}}))
+        .await;
     let user = r.assert(201).clone();
     assert_eq!(user["username"], "tracer.one");
+    assert_eq!(user["grants"][0]["role"], "police_tracer");
     let id = user["id"].as_str().unwrap();
     let g = app
         .post(
             &format!("/api/v1/users/{id}/grants"),
             &admin,
-            json!({"role": "police_tracer", "unit_code": VAN_DON}),
+            json!({"role": "health_officer", "unit_code": VAN_DON}),
         )
         .await;
     g.assert(201);
-    assert_eq!(g.body["role"], "police_tracer");
+    assert_eq!(g.body["role"], "health_officer");
     // the new user can now work in Vân Đồn
     let t = app.login("tracer.one", "a-long-password").await;
     app.get("/api/v1/people", &t).await.assert(200);
@@ -312,7 +324,8 @@ async fn an_administrator_creates_users_and_grants_inside_their_jurisdiction() {
         .post(
             "/api/v1/users",
             &admin,
-            json!({"username": "tracer.one", "display_name": "x", "password": "a-long-password"}),
+            json!({"username": "tracer.one", "display_name": "x", "password": "a-long-password",
+                   "grant": {"role": "police_tracer", "unit_code": VAN_DON}}),
         )
         .await;
     r.assert_problem(409, "conflict");
@@ -399,13 +412,32 @@ async fn grants_are_validated_by_kind() {
     )
     .await
     .assert(201);
+    // a site elsewhere answers as one that does not exist
+    let r = app
+        .post(
+            "/api/v1/users",
+            &province,
+            json!({"username": "qn.camp", "display_name": "x", "password": "a-long-password",
+                   "grant": {"role": "police_tracer", "unit_code": VAN_DON}}),
+        )
+        .await;
+    let qn_user = r.assert(201)["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/users/{qn_user}/grants"),
+            &province,
+            json!({"role": "camp_manager", "site_id": "bg-camp"}),
+        )
+        .await;
+    assert_eq!(r.field_errors(), ["site_id"]);
+    // the province does not manage an account made by the nation with no grant
     app.post(
         &url,
         &province,
-        json!({"role": "camp_manager", "site_id": "bg-camp"}),
+        json!({"role": "police_tracer", "unit_code": VAN_DON}),
     )
     .await
-    .assert_problem(403, "forbidden");
+    .assert_problem(404, "not-found");
     app.post(
         &url,
         &national,
@@ -452,15 +484,25 @@ async fn revoking_a_grant_takes_effect_at_once_and_needs_a_reason() {
     app.post(&url, &admin, json!({"reason": "moved to another district"}))
         .await
         .assert(204);
-    app.post(&url, &admin, json!({"reason": "moved to another district"}))
-        .await
-        .assert_problem(409, "conflict");
+    // the account has no grant left: the nation's, which sees the revocation already made
+    let national = app.token("root", Role::Admin, "VN").await;
+    app.post(
+        &url,
+        &national,
+        json!({"reason": "moved to another district"}),
+    )
+    .await
+    .assert_problem(409, "conflict");
     // no grant left: fail closed
     app.get("/api/v1/people", &token)
         .await
         .assert_problem(403, "forbidden");
+    // an account with no grant is the nation's to manage, no longer the province's
+    app.get(&format!("/api/v1/users/{uid}/history"), &admin)
+        .await
+        .assert_problem(404, "not-found");
     let history = app
-        .get(&format!("/api/v1/users/{uid}/history"), &admin)
+        .get(&format!("/api/v1/users/{uid}/history"), &national)
         .await;
     let actions: Vec<&str> = history.body["items"]
         .as_array()
@@ -640,4 +682,241 @@ async fn with_no_configured_secret_each_database_has_its_own_and_keeps_it() {
         .get("/api/v1/me", &token)
         .await
         .assert_problem(401, "unauthorized");
+}
+
+/// A login from a client address.
+async fn login_from(
+    app: &TestApp,
+    addr: &str,
+    username: &str,
+    password: &str,
+) -> crate::helpers::Resp {
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/auth/login")
+        .peer_addr(format!("{addr}:40000").parse().unwrap())
+        .set_json(json!({"username": username, "password": password}))
+        .to_request();
+    app.send(req).await
+}
+
+fn actions_of(app: &TestApp, user_id: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use tracing_backend::schema::events;
+    let mut conn = app.raw_conn();
+    events::table
+        .filter(events::entity_type.eq("user"))
+        .filter(events::entity_id.eq(user_id))
+        .order(events::id.asc())
+        .select(events::action)
+        .load(&mut conn)
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_district_administrator_cannot_take_over_an_account_that_reads_elsewhere() {
+    let app = TestApp::new().await;
+    let district = app.token("vd.admin", Role::Admin, VAN_DON).await;
+    let national = app.token("root", Role::Admin, "VN").await;
+    // an account with a grant here and one in another province
+    let (both, _) = app.user("two.places", Role::PoliceTracer, VAN_DON).await;
+    app.post(
+        &format!("/api/v1/users/{both}/grants"),
+        &national,
+        json!({"role": "police_tracer", "unit_code": BAC_GIANG}),
+    )
+    .await
+    .assert(201);
+    // an account with no grant at all
+    let r = app
+        .post(
+            "/api/v1/users",
+            &national,
+            json!({"username": "no.grant", "display_name": "x", "password": "a-long-password"}),
+        )
+        .await;
+    let bare = r.assert(201)["id"].as_str().unwrap().to_string();
+    // an account wholly inside the district
+    let (inside, _) = app.user("vd.tracer", Role::PoliceTracer, CAI_RONG).await;
+    for id in [&both, &bare] {
+        let read = app.get(&format!("/api/v1/users/{id}"), &national).await;
+        let version = read.assert(200)["version"].clone();
+        let take_over =
+            json!({"version": version, "password": "a-password-i-chose", "active": true});
+        app.patch(&format!("/api/v1/users/{id}"), &district, take_over)
+            .await
+            .assert_problem(404, "not-found");
+        app.get(&format!("/api/v1/users/{id}"), &district)
+            .await
+            .assert_problem(404, "not-found");
+        app.get(&format!("/api/v1/users/{id}/history"), &district)
+            .await
+            .assert_problem(404, "not-found");
+        app.post(
+            &format!("/api/v1/users/{id}/grants"),
+            &district,
+            json!({"role": "health_officer", "unit_code": VAN_DON}),
+        )
+        .await
+        .assert_problem(404, "not-found");
+        app.post(
+            &format!("/api/v1/users/{id}/unlock"),
+            &district,
+            json!({"reason": "asked by phone"}),
+        )
+        .await
+        .assert_problem(404, "not-found");
+    }
+    // nor revoke the grant it holds in the district
+    let grants = app.get(&format!("/api/v1/users/{both}"), &national).await;
+    let here = grants.body["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["unit_code"] == VAN_DON)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/api/v1/users/{both}/grants/{here}/revoke"),
+        &district,
+        json!({"reason": "no longer with the district team"}),
+    )
+    .await
+    .assert_problem(404, "not-found");
+    // the two-province account's password still works, and nobody else's does
+    app.login("two.places", crate::helpers::PASSWORD).await;
+    login_raw(&app, "two.places", "a-password-i-chose")
+        .await
+        .assert_problem(401, "unauthorized");
+    // the list shows only the account inside; the nation's shows all three
+    let ids = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mine = ids(&app.get("/api/v1/users?limit=200", &district).await);
+    assert!(mine.contains(&inside));
+    assert!(!mine.contains(&both) && !mine.contains(&bare), "{mine:?}");
+    let all = ids(&app.get("/api/v1/users?limit=200", &national).await);
+    for id in [&both, &bare, &inside] {
+        assert!(all.contains(id));
+    }
+    // what the district may do to its own account, it does, and each is an event
+    let read = app.get(&format!("/api/v1/users/{inside}"), &district).await;
+    let version = read.assert(200)["version"].clone();
+    app.patch(
+        &format!("/api/v1/users/{inside}"),
+        &district,
+        json!({"version": version, "password": "a-new-long-password", "reason": "forgotten"}),
+    )
+    .await
+    .assert(200);
+    app.login("vd.tracer", "a-new-long-password").await;
+    let actions = actions_of(&app, &inside);
+    assert!(actions.contains(&"updated".to_string()), "{actions:?}");
+}
+
+#[actix_web::test]
+async fn a_client_that_keeps_failing_is_locked_alone_and_an_administrator_unlocks() {
+    let app = TestApp::new().await;
+    let (uid, _) = app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    let attacker = "198.51.100.7";
+    for _ in 0..5 {
+        login_from(&app, attacker, "hoa", "wrong-password")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let locked = login_from(&app, attacker, "hoa", PASSWORD).await;
+    locked.assert_problem(429, "too-many-requests");
+    let retry: u64 = locked
+        .headers
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 800, "{retry}");
+    // the owner, elsewhere, logs in
+    login_from(&app, "203.0.113.20", "hoa", PASSWORD)
+        .await
+        .assert(200);
+    // failures and the lock are events of the account, and never hold the password
+    let actions = actions_of(&app, &uid);
+    assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 5);
+    assert_eq!(actions.iter().filter(|a| *a == "login_locked").count(), 1);
+    {
+        use diesel::prelude::*;
+        use tracing_backend::schema::events;
+        let mut conn = app.raw_conn();
+        let texts: Vec<Option<String>> = events::table
+            .filter(events::entity_id.eq(&uid))
+            .select(events::after_json)
+            .load(&mut conn)
+            .unwrap();
+        assert!(texts
+            .iter()
+            .flatten()
+            .all(|t| !t.contains("wrong-password")));
+        assert!(texts.iter().flatten().any(|t| t.contains(attacker)));
+    }
+    // an administrator lifts the lock, with a reason
+    let admin = app.token("qn.admin", Role::Admin, QUANG_NINH).await;
+    let url = format!("/api/v1/users/{uid}/unlock");
+    let r = app.post(&url, &admin, json!({"reason": ""})).await;
+    assert_eq!(r.field_errors(), ["reason"]);
+    app.post(
+        &url,
+        &admin,
+        json!({"reason": "the owner called from that office"}),
+    )
+    .await
+    .assert(200);
+    login_from(&app, attacker, "hoa", PASSWORD)
+        .await
+        .assert(200);
+    assert!(actions_of(&app, &uid).contains(&"unlocked".to_string()));
+    // only administrators unlock
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    app.post(&url, &health, json!({"reason": "x"}))
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn guessing_from_many_clients_slows_the_username_down_without_locking_it() {
+    let app = TestApp::with_config(|c| {
+        c.login_slow_after = 3;
+        c.login_max_delay = std::time::Duration::from_secs(1);
+    })
+    .await;
+    app.user("hoa", Role::HealthOfficer, VAN_DON).await;
+    // three clients fail once each, a fourth twice: past the threshold
+    for (i, n) in [(1, 1), (2, 1), (3, 1), (4, 1)] {
+        for _ in 0..n {
+            login_from(&app, &format!("198.51.100.{i}"), "hoa", "wrong-password")
+                .await
+                .assert_problem(401, "unauthorized");
+        }
+    }
+    // every client waits now, the owner too, but seconds, not a lock
+    let r = login_from(&app, "203.0.113.20", "hoa", PASSWORD).await;
+    r.assert_problem(429, "too-many-requests");
+    let retry: u64 = r
+        .headers
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry <= 1, "{retry}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    login_from(&app, "203.0.113.20", "hoa", PASSWORD)
+        .await
+        .assert(200);
 }
