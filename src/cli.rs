@@ -53,7 +53,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind_addr.clone();
     let metrics_bind = config.metrics_addr.clone();
     tracing::info!(database = %redact_url(&config.database_url), bind = %bind, metrics = ?metrics_bind, env = ?config.env, "starting");
-    spawn_follow_up_scan(pool.clone());
+    spawn_hourly(pool.clone(), config.reply_hours);
     let state = web::Data::new(AppState::new(pool, config)?);
     actix_web::rt::System::new().block_on(async move {
         let api = {
@@ -79,25 +79,34 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
-/// Every hour, raise a follow-up for each home in quarantine that missed yesterday's report,
-/// so the lists are right even when nobody opened them.
-fn spawn_follow_up_scan(pool: db::Pool) {
+/// Every hour: raise a follow-up for each home in quarantine that missed yesterday's
+/// report, so the lists are right even when nobody opened them; and forget the kept answers
+/// to creates older than `reply_hours`.
+fn spawn_hourly(pool: db::Pool, reply_hours: i64) {
     std::thread::spawn(move || loop {
         let everywhere = vec![crate::domain::units::subtree_range("/")];
         let result = pool
             .get()
             .map_err(crate::error::AppError::from)
             .and_then(|mut c| {
-                crate::service::homes::raise_missed_reports(
+                let raised = crate::service::homes::raise_missed_reports(
                     &mut c,
                     &everywhere,
                     crate::store::now(),
-                )
+                )?;
+                let forgotten = crate::service::replies::purge(&mut c, reply_hours)?;
+                Ok((raised, forgotten))
             });
         match result {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(raised = n, "follow-ups raised for missed daily reports"),
-            Err(e) => tracing::warn!(error = %e, "missed-report scan failed"),
+            Ok((raised, forgotten)) => {
+                if raised > 0 {
+                    tracing::info!(raised, "follow-ups raised for missed daily reports");
+                }
+                if forgotten > 0 {
+                    tracing::info!(forgotten, "kept answers to creates forgotten");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "hourly work failed"),
         }
         std::thread::sleep(std::time::Duration::from_secs(3600));
     });

@@ -63,6 +63,11 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A concurrent transaction got in the way (a deadlock, a serialization failure): the
+    /// command may run again from the start (`AppState::write` does); answered only when
+    /// the retries ran out.
+    #[error("contention: {0}")]
+    Contention(String),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -70,6 +75,11 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    /// Whether running the command again from the start may succeed.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, AppError::Contention(_))
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
@@ -95,7 +105,9 @@ impl AppError {
             AppError::InvalidTransition { .. } => ("invalid-transition", "Transition not allowed"),
             AppError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             AppError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
-            AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            AppError::Unavailable(_) | AppError::Contention(_) => {
+                ("unavailable", "Service unavailable")
+            }
             AppError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -124,6 +136,9 @@ impl AppError {
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 format!("too many attempts: try again in {retry_after_secs} s")
+            }
+            AppError::Contention(_) => {
+                "the database was busy with the same records; try again shortly".into()
             }
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         };
@@ -169,7 +184,7 @@ impl ResponseError for AppError {
             | AppError::InvalidTransition { .. } => StatusCode::CONFLICT,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -189,6 +204,9 @@ impl ResponseError for AppError {
             }
             AppError::MethodNotAllowed { allow } => {
                 resp.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            AppError::Contention(_) => {
+                resp.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }
@@ -210,6 +228,7 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::not_found("record"),
+            e if crate::db::is_contention(&e) => AppError::Contention(e.to_string()),
             e if crate::db::is_unique_violation(&e) => {
                 AppError::conflict("a record with the same unique value already exists")
             }

@@ -75,6 +75,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    replies (operation, client_id, user_id) {
+        operation -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     persons (id) {
         id -> Text,
         full_name -> Text,
@@ -602,6 +614,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_guards,
     grants,
     refresh_tokens,
+    replies,
     persons,
     person_phones,
     duplicate_flags,

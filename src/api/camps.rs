@@ -47,7 +47,7 @@ async fn create_site(
     body: ApiJson<CreateSite>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::create_site(c, &actor, body.0))
+        .write(move |c| svc::create_site(c, &actor, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -75,7 +75,7 @@ async fn create_area(
     body: ApiJson<CreateArea>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::create_area(c, &actor, &id, body.0))
+        .write(move |c| svc::create_area(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -90,7 +90,7 @@ async fn create_room(
     body: ApiJson<CreateRoom>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::create_room(c, &actor, &id, body.0))
+        .write(move |c| svc::create_room(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -124,7 +124,7 @@ async fn check_in(
     let window = state.config.cohort_window_hours;
     Ok(
         match state
-            .write(move |c| svc::check_in(c, &actor, &id, body.0, window))
+            .write(move |c| svc::check_in(c, &actor, &id, body.0.clone(), window))
             .await?
         {
             Outcome::Created(out) => HttpResponse::Created().json(out),
@@ -144,7 +144,7 @@ async fn check_out(
 ) -> AppResult<web::Json<EpisodeOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::check_out(c, &actor, &id, body.0))
+            .write(move |c| svc::check_out(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }

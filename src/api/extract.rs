@@ -67,8 +67,13 @@ pub fn client_addr(req: &HttpRequest, trust_forwarded: bool) -> String {
 }
 
 /// A JSON request body. Unlike `web::Json`, a type error names the field it is in, and every
-/// error is a problem+json answer.
-pub struct ApiJson<T>(pub T);
+/// error is a problem+json answer. The second field is a hash of the body's content (keys
+/// sorted), which tells a request sent again from another one.
+pub struct ApiJson<T>(pub T, pub BodyHash);
+
+/// The SHA-256 of a body's content, in hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyHash(pub String);
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = AppError;
@@ -106,8 +111,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     ),
                 ));
             }
+            let hash = {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(value.to_string().as_bytes());
+                BodyHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+            };
             match serde_path_to_error::deserialize::<_, T>(value) {
-                Ok(v) => Ok(ApiJson(v)),
+                Ok(v) => Ok(ApiJson(v, hash)),
                 Err(err) => Err(type_error(err)),
             }
         })

@@ -84,19 +84,56 @@ impl AppState {
     }
 
     /// Run a command that writes. On SQLite it goes to the writer, which commits the
-    /// commands waiting together (each still all-or-nothing, each answered after its commit);
-    /// on PostgreSQL it runs like `run`. Password hashing does not belong here: it would hold
-    /// up every other write.
-    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    /// commands waiting together (each still all-or-nothing, each answered after its commit).
+    /// On PostgreSQL it runs on the pool, and when another transaction gets in its way (a
+    /// deadlock, a serialization failure) it runs again from the start, a few times, so
+    /// that a client never sees an error for it. Password hashing does not belong here: it
+    /// would hold up every other write.
+    pub async fn write<T, F>(&self, mut f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer.write(f).await,
-            None => self.run(f).await,
+            None => {
+                let pool = self.pool.clone();
+                web::block(move || {
+                    let mut conn = pool.get()?;
+                    let mut attempt = 0u32;
+                    loop {
+                        match f(&mut conn) {
+                            Err(e) if e.is_contention() && attempt < WRITE_ATTEMPTS => {
+                                attempt += 1;
+                                tracing::info!(attempt, "contention: running the command again");
+                                std::thread::sleep(retry_pause(attempt));
+                            }
+                            other => return other,
+                        }
+                    }
+                })
+                .await?
+            }
         }
     }
+}
+
+/// How many times a write that met contention runs again before it answers 503.
+const WRITE_ATTEMPTS: u32 = 6;
+
+/// A short pause before running again, growing and spread so that the two sides of a
+/// deadlock do not meet again at once.
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let base = 5u64 << attempt.min(6);
+    std::time::Duration::from_millis(base + rand::thread_rng().gen_range(0..base))
+}
+
+/// The answer a create gave (`service::replies`): its status and body.
+pub(crate) fn answer(reply: crate::service::replies::Reply) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(reply.status)
+        .unwrap_or(actix_web::http::StatusCode::OK);
+    HttpResponse::build(status).json(reply.body)
 }
 
 /// Registers every documented endpoint.

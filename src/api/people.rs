@@ -5,9 +5,10 @@ use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::people::{
-    self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople, Outcome,
+    self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople,
     PageQuery, PersonOut, SearchQuery, UpdatePerson,
 };
+use crate::service::replies;
 use crate::service::{EventOut, Page};
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -37,11 +38,12 @@ async fn search(
     ))
 }
 
-/// Register a person. A known national ID is refused (409 names the existing record); a
-/// client-made id sent again returns the record made the first time (200).
+/// Register a person. A known national ID is refused (409 names the existing record). The
+/// same request sent again with its client-made id gets the first answer again; another
+/// request with that id gets the record made the first time (200).
 #[utoipa::path(tag = "people", request_body = CreatePerson, responses(
     (status = 201, body = CreatedPerson, description = "Registered"),
-    (status = 200, body = CreatedPerson, description = "Already registered under this id: nothing changed"),
+    (status = 200, body = CreatedPerson, description = "Registered under this id before (by another request, or longer ago than the first answer is kept): nothing changed"),
 ))]
 #[post("/people")]
 async fn create(
@@ -49,12 +51,14 @@ async fn create(
     actor: Actor,
     body: ApiJson<CreatePerson>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        match state.write(move |c| svc::create(c, &actor, body.0)).await? {
-            Outcome::Created(out) => HttpResponse::Created().json(out),
-            Outcome::Existing(out) => HttpResponse::Ok().json(out),
-        },
-    )
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "people", body.0.id, &body.1 .0, |c| {
+                svc::create(c, &actor, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// Open likely-duplicate flags in your jurisdiction.
@@ -81,7 +85,7 @@ async fn dismiss_duplicate(
     body: ApiJson<DismissFlag>,
 ) -> AppResult<HttpResponse> {
     state
-        .write(move |c| svc::dismiss_flag(c, &actor, &flag_id, body.0))
+        .write(move |c| svc::dismiss_flag(c, &actor, &flag_id, body.0.clone()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -110,7 +114,7 @@ async fn update(
 ) -> AppResult<web::Json<PersonOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::update(c, &actor, &id, body.0))
+            .write(move |c| svc::update(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -141,7 +145,7 @@ async fn merge(
 ) -> AppResult<web::Json<PersonOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::merge(c, &actor, &id, body.0))
+            .write(move |c| svc::merge(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }

@@ -10,11 +10,11 @@ use crate::service::homes::{
     PoliceListOut, PostSign, RemoveSign, ReportOut, ReportViolation, ResolveFollowUp, SignOut,
     UpdateHome, ViolationOut,
 };
-use crate::service::people::Outcome;
 use crate::service::quarantine::{
     self as svc, CreateRegime, DueQuery, EpisodeOut, EpisodeQuery, EpisodeTransition, HistoryQuery,
     ListQuery, MoveRegime, NotIsolatedOut, OrderEpisode, RecordTestResult, RegimeOut,
 };
+use crate::service::replies;
 use crate::service::{EventOut, Page};
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -81,7 +81,7 @@ async fn create_regime(
     body: ApiJson<CreateRegime>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::create_regime(c, &actor, body.0))
+        .write(move |c| svc::create_regime(c, &actor, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -94,15 +94,14 @@ async fn order_episode(
     actor: Actor,
     body: ApiJson<OrderEpisode>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        match state
-            .write(move |c| svc::order_episode(c, &actor, body.0))
-            .await?
-        {
-            Outcome::Created(out) => HttpResponse::Created().json(out),
-            Outcome::Existing(out) => HttpResponse::Ok().json(out),
-        },
-    )
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "episodes", body.0.id, &body.1 .0, |c| {
+                svc::order_episode(c, &actor, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// Quarantine episodes in your jurisdiction.
@@ -191,7 +190,7 @@ async fn transition_episode(
 ) -> AppResult<web::Json<EpisodeOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_episode(c, &actor, &id, body.0))
+            .write(move |c| svc::transition_episode(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -207,7 +206,7 @@ async fn move_regime(
 ) -> AppResult<web::Json<EpisodeOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::move_regime(c, &actor, &id, body.0))
+            .write(move |c| svc::move_regime(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -224,7 +223,7 @@ async fn record_test_result(
     let (id, test) = ids.into_inner();
     Ok(web::Json(
         state
-            .write(move |c| svc::record_test_result(c, &actor, &id, &test, body.0))
+            .write(move |c| svc::record_test_result(c, &actor, &id, &test, body.0.clone()))
             .await?,
     ))
 }
@@ -240,7 +239,7 @@ async fn record_report(
     body: ApiJson<DailyReport>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| homes::record_report(c, &actor, &id, body.0))
+        .write(move |c| homes::record_report(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -268,7 +267,7 @@ async fn report_violation(
     body: ApiJson<ReportViolation>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| homes::report_violation(c, &actor, &id, body.0))
+        .write(move |c| homes::report_violation(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -282,7 +281,7 @@ async fn create_home(
     body: ApiJson<CreateHome>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| homes::create_home(c, &actor, body.0))
+        .write(move |c| homes::create_home(c, &actor, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -311,7 +310,7 @@ async fn update_home(
 ) -> AppResult<web::Json<HomeOut>> {
     Ok(web::Json(
         state
-            .write(move |c| homes::update_home(c, &actor, &id, body.0))
+            .write(move |c| homes::update_home(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -326,7 +325,7 @@ async fn post_sign(
     body: ApiJson<PostSign>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| homes::post_sign(c, &actor, &id, body.0))
+        .write(move |c| homes::post_sign(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -342,7 +341,7 @@ async fn remove_sign(
 ) -> AppResult<web::Json<SignOut>> {
     Ok(web::Json(
         state
-            .write(move |c| homes::take_down_sign(c, &actor, &id, body.0))
+            .write(move |c| homes::take_down_sign(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -390,7 +389,7 @@ async fn resolve_follow_up(
 ) -> AppResult<web::Json<FollowUpOut>> {
     Ok(web::Json(
         state
-            .write(move |c| homes::resolve_follow_up(c, &actor, &id, body.0))
+            .write(move |c| homes::resolve_follow_up(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -420,7 +419,7 @@ async fn handle_violation(
 ) -> AppResult<web::Json<ViolationOut>> {
     Ok(web::Json(
         state
-            .write(move |c| homes::handle_violation(c, &actor, &id, body.0))
+            .write(move |c| homes::handle_violation(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }

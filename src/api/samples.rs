@@ -4,7 +4,7 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::people::Outcome;
+use crate::service::replies;
 use crate::service::samples::{
     self as svc, AntigenResult, Collections, CreateLab, CreatePool, CreateRound, LabFigures,
     LabOut, LabResults, OrderSample, OverdueQuery, PoolOut, Receipts, RoundOut, RoundsOut,
@@ -41,7 +41,7 @@ async fn create_lab(
     body: ApiJson<CreateLab>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::create_lab(c, &actor, body.0))
+        .write(move |c| svc::create_lab(c, &actor, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -73,7 +73,7 @@ async fn receive(
 ) -> AppResult<web::Json<Vec<SampleItemResult>>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::receive(c, &actor, &id, body.0))
+            .write(move |c| svc::receive(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -91,7 +91,7 @@ async fn results(
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
-            .write(move |c| svc::record_results(c, &actor, &id, body.0, rules))
+            .write(move |c| svc::record_results(c, &actor, &id, body.0.clone(), rules))
             .await?,
     ))
 }
@@ -104,15 +104,14 @@ async fn order_sample(
     actor: Actor,
     body: ApiJson<OrderSample>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        match state
-            .write(move |c| svc::order_sample(c, &actor, body.0))
-            .await?
-        {
-            Outcome::Created(out) => HttpResponse::Created().json(out),
-            Outcome::Existing(out) => HttpResponse::Ok().json(out),
-        },
-    )
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "samples", body.0.id, &body.1 .0, |c| {
+                svc::order_sample(c, &actor, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// A person's samples.
@@ -158,7 +157,7 @@ async fn collect(
 ) -> AppResult<web::Json<Vec<SampleItemResult>>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::collect(c, &actor, body.0))
+            .write(move |c| svc::collect(c, &actor, body.0.clone()))
             .await?,
     ))
 }
@@ -188,7 +187,7 @@ async fn antigen_result(
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
-            .write(move |c| svc::antigen_result(c, &actor, &id, body.0, rules))
+            .write(move |c| svc::antigen_result(c, &actor, &id, body.0.clone(), rules))
             .await?,
     ))
 }
@@ -203,7 +202,7 @@ async fn create_pool(
 ) -> AppResult<HttpResponse> {
     let max = state.config.pool_max_size;
     let out = state
-        .write(move |c| svc::create_pool(c, &actor, body.0, max))
+        .write(move |c| svc::create_pool(c, &actor, body.0.clone(), max))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -230,15 +229,14 @@ async fn create_round(
     id: web::Path<String>,
     body: ApiJson<CreateRound>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        match state
-            .write(move |c| svc::create_round(c, &actor, &id, body.0))
-            .await?
-        {
-            Outcome::Created(out) => HttpResponse::Created().json(out),
-            Outcome::Existing(out) => HttpResponse::Ok().json(out),
-        },
-    )
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "sampling_rounds", body.0.id, &body.1 .0, |c| {
+                svc::create_round(c, &actor, &id, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// A zone's sampling rounds and when the next one is due by its risk level.

@@ -25,7 +25,7 @@ async fn push(
     let rules = Rules::from_config(&state.config);
     Ok(web::Json(
         state
-            .write(move |c| svc::push(c, &actor, rules, body.0))
+            .write(move |c| svc::push(c, &actor, rules, body.0.clone()))
             .await?,
     ))
 }

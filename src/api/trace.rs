@@ -4,7 +4,8 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::people::{Outcome, PageQuery};
+use crate::service::people::PageQuery;
+use crate::service::replies;
 use crate::service::trace::{
     self as svc, CaseOut, CaseQuery, CaseTransition, Chain, ChainQuery, ConfirmCase, ConfirmedCase,
     ContactOut, ExposureOut, LogContact, LoggedContact, ResolveReview, RetractContact,
@@ -47,18 +48,11 @@ fn rules(state: &AppState) -> Rules {
     Rules::from_config(&state.config)
 }
 
-fn created_or_existing<T: serde::Serialize>(o: Outcome<T>) -> HttpResponse {
-    match o {
-        Outcome::Created(v) => HttpResponse::Created().json(v),
-        Outcome::Existing(v) => HttpResponse::Ok().json(v),
-    }
-}
-
 /// Confirm an F0 from a positive test; their contacts inside the window are classified in
 /// the same transaction (F1, F2, F3 to the configured depth).
 #[utoipa::path(tag = "trace", request_body = ConfirmCase, responses(
     (status = 201, body = ConfirmedCase, description = "Confirmed; `cascade` says who changed level"),
-    (status = 200, body = ConfirmedCase, description = "Already confirmed under this id"),
+    (status = 200, body = ConfirmedCase, description = "Confirmed under this id before, by another request: nothing changed"),
 ))]
 #[post("/cases")]
 async fn confirm_case(
@@ -67,11 +61,14 @@ async fn confirm_case(
     body: ApiJson<ConfirmCase>,
 ) -> AppResult<HttpResponse> {
     let r = rules(&state);
-    Ok(created_or_existing(
-        state
-            .write(move |c| svc::confirm_case(c, &actor, r, body.0))
-            .await?,
-    ))
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "cases", body.0.id, &body.1 .0, |c| {
+                svc::confirm_case(c, &actor, r, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// Cases in your jurisdiction.
@@ -113,7 +110,7 @@ async fn transition_case(
     let r = rules(&state);
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_case(c, &actor, r, &id, body.0))
+            .write(move |c| svc::transition_case(c, &actor, r, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -122,7 +119,7 @@ async fn transition_case(
 /// enough). The answer says whether it classifies, and why not when it does not.
 #[utoipa::path(tag = "trace", request_body = LogContact, responses(
     (status = 201, body = LoggedContact, description = "Logged"),
-    (status = 200, body = LoggedContact, description = "Already logged under this id"),
+    (status = 200, body = LoggedContact, description = "Logged under this id before, by another request: nothing changed"),
 ))]
 #[post("/contacts")]
 async fn log_contact(
@@ -131,11 +128,14 @@ async fn log_contact(
     body: ApiJson<LogContact>,
 ) -> AppResult<HttpResponse> {
     let r = rules(&state);
-    Ok(created_or_existing(
-        state
-            .write(move |c| svc::log_contact(c, &actor, r, body.0))
-            .await?,
-    ))
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "contacts", body.0.id, &body.1 .0, |c| {
+                svc::log_contact(c, &actor, r, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// Retract a mistaken contact (kept, marked retracted); people whose level could drop go to
@@ -151,7 +151,7 @@ async fn retract_contact(
     let r = rules(&state);
     Ok(web::Json(
         state
-            .write(move |c| svc::retract_contact(c, &actor, r, &id, body.0))
+            .write(move |c| svc::retract_contact(c, &actor, r, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -223,7 +223,7 @@ async fn resolve_review(
     body: ApiJson<ResolveReview>,
 ) -> AppResult<HttpResponse> {
     state
-        .write(move |c| svc::resolve_review(c, &actor, &id, body.0))
+        .write(move |c| svc::resolve_review(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -66,7 +66,7 @@ async fn add_village(
     body: ApiJson<CreateVillage>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::add_village(c, &actor, &code, body.0))
+        .write(move |c| svc::add_village(c, &actor, &code, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }

@@ -69,7 +69,7 @@ async fn transition_investigation(
 ) -> AppResult<web::Json<InvestigationOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_investigation(c, &actor, &id, body.0))
+            .write(move |c| svc::transition_investigation(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -84,7 +84,7 @@ async fn add_landmark(
     body: ApiJson<CreateLandmark>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| svc::add_landmark(c, &actor, &id, body.0))
+        .write(move |c| svc::add_landmark(c, &actor, &id, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -127,7 +127,7 @@ async fn create_tasks(
 ) -> AppResult<HttpResponse> {
     let rules = Rules::from_config(&state.config);
     let out = state
-        .write(move |c| svc::create_tasks(c, &actor, rules, body.0))
+        .write(move |c| svc::create_tasks(c, &actor, rules, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -157,7 +157,7 @@ async fn transition_task(
 ) -> AppResult<web::Json<TaskOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_task(c, &actor, &id, body.0))
+            .write(move |c| svc::transition_task(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -173,7 +173,7 @@ async fn record_isolation(
 ) -> AppResult<web::Json<ExposureOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::record_isolation(c, &actor, &id, body.0))
+            .write(move |c| svc::record_isolation(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }

@@ -4,7 +4,7 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::people::Outcome;
+use crate::service::replies;
 use crate::service::risk::{
     self as risk, CurrentQuery, CurrentRiskLevel, HistoryQuery, RecordRiskLevel, RiskLevelOut,
 };
@@ -48,12 +48,14 @@ async fn create_zone(
     actor: Actor,
     body: ApiJson<CreateZone>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        match state.write(move |c| svc::create(c, &actor, body.0)).await? {
-            Outcome::Created(out) => HttpResponse::Created().json(out),
-            Outcome::Existing(out) => HttpResponse::Ok().json(out),
-        },
-    )
+    let reply = state
+        .write(move |c| {
+            replies::once(c, &actor, "zones", body.0.id, &body.1 .0, |c| {
+                svc::create(c, &actor, body.0.clone())
+            })
+        })
+        .await?;
+    Ok(super::answer(reply))
 }
 
 /// One cordon zone.
@@ -80,7 +82,7 @@ async fn transition_zone(
 ) -> AppResult<web::Json<ZoneOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::transition(c, &actor, &id, body.0))
+            .write(move |c| svc::transition(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }
@@ -112,7 +114,7 @@ async fn record_risk_level(
     body: ApiJson<RecordRiskLevel>,
 ) -> AppResult<HttpResponse> {
     let out = state
-        .write(move |c| risk::record(c, &actor, &code, body.0))
+        .write(move |c| risk::record(c, &actor, &code, body.0.clone()))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }

@@ -189,6 +189,36 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+/// Whether an error is another transaction getting in the way on PostgreSQL: a deadlock
+/// (40P01) or a serialization failure (40001). The command may run again from the start.
+pub fn is_contention(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("deadlock detected") || m.contains("could not serialize access")
+        }
+        _ => false,
+    }
+}
+
+/// Take a lock on `key` until the transaction ends, so that commands about the same key
+/// (the same client id sent again at once) run one after the other on PostgreSQL. SQLite
+/// writes one transaction at a time already.
+pub fn lock_key(conn: &mut AnyConnection, key: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(c)?;
+            Ok(())
+        }
+        AnyConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Backend-specific batch statements: diesel's multi-row insert does not compile on the
 /// multi-backend, so it runs on the inner connection. Kept here, in one place.
 pub mod batch {

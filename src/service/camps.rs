@@ -42,7 +42,7 @@ impl SiteKind {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
     /// A short code, lower case (`vd-barracks-1`); camp-manager grants name it.
@@ -287,7 +287,7 @@ fn site_detail(conn: &mut AnyConnection, site: SiteRow) -> AppResult<SiteDetailO
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateArea {
     pub name: String,
@@ -337,7 +337,7 @@ pub fn create_area(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
     pub name: String,
@@ -526,7 +526,7 @@ fn lookup_key(q: Option<&str>) -> (Option<String>, Option<String>) {
 
 // ---- check-in and check-out --------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {
     /// The episode ordered to this site; or find the person by `national_id` or `name`.
@@ -741,7 +741,7 @@ pub enum CheckOutKind {
     Home,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CheckOut {
     pub episode_id: String,

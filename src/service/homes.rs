@@ -27,7 +27,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateHome {
     pub id: Option<Uuid>,
@@ -38,7 +38,7 @@ pub struct CreateHome {
     pub officer_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateHome {
     pub checklist: Option<Checklist>,
@@ -286,7 +286,7 @@ pub(crate) fn home_placement(
 
 // ---- warning signs ----------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct PostSign {
     /// A reference to the photo of the posted sign (a file name or storage key).
@@ -354,7 +354,7 @@ pub fn post_sign(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveSign {
     pub version: i32,
@@ -418,7 +418,7 @@ pub fn signs_not_removed(
 
 // ---- daily reports and follow-ups --------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct DailyReport {
     /// The local date reported on (default: today).
@@ -677,7 +677,7 @@ pub fn open_follow_ups(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveFollowUp {
     /// What was found (a call, a visit, a test ordered).
@@ -748,7 +748,7 @@ impl ViolationKind {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ReportViolation {
     pub kind: ViolationKind,
@@ -867,7 +867,7 @@ pub fn police_list(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct HandleViolation {
     /// What the police did.

@@ -7,6 +7,7 @@ pub mod camps;
 pub mod homes;
 pub mod people;
 pub mod quarantine;
+pub mod replies;
 pub mod reports;
 pub mod risk;
 pub mod samples;

@@ -523,7 +523,7 @@ pub fn search(
     Ok(Page::from_overfetch(out, limit, |p| p.id.clone()))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePerson {
     /// The version you read: a stale one is refused with 409.
@@ -789,7 +789,7 @@ pub fn duplicates(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct DismissFlag {
     /// Why these are two different people.
@@ -837,7 +837,7 @@ pub fn dismiss_flag(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct MergePeople {
     /// The record to fold into this one; it is kept, marked as merged.

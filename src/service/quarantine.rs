@@ -123,7 +123,7 @@ pub fn get_regime(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResul
     regime_out(&r)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRegime {
     /// The code of the regime; a code already in use gets a new version.
@@ -392,7 +392,7 @@ pub fn get_episode(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResu
     Ok(episode_out(&e, &tests, today()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct OrderEpisode {
     /// A client-made id: sending the same order again returns the episode made the first
@@ -712,7 +712,7 @@ pub fn not_isolated(
 
 // ---- transitions ------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeTransition {
     pub command: EpisodeCommand,
@@ -1147,7 +1147,7 @@ pub fn transition_episode(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RecordTestResult {
     /// `negative` or `inconclusive`; a positive goes through its sample at the laboratory.
@@ -1340,7 +1340,7 @@ fn cancel_samples_of_tests(
     Ok(())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct MoveRegime {
     pub regime_id: String,

@@ -51,7 +51,7 @@ fn unit_or_404(conn: &mut AnyConnection, code: &str) -> AppResult<UnitRow> {
 
 // ---- record -----------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RecordRiskLevel {
     pub scale: Scale,

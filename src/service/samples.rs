@@ -135,7 +135,7 @@ fn refused(s: &SampleRow, command: &str, why: &str) -> AppError {
 
 // ---- laboratories -------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLab {
     /// A short code, lower case (`cdc-quang-ninh`).
@@ -225,7 +225,7 @@ fn own_lab(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<(LabR
 
 // ---- orders ---------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSample {
     pub id: Option<Uuid>,
@@ -326,7 +326,7 @@ pub fn samples_of_person(
 
 // ---- collection ------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Collection {
     /// The ordered sample; or `person_id` and `kind` for a sample taken on the spot.
@@ -339,7 +339,7 @@ pub struct Collection {
     pub collected_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Collections {
     /// Up to 1,000 samples.
@@ -648,7 +648,7 @@ fn collect_one(
 
 // ---- pools -----------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePool {
     /// The pool tube's barcode.
@@ -794,7 +794,7 @@ pub fn get_pool(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<
 
 // ---- the laboratory ------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Receipts {
     /// Barcodes of samples or pools arriving at the laboratory (up to 1,000).
@@ -1009,7 +1009,7 @@ fn receive_pool(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LabResult {
     /// The barcode of a sample or a pool.
@@ -1019,7 +1019,7 @@ pub struct LabResult {
     pub reject_reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LabResults {
     /// Up to 1,000 results.
@@ -1504,7 +1504,7 @@ fn result_pool(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct AntigenResult {
     pub result: TestResult,
@@ -1648,7 +1648,7 @@ pub fn lab_figures(
 
 // ---- mass-sampling rounds ----------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRound {
     /// A client-made id: sending the same round again returns it, ordering nothing more.

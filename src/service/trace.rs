@@ -341,7 +341,7 @@ fn case_json(c: &CaseRow) -> serde_json::Value {
     serde_json::to_value(CaseOut::from(c)).unwrap_or_default()
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmCase {
     /// A client-made UUID: sending it again returns the case made the first time.
@@ -633,7 +633,7 @@ pub fn list_cases(
     Ok(Page::from_overfetch(out, limit, |c: &CaseOut| c.id.clone()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CaseTransition {
     pub command: CaseCommand,
@@ -890,7 +890,7 @@ fn after_correction(
 
 // ---- contacts -------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct NewContactPerson {
     #[validate(length(min = 1, max = 200))]
@@ -903,7 +903,7 @@ pub struct NewContactPerson {
     pub birth_year: Option<i32>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LogContact {
     /// A client-made UUID (a phone working offline): sending it again changes nothing.
@@ -1262,7 +1262,7 @@ pub fn log_contact_in_tx(
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RetractContact {
     pub reason: String,
@@ -1439,7 +1439,7 @@ pub enum ReviewDecision {
     Keep,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveReview {
     pub decision: ReviewDecision,

@@ -118,7 +118,7 @@ pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResu
     }))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVillage {
     /// Thôn, bản, ấp, tổ dân phố, khu phố …

@@ -185,7 +185,7 @@ pub fn list_investigations(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct StepTransition {
     pub command: StepCommand,
@@ -254,7 +254,7 @@ pub fn transition_investigation(
 
 // ---- landmarks ------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLandmark {
     pub id: Option<Uuid>,
@@ -458,7 +458,7 @@ pub fn public_landmarks(
 
 // ---- trace tasks ----------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTasks {
     pub case_id: Uuid,
@@ -611,7 +611,7 @@ pub fn list_tasks(
     Ok(Page::from_overfetch(out, limit, |t: &TaskOut| t.id.clone()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct TaskTransition {
     pub command: TaskCommand,
@@ -675,7 +675,7 @@ pub fn transition_task(
 
 // ---- isolation of a classified person ---------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RecordIsolation {
     /// When the person was isolated (default: now). It ends their exposure window.

@@ -139,7 +139,7 @@ fn visible(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<Zone>
 
 // ---- declare ----------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateZone {
     /// A client-made UUID: sending the same id again changes nothing.
@@ -358,7 +358,7 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, q: ZoneQuery) -> AppResult<
 
 // ---- activate and lift ------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneTransition {
     pub command: ZoneCommand,

@@ -18,6 +18,7 @@ macro_rules! in_ranges {
 pub mod events;
 pub mod people;
 pub mod quarantine;
+pub mod replies;
 pub mod reports;
 pub mod risk;
 pub mod samples;

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 pub const MAX_ITEMS: usize = 1000;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct PushBatch {
     /// The phone's id for this batch: sending the same batch again returns the same answer.
@@ -142,6 +142,8 @@ pub fn push(
     let batch_id = input.batch_id.to_string();
     let at = now();
     crate::db::write_tx(conn, |conn| {
+        // copies of the batch sent at once wait here for the first, then get its answer
+        crate::db::lock_key(conn, &format!("batch {batch_id}"))?;
         if let Some(b) = store::get_batch(conn, &batch_id)? {
             if b.user_id != actor.user_id {
                 return Err(AppError::conflict("this batch id was used by another user"));
@@ -217,10 +219,12 @@ fn applied(
             problem: None,
         }),
         // an unexpected failure is the service's, not the item's: the batch fails whole
-        Err(ItemError {
-            error: AppError::Internal(e),
-            ..
-        }) => Err(AppError::Internal(e)),
+        // (and, when another transaction got in the way, runs again from the start)
+        Err(ItemError { error, .. })
+            if matches!(error, AppError::Internal(_)) || error.is_contention() =>
+        {
+            Err(error)
+        }
         Err(ItemError { id, error }) => Ok(invalid(index, kind, id, &error)),
     }
 }
