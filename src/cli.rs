@@ -95,6 +95,7 @@ fn spawn_hourly(pool: db::Pool, reply_hours: i64) {
                     crate::store::now(),
                 )?;
                 let forgotten = crate::service::replies::purge(&mut c, reply_hours)?;
+                crate::service::lookups::purge(&mut c)?;
                 Ok((raised, forgotten))
             });
         match result {

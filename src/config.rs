@@ -63,6 +63,8 @@ pub struct Config {
     pub sync_settle_secs: i64,
     /// Hours within which arrivals at a camp room form one admission cohort.
     pub cohort_window_hours: i64,
+    /// National IDs and phones a user may look up in an hour.
+    pub identity_lookups_per_hour: i32,
     /// Hours for which the first answer to a create with a client id is kept and given again.
     pub reply_hours: i64,
     /// Hours from collection within which a result is due.
@@ -184,6 +186,7 @@ impl Config {
             cohort_window_hours: parse_var("COHORT_WINDOW_HOURS", 24i64)?.clamp(1, 24 * 14),
             result_deadline_hours: parse_var("RESULT_DEADLINE_HOURS", 12i64)?.clamp(1, 24 * 7),
             reply_hours: parse_var("REPLY_HOURS", 48i64)?.clamp(1, 24 * 30),
+            identity_lookups_per_hour: parse_var("IDENTITY_LOOKUPS_PER_HOUR", 1000i32)?.max(1),
             pool_max_size: parse_var("POOL_MAX_SIZE", 10i32)?.clamp(2, 10),
             round_interval_days: parse_var("ROUND_INTERVAL_DAYS", 7i64)?.clamp(5, 7),
         })
@@ -222,6 +225,7 @@ impl Config {
             cohort_window_hours: 24,
             result_deadline_hours: 12,
             reply_hours: 48,
+            identity_lookups_per_hour: 1000,
             pool_max_size: 10,
             round_interval_days: 7,
         }

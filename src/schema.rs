@@ -111,6 +111,40 @@ diesel::table! {
         created_at -> Timestamp,
         updated_by -> Nullable<Text>,
         updated_at -> Timestamp,
+        pending_national_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        reason -> Text,
+        state -> Text,
+        from_unit_code -> Text,
+        from_path -> Text,
+        to_unit_code -> Text,
+        to_path -> Text,
+        person_json -> Text,
+        contact_json -> Nullable<Text>,
+        source_person_id -> Nullable<Text>,
+        implied_level -> Nullable<Integer>,
+        local_person_id -> Nullable<Text>,
+        matched_person_id -> Nullable<Text>,
+        linked_person_id -> Nullable<Text>,
+        sent_by -> Text,
+        sent_at -> Timestamp,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolution_reason -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    lookup_counts (user_id, window_start) {
+        user_id -> Text,
+        window_start -> Timestamp,
+        lookups -> Integer,
     }
 }
 
@@ -616,6 +650,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     replies,
     persons,
+    notices,
+    lookup_counts,
     person_phones,
     duplicate_flags,
     events,

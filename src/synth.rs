@@ -128,6 +128,7 @@ pub fn person(
         created_at: now,
         updated_by: None,
         updated_at: now,
+        pending_national_id: None,
     }
 }
 

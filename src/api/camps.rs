@@ -8,8 +8,8 @@ use crate::service::camps::{
     self as svc, CampResident, CheckIn, CheckOut, CreateArea, CreateRoom, CreateSite,
     ResidentsQuery, SiteDetailOut, SiteOut, SitesQuery,
 };
-use crate::service::people::Outcome;
 use crate::service::quarantine::EpisodeOut;
+use crate::service::Outcome;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 

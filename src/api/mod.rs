@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod camps;
 pub mod extract;
 pub mod health;
+pub mod notices;
 pub mod observe;
 pub mod openapi;
 pub mod people;
@@ -129,6 +130,22 @@ fn retry_pause(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis(base + rand::thread_rng().gen_range(0..base))
 }
 
+/// Count a request's identity look-ups against the user's hour (`service::lookups`), before
+/// it runs: 429 past the limit.
+pub(crate) async fn charge_lookups(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    asked: crate::service::lookups::Asked<'static>,
+) -> AppResult<()> {
+    if asked.national_ids + asked.phones == 0 {
+        return Ok(());
+    }
+    let (actor, limit) = (actor.clone(), state.config.identity_lookups_per_hour);
+    state
+        .write(move |c| crate::service::lookups::charge(c, &actor, limit, asked))
+        .await
+}
+
 /// The answer a create gave (`service::replies`): its status and body.
 pub(crate) fn answer(reply: crate::service::replies::Reply) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(reply.status)
@@ -143,6 +160,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(accounts::routes)
             .configure(units::routes)
             .configure(people::routes)
+            .configure(notices::routes)
             .configure(trace::routes)
             .configure(workflow::routes)
             .configure(zones::routes)

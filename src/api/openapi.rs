@@ -33,7 +33,9 @@ use utoipa::{OpenApi as _, PartialSchema, ToSchema};
         crate::domain::zones::ZoneState,
         crate::domain::risk::Scale,
         crate::domain::reports::LineList,
-        crate::service::reports::Format
+        crate::service::reports::Format,
+        crate::service::notices::NoticeSide,
+        crate::domain::notices::NoticeState
     ))
 )]
 struct Base;

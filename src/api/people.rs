@@ -4,6 +4,8 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
+use crate::service::lookups::Asked;
+use crate::service::notices::NoticeOut;
 use crate::service::people::{
     self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople,
     PageQuery, PersonOut, SearchQuery, UpdatePerson,
@@ -33,6 +35,14 @@ async fn search(
     q: web::Query<SearchQuery>,
 ) -> AppResult<web::Json<Page<PersonOut>>> {
     let q = q.into_inner();
+    let given =
+        |v: &Option<String>| usize::from(v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    let asked = Asked {
+        operation: "search_people",
+        national_ids: given(&q.national_id),
+        phones: given(&q.phone),
+    };
+    super::charge_lookups(&state, &actor, asked).await?;
     Ok(web::Json(
         state.run(move |c| svc::search(c, &actor, q)).await?,
     ))
@@ -44,6 +54,7 @@ async fn search(
 #[utoipa::path(tag = "people", request_body = CreatePerson, responses(
     (status = 201, body = CreatedPerson, description = "Registered"),
     (status = 200, body = CreatedPerson, description = "Registered under this id before (by another request, or longer ago than the first answer is kept): nothing changed"),
+    (status = 202, body = NoticeOut, description = "The person lives outside your jurisdiction: theirs was sent a notice, and nothing was recorded here"),
 ))]
 #[post("/people")]
 async fn create(
@@ -51,6 +62,12 @@ async fn create(
     actor: Actor,
     body: ApiJson<CreatePerson>,
 ) -> AppResult<HttpResponse> {
+    let asked = Asked {
+        operation: "register_person",
+        national_ids: usize::from(body.0.national_id.is_some()),
+        phones: 0,
+    };
+    super::charge_lookups(&state, &actor, asked).await?;
     let reply = state
         .write(move |c| {
             replies::once(c, &actor, "people", body.0.id, &body.1 .0, |c| {
@@ -112,6 +129,12 @@ async fn update(
     id: web::Path<String>,
     body: ApiJson<UpdatePerson>,
 ) -> AppResult<web::Json<PersonOut>> {
+    let asked = Asked {
+        operation: "update_person",
+        national_ids: usize::from(matches!(body.0.national_id, Some(Some(_)))),
+        phones: 0,
+    };
+    super::charge_lookups(&state, &actor, asked).await?;
     Ok(web::Json(
         state
             .write(move |c| svc::update(c, &actor, &id, body.0.clone()))

@@ -23,6 +23,12 @@ async fn push(
     body: ApiJson<PushBatch>,
 ) -> AppResult<web::Json<serde_json::Value>> {
     let rules = Rules::from_config(&state.config);
+    let asked = crate::service::lookups::Asked {
+        operation: "sync_push",
+        national_ids: svc::national_ids_in(&body.0),
+        phones: 0,
+    };
+    super::charge_lookups(&state, &actor, asked).await?;
     Ok(web::Json(
         state
             .write(move |c| svc::push(c, &actor, rules, body.0.clone()))

@@ -4,6 +4,8 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
+use crate::service::lookups::Asked;
+use crate::service::notices::NoticeOut;
 use crate::service::people::PageQuery;
 use crate::service::replies;
 use crate::service::trace::{
@@ -120,6 +122,7 @@ async fn transition_case(
 #[utoipa::path(tag = "trace", request_body = LogContact, responses(
     (status = 201, body = LoggedContact, description = "Logged"),
     (status = 200, body = LoggedContact, description = "Logged under this id before, by another request: nothing changed"),
+    (status = 202, body = NoticeOut, description = "The person met lives outside your jurisdiction: theirs was sent a notice with the contact, and nothing was recorded here"),
 ))]
 #[post("/contacts")]
 async fn log_contact(
@@ -127,6 +130,17 @@ async fn log_contact(
     actor: Actor,
     body: ApiJson<LogContact>,
 ) -> AppResult<HttpResponse> {
+    let asked = Asked {
+        operation: "log_contact",
+        national_ids: usize::from(
+            body.0
+                .contact_person
+                .as_ref()
+                .is_some_and(|p| p.national_id.is_some()),
+        ),
+        phones: 0,
+    };
+    super::charge_lookups(&state, &actor, asked).await?;
     let r = rules(&state);
     let reply = state
         .write(move |c| {

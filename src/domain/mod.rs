@@ -7,6 +7,7 @@ pub mod classification;
 pub mod home;
 pub mod investigation;
 pub mod login;
+pub mod notices;
 pub mod people;
 pub mod quarantine;
 pub mod reports;

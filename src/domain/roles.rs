@@ -155,6 +155,10 @@ pub enum Action {
     RiskLevelSet,
     /// The reports: 5S delays, the weekly report and the line lists.
     ReportRead,
+    /// Read the notices sent to the jurisdiction and those it sent (of residence).
+    NoticeRead,
+    /// Answer a notice sent to the jurisdiction: accept and link the person, or reject.
+    NoticeResolve,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -215,6 +219,8 @@ pub fn allows(role: Role, action: Action) -> bool {
             role,
             HealthOfficer | CdcAnalyst | CommuneOfficer | PoliceTracer
         ),
+        NoticeRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
+        NoticeResolve => matches!(role, PoliceTracer | HealthOfficer),
     }
 }
 

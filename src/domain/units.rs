@@ -84,6 +84,16 @@ pub fn subtree_range(path: &str) -> (String, String) {
     (path.to_string(), high)
 }
 
+/// The code of the unit at `path`: its last segment (`/22/203/` → `203`), the country's for
+/// the root.
+pub fn code_of_path(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|c| !c.is_empty())
+        .unwrap_or(COUNTRY_CODE)
+}
+
 /// Whether `path` lies in the subtree rooted at `root`.
 pub fn in_subtree(root: &str, path: &str) -> bool {
     path.starts_with(root)
@@ -123,6 +133,13 @@ pub fn valid_custom_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_names_its_unit() {
+        assert_eq!(code_of_path("/22/203/06994/"), "06994");
+        assert_eq!(code_of_path("/22/"), "22");
+        assert_eq!(code_of_path("/"), COUNTRY_CODE);
+    }
 
     #[test]
     fn subtree_range_holds_exactly_the_subtree() {

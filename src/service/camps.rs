@@ -1,10 +1,10 @@
 //! Concentrated quarantine sites: the room map (areas, rooms, beds), check-in from a phone
 //! by national ID or name, check-out, occupancy and the residents a camp manager sees.
 
-use super::people::Outcome;
 use super::quarantine::{
     apply, commanding_role, episode_out, utc, who_as, EpisodeOut, EpisodeTransition, Placement,
 };
+use super::Outcome;
 use crate::auth::{Actor, SiteScope};
 use crate::db::AnyConnection;
 use crate::domain::camps::{admit_to_room, near_capacity, Occupant};

@@ -5,8 +5,11 @@
 pub mod accounts;
 pub mod camps;
 pub mod homes;
+pub mod lookups;
+pub mod notices;
 pub mod people;
 pub mod quarantine;
+pub mod reception;
 pub mod replies;
 pub mod reports;
 pub mod risk;
@@ -19,6 +22,19 @@ pub mod zones;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+
+/// Whether a create made a new record or found the one the client made before.
+pub enum Outcome<T> {
+    Created(T),
+    Existing(T),
+}
+
+/// What a create that may cross a border did: made (or found) the record here, or sent a
+/// notice to the jurisdiction the person lives in (`notices`), making nothing here.
+pub enum Made<T> {
+    Here(Outcome<T>),
+    Notified(Box<notices::NoticeOut>),
+}
 
 /// A page of a list: the items and, when more remain, the cursor for the next page.
 #[derive(Debug, Serialize, ToSchema)]

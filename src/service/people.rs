@@ -1,7 +1,8 @@
 //! The people registry: register (idempotent on the client's id), read, search, update with
 //! optimistic versions, likely-duplicate flags and audited merges.
 
-use super::{double_option, require_reason, EventOut, Page};
+use super::notices::{self, ContactNotice, SentPerson};
+use super::{double_option, require_reason, EventOut, Made, Outcome, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::people::{self as rules, id_kind_of, IdKind, PersonFacts, Sex, Source};
@@ -11,7 +12,7 @@ use crate::domain::time::vn_date;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
 use crate::store::events::{self, EventRow, Who};
-use crate::store::people::{self as store, FlagRow, Person, PersonRow};
+use crate::store::people::{self as store, FlagRow, NationalIdHolder, Person, PersonRow};
 use crate::store::{new_id, now, page_size, units};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,8 +60,8 @@ impl From<&Person> for PersonOut {
             birth_date: r.birth_date,
             birth_year: r.birth_year,
             sex: r.sex.as_deref().and_then(Sex::parse),
-            national_id: r.national_id.clone(),
-            id_kind: r.national_id.as_deref().and_then(id_kind_of),
+            national_id: r.national_id_here().map(str::to_string),
+            id_kind: r.national_id_here().and_then(id_kind_of),
             passport_no: r.passport_no.clone(),
             nationality: r.nationality.clone(),
             phones: p.phones.clone(),
@@ -137,12 +138,6 @@ pub struct CreatedPerson {
     pub likely_duplicates: Vec<DuplicateCandidate>,
 }
 
-/// Whether a create made a new record or found the one the client made before.
-pub enum Outcome<T> {
-    Created(T),
-    Existing(T),
-}
-
 pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
     Who {
         actor_id: Some(actor.user_id.clone()),
@@ -150,18 +145,11 @@ pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
     }
 }
 
-/// Check that `code` names a unit people can live in, inside `scope`; returns its path.
-fn residence_path(conn: &mut AnyConnection, scope: &Scope, code: &str) -> AppResult<String> {
-    let unit = units::get(conn, code)?;
-    residence_path_of(unit.as_ref(), scope, code)
-}
-
-/// The rule of `residence_path` over a unit already looked up (`None`: no such unit).
-pub(crate) fn residence_path_of(
-    unit: Option<&units::UnitRow>,
-    scope: &Scope,
+/// A unit people can live in (a province or below), or the field error of its code.
+fn residence_unit<'a>(
+    unit: Option<&'a units::UnitRow>,
     code: &str,
-) -> AppResult<String> {
+) -> AppResult<&'a units::UnitRow> {
     let unit = unit.ok_or_else(|| {
         AppError::field(
             "residence_unit_code",
@@ -174,12 +162,111 @@ pub(crate) fn residence_path_of(
             "must be a province or a unit below it",
         ));
     }
+    Ok(unit)
+}
+
+/// Check that `code` names a unit people can live in, inside `scope`; returns its path.
+fn residence_path(conn: &mut AnyConnection, scope: &Scope, code: &str) -> AppResult<String> {
+    let unit = units::get(conn, code)?;
+    let unit = residence_unit(unit.as_ref(), code)?;
     if !scope.covers(&unit.path) {
         return Err(AppError::Forbidden(
             "residence_unit_code: the unit is outside your jurisdiction".into(),
         ));
     }
     Ok(unit.path.clone())
+}
+
+/// Where a registration goes, from what the registry holds (docs/domain.md, "Across
+/// borders"). Nothing in it depends on records outside the actor's jurisdiction but what
+/// they are told nothing of.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Placement {
+    /// Made here, at `path`. `shared_with`: a record outside the jurisdiction holds the
+    /// national ID; this one holds it pending, and that record's jurisdiction is notified.
+    Here {
+        path: String,
+        shared_with: Option<NationalIdHolder>,
+    },
+    /// The person lives outside the actor's jurisdiction: a notice goes there.
+    Elsewhere { unit_code: String, path: String },
+}
+
+/// Decide where a registration goes. A record holding the national ID that the actor may
+/// see answers 409 with its id, as always; one they may not see changes nothing in the
+/// answer.
+pub(crate) fn placement(
+    unit: Option<&units::UnitRow>,
+    code: &str,
+    scope: &Scope,
+    read: Option<&Scope>,
+    holders: &[NationalIdHolder],
+) -> AppResult<Placement> {
+    let unit = residence_unit(unit, code)?;
+    let sees = |h: &&NationalIdHolder| {
+        scope.covers(&h.unit_path) || read.is_some_and(|r| r.covers(&h.unit_path))
+    };
+    if let Some(h) = holders.iter().find(sees) {
+        return Err(AppError::Conflict {
+            detail: "a person with this national ID is already registered".into(),
+            existing_id: Some(h.id.clone()),
+        });
+    }
+    if !scope.covers(&unit.path) {
+        return Ok(Placement::Elsewhere {
+            unit_code: unit.code.clone(),
+            path: unit.path.clone(),
+        });
+    }
+    let shared_with = holders
+        .iter()
+        .find(|h| !h.pending)
+        .or(holders.first())
+        .cloned();
+    Ok(Placement::Here {
+        path: unit.path.clone(),
+        shared_with,
+    })
+}
+
+/// What the sender of a notice gave of a person.
+pub(crate) fn sent_person(input: &CreatePerson, valid: &rules::ValidPerson) -> SentPerson {
+    SentPerson {
+        full_name: valid.full_name.clone(),
+        birth_date: valid.birth_date,
+        birth_year: valid.birth_year,
+        sex: valid.sex,
+        national_id: valid.national_id.clone(),
+        passport_no: valid.passport_no.clone(),
+        nationality: valid.nationality.clone(),
+        phones: valid.phones.clone(),
+        residence_address: opt_text(input.residence_address.clone()),
+        residence_unit_code: input.residence_unit_code.clone(),
+        occupation: opt_text(input.occupation.clone()),
+        workplace: opt_text(input.workplace.clone()),
+    }
+}
+
+/// The registration a receiving jurisdiction makes of a person sent to it.
+pub(crate) fn from_sent(p: &SentPerson) -> CreatePerson {
+    CreatePerson {
+        id: None,
+        full_name: p.full_name.clone(),
+        birth_date: p.birth_date,
+        birth_year: p.birth_year,
+        sex: p.sex,
+        national_id: p.national_id.clone(),
+        passport_no: p.passport_no.clone(),
+        nationality: p.nationality.clone(),
+        phones: p.phones.clone(),
+        residence_address: p.residence_address.clone(),
+        residence_unit_code: p.residence_unit_code.clone(),
+        current_location: None,
+        occupation: p.occupation.clone(),
+        workplace: p.workplace.clone(),
+        vaccination_doses: 0,
+        source: Some(Source::TracingInterview),
+    }
 }
 
 fn field_errors(
@@ -272,6 +359,7 @@ pub(crate) fn new_person(
                 .as_str()
                 .to_string(),
             merged_into: None,
+            pending_national_id: None,
             version: 1,
             created_by: Some(actor.user_id.clone()),
             created_at: at,
@@ -345,90 +433,134 @@ pub fn create(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: CreatePerson,
-) -> AppResult<Outcome<CreatedPerson>> {
+) -> AppResult<Made<CreatedPerson>> {
     let scope = actor.scope(Action::PersonCreate)?;
     crate::db::write_tx(conn, |conn| {
-        create_in_tx(conn, actor, &scope, input, now(), false)
+        create_in_tx(conn, actor, &scope, input, now(), None)
     })
 }
 
 /// Register a person inside the caller's transaction (contact logging registers the
-/// contacted person in the same transaction as the contact).
+/// contacted person in the same transaction as the contact, and gives the contact for a
+/// notice should the person live elsewhere).
 pub fn create_in_tx(
     conn: &mut AnyConnection,
     actor: &Actor,
     scope: &Scope,
     input: CreatePerson,
     at: chrono::NaiveDateTime,
-    residence_anywhere: bool,
-) -> AppResult<Outcome<CreatedPerson>> {
+    contact: Option<ContactNotice>,
+) -> AppResult<Made<CreatedPerson>> {
     let valid = validate_create(&input, at)?;
-    {
-        if let Some(id) = input.id {
-            if let Some(existing) = store::get(conn, &id.to_string())? {
-                let read = actor.scope(Action::PersonRead).ok();
-                if read.is_some_and(|s| s.covers(&existing.row.unit_path))
-                    || scope.covers(&existing.row.unit_path)
-                {
-                    return Ok(Outcome::Existing(CreatedPerson {
-                        person: PersonOut::from(&existing),
-                        likely_duplicates: Vec::new(),
-                    }));
-                }
-                return Err(AppError::conflict(
-                    "this id is already used by another record",
-                ));
+    let read = actor.scope(Action::PersonRead).ok();
+    if let Some(id) = input.id {
+        if let Some(existing) = store::get(conn, &id.to_string())? {
+            if read
+                .as_ref()
+                .is_some_and(|s| s.covers(&existing.row.unit_path))
+                || scope.covers(&existing.row.unit_path)
+            {
+                return Ok(Made::Here(Outcome::Existing(CreatedPerson {
+                    person: PersonOut::from(&existing),
+                    likely_duplicates: Vec::new(),
+                })));
             }
+            return Err(AppError::conflict(
+                "this id is already used by another record",
+            ));
         }
-        // a tracer may register someone met on the way who lives in another province: the
-        // record then belongs to that province's jurisdiction
-        let path = if residence_anywhere {
-            residence_path(conn, &Scope::everywhere(), &input.residence_unit_code)?
-        } else {
-            residence_path(conn, scope, &input.residence_unit_code)?
-        };
-        if let Some(nid) = &valid.national_id {
-            if let Some(existing) = store::by_national_id(conn, nid)? {
-                return Err(AppError::Conflict {
-                    detail: "a person with this national ID is already registered".into(),
-                    existing_id: Some(existing),
-                });
-            }
-        }
-        let person = new_person(&input, valid, &path, actor, at);
-        store::insert(conn, &person).map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
-                AppError::conflict("a person with this national ID or id is already registered")
-            } else {
-                e.into()
-            }
-        })?;
-        let who = who(actor, scope, &path);
-        crate::store::events::insert(conn, &created_event(&who, &person, at))?;
-        let candidates = flag_duplicates(conn, actor, &who, &person, at)?;
-        Ok(Outcome::Created(CreatedPerson {
-            person: PersonOut::from(&person),
-            likely_duplicates: candidates,
-        }))
     }
+    let unit = units::get(conn, &input.residence_unit_code)?;
+    let holders: Vec<NationalIdHolder> = match &valid.national_id {
+        Some(nid) => store::holders_of(conn, std::slice::from_ref(nid))?
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect(),
+        None => Vec::new(),
+    };
+    let placed = placement(
+        unit.as_ref(),
+        &input.residence_unit_code,
+        scope,
+        read.as_ref(),
+        &holders,
+    )?;
+    let (path, shared_with) = match placed {
+        Placement::Elsewhere { unit_code, path } => {
+            let who = who(actor, scope, &path);
+            let to = notices::Destination {
+                unit_code: &unit_code,
+                path: &path,
+            };
+            let made = notices::residence(
+                actor,
+                scope,
+                &who,
+                sent_person(&input, &valid),
+                to,
+                contact,
+                at,
+            )?;
+            notices::insert(conn, std::slice::from_ref(&made))?;
+            let out = notices::out(&made.0, notices::Reader::Sender)?;
+            return Ok(Made::Notified(Box::new(out)));
+        }
+        Placement::Here { path, shared_with } => (path, shared_with),
+    };
+    let sent = shared_with.as_ref().map(|_| sent_person(&input, &valid));
+    let mut person = new_person(&input, valid, &path, actor, at);
+    if shared_with.is_some() {
+        person.row.pending_national_id = person.row.national_id.take();
+    }
+    store::insert(conn, &person).map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AppError::conflict("a person with this national ID or id is already registered")
+        } else {
+            e.into()
+        }
+    })?;
+    let who = who(actor, scope, &path);
+    crate::store::events::insert(conn, &created_event(&who, &person, at))?;
+    if let (Some(holder), Some(sent)) = (&shared_with, sent) {
+        let made = notices::identity(
+            scope,
+            &who,
+            sent,
+            (&person.row.id, &path),
+            holder,
+            at,
+            &actor.user_id,
+        )?;
+        notices::insert(conn, &[made])?;
+    }
+    let candidates = flag_duplicates(conn, scope, read.as_ref(), &who, &person, at)?;
+    Ok(Made::Here(Outcome::Created(CreatedPerson {
+        person: PersonOut::from(&person),
+        likely_duplicates: candidates,
+    })))
 }
 
+/// Flag the likely duplicates of a new record among those the actor's jurisdiction holds
+/// (a record elsewhere is never named to them).
 fn flag_duplicates(
     conn: &mut AnyConnection,
-    actor: &Actor,
+    scope: &Scope,
+    read: Option<&Scope>,
     who: &Who,
     person: &Person,
     at: chrono::NaiveDateTime,
 ) -> AppResult<Vec<DuplicateCandidate>> {
-    let read = actor.scope(Action::PersonRead).ok();
     let mut out = Vec::new();
     for c in store::likely_duplicates_of(conn, person)? {
+        let visible = read.is_some_and(|s| s.covers(&c.row.unit_path));
+        if !visible && !scope.covers(&c.row.unit_path) {
+            continue;
+        }
         let Some((flag, event)) = duplicate_flag(who, person, &c, at) else {
             continue;
         };
         store::insert_flag(conn, &flag)?;
         crate::store::events::insert(conn, &event)?;
-        let visible = read.as_ref().is_some_and(|s| s.covers(&c.row.unit_path));
         out.push(DuplicateCandidate {
             id: c.row.id.clone(),
             full_name: visible.then(|| c.row.full_name.clone()),
@@ -653,16 +785,7 @@ pub fn update(
             }
             _ => (r.residence_unit_code.clone(), r.unit_path.clone()),
         };
-        if let Some(nid) = &valid.national_id {
-            if let Some(existing) = store::by_national_id(conn, nid)? {
-                if existing != r.id {
-                    return Err(AppError::Conflict {
-                        detail: "another person is registered with this national ID".into(),
-                        existing_id: Some(existing),
-                    });
-                }
-            }
-        }
+        let ids = national_id_change(conn, actor, &scope, r, valid.national_id.clone())?;
         let after = Person {
             row: PersonRow {
                 full_name: valid.full_name,
@@ -670,7 +793,8 @@ pub fn update(
                 birth_date: valid.birth_date,
                 birth_year: valid.birth_year,
                 sex: valid.sex.map(|s| s.as_str().to_string()),
-                national_id: valid.national_id,
+                national_id: ids.own,
+                pending_national_id: ids.pending,
                 passport_no: valid.passport_no,
                 nationality: valid.nationality,
                 residence_address: opt_text(pick(&u.residence_address, &r.residence_address)),
@@ -705,6 +829,22 @@ pub fn update(
                 current: r.version + 1,
             });
         }
+        if let Some(holder) = &ids.shared_with {
+            let sent = SentPerson {
+                national_id: after.row.pending_national_id.clone(),
+                ..sent_of_record(&after)
+            };
+            let made = notices::identity(
+                &scope,
+                &who(actor, &scope, &path),
+                sent,
+                (&after.row.id, &path),
+                holder,
+                at,
+                &actor.user_id,
+            )?;
+            notices::insert(conn, &[made])?;
+        }
         let reason = u.reason.as_deref().map(tidy).filter(|s| !s.is_empty());
         events::record(
             conn,
@@ -719,6 +859,83 @@ pub fn update(
         )?;
         Ok(PersonOut::from(&after))
     })
+}
+
+/// A record's national ID after a change: its own, or pending when a record outside the
+/// actor's jurisdiction holds it (whose jurisdiction is then notified).
+struct NationalIds {
+    own: Option<String>,
+    pending: Option<String>,
+    shared_with: Option<NationalIdHolder>,
+}
+
+fn national_id_change(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    r: &PersonRow,
+    wanted: Option<String>,
+) -> AppResult<NationalIds> {
+    let Some(nid) = wanted else {
+        return Ok(NationalIds {
+            own: None,
+            pending: None,
+            shared_with: None,
+        });
+    };
+    if Some(nid.as_str()) == r.national_id_here() {
+        return Ok(NationalIds {
+            own: r.national_id.clone(),
+            pending: r.pending_national_id.clone(),
+            shared_with: None,
+        });
+    }
+    let holders: Vec<NationalIdHolder> = store::holders_of(conn, std::slice::from_ref(&nid))?
+        .into_iter()
+        .map(|(_, h)| h)
+        .filter(|h| h.id != r.id)
+        .collect();
+    let read = actor.scope(Action::PersonRead).ok();
+    let sees = |h: &&NationalIdHolder| {
+        scope.covers(&h.unit_path) || read.as_ref().is_some_and(|s| s.covers(&h.unit_path))
+    };
+    if let Some(h) = holders.iter().find(sees) {
+        return Err(AppError::Conflict {
+            detail: "another person is registered with this national ID".into(),
+            existing_id: Some(h.id.clone()),
+        });
+    }
+    Ok(match holders.into_iter().next() {
+        Some(h) => NationalIds {
+            own: None,
+            pending: Some(nid),
+            shared_with: Some(h),
+        },
+        None => NationalIds {
+            own: Some(nid),
+            pending: None,
+            shared_with: None,
+        },
+    })
+}
+
+/// A stored record as a notice carries it.
+fn sent_of_record(p: &Person) -> SentPerson {
+    let r = &p.row;
+    SentPerson {
+        full_name: r.full_name.clone(),
+        birth_date: r.birth_date,
+        birth_year: r.birth_year,
+        sex: r.sex.as_deref().and_then(Sex::parse),
+        national_id: r.national_id_here().map(str::to_string),
+        passport_no: r.passport_no.clone(),
+        nationality: r.nationality.clone(),
+        phones: p.phones.clone(),
+        residence_address: r.residence_address.clone(),
+        residence_unit_code: r.residence_unit_code.clone(),
+        occupation: r.occupation.clone(),
+        workplace: r.workplace.clone(),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -878,10 +1095,10 @@ pub fn merge(
         };
         rules::check_merge(
             &survivor.row.id,
-            survivor.row.national_id.as_deref(),
+            survivor.row.national_id_here(),
             survivor.row.merged_into.is_some(),
             &dup.row.id,
-            dup.row.national_id.as_deref(),
+            dup.row.national_id_here(),
             dup.row.merged_into.is_some(),
         )
         .map_err(AppError::conflict)?;
@@ -901,7 +1118,9 @@ pub fn merge(
                 phones.push(p.clone());
             }
         }
-        let moves_nid = survivor.row.national_id.is_none() && dup.row.national_id.is_some();
+        // the duplicate's national ID (its own, or pending) moves when the survivor has none
+        let moves_nid =
+            survivor.row.national_id_here().is_none() && dup.row.national_id_here().is_some();
         let dup_after = Person {
             row: PersonRow {
                 merged_into: Some(survivor.row.id.clone()),
@@ -909,6 +1128,11 @@ pub fn merge(
                     None
                 } else {
                     dup.row.national_id.clone()
+                },
+                pending_national_id: if moves_nid {
+                    None
+                } else {
+                    dup.row.pending_national_id.clone()
                 },
                 version: dup.row.version + 1,
                 updated_by: Some(actor.user_id.clone()),
@@ -925,11 +1149,16 @@ pub fn merge(
         }
         let surv_after = Person {
             row: PersonRow {
-                national_id: survivor
-                    .row
-                    .national_id
-                    .clone()
-                    .or(dup.row.national_id.clone()),
+                national_id: if moves_nid {
+                    dup.row.national_id.clone()
+                } else {
+                    survivor.row.national_id.clone()
+                },
+                pending_national_id: if moves_nid {
+                    dup.row.pending_national_id.clone()
+                } else {
+                    survivor.row.pending_national_id.clone()
+                },
                 passport_no: survivor
                     .row
                     .passport_no

@@ -1,7 +1,7 @@
 //! Quarantine: regimes as versioned data, episodes from order to close with their scheduled
 //! tests, the restart of people quarantined with a new positive, and the line lists.
 
-use super::people::Outcome;
+use super::Outcome;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;

@@ -4,7 +4,7 @@
 //! id and other content is no replay: it goes through the command, which answers for the
 //! record as it stands (the record, or a conflict).
 
-use super::people::Outcome;
+use super::{Made, Outcome};
 use crate::auth::Actor;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
@@ -20,31 +20,48 @@ pub struct Reply {
     pub body: serde_json::Value,
 }
 
-impl Reply {
-    fn of<T: Serialize>(outcome: Outcome<T>) -> AppResult<Reply> {
-        let (status, value) = match outcome {
-            Outcome::Created(v) => (201, serde_json::to_value(v)),
-            Outcome::Existing(v) => (200, serde_json::to_value(v)),
-        };
-        Ok(Reply {
-            status,
-            body: value.map_err(|e| AppError::Internal(e.into()))?,
-        })
+/// What a create's result answers: 201 made, 200 found, 202 notified elsewhere.
+pub trait IntoReply {
+    fn into_reply(self) -> AppResult<Reply>;
+}
+
+fn reply<T: Serialize>(status: u16, v: T) -> AppResult<Reply> {
+    Ok(Reply {
+        status,
+        body: serde_json::to_value(v).map_err(|e| AppError::Internal(e.into()))?,
+    })
+}
+
+impl<T: Serialize> IntoReply for Outcome<T> {
+    fn into_reply(self) -> AppResult<Reply> {
+        match self {
+            Outcome::Created(v) => reply(201, v),
+            Outcome::Existing(v) => reply(200, v),
+        }
+    }
+}
+
+impl<T: Serialize> IntoReply for Made<T> {
+    fn into_reply(self) -> AppResult<Reply> {
+        match self {
+            Made::Here(o) => o.into_reply(),
+            Made::Notified(n) => reply(202, n),
+        }
     }
 }
 
 /// Run a create once per client id: `operation` names the endpoint, `request_hash` the
 /// request's content.
-pub fn once<T: Serialize>(
+pub fn once<R: IntoReply>(
     conn: &mut AnyConnection,
     actor: &Actor,
     operation: &str,
     client_id: Option<Uuid>,
     request_hash: &str,
-    run: impl FnOnce(&mut AnyConnection) -> AppResult<Outcome<T>>,
+    run: impl FnOnce(&mut AnyConnection) -> AppResult<R>,
 ) -> AppResult<Reply> {
     let Some(id) = client_id.map(|u| u.to_string()) else {
-        return Reply::of(run(conn)?);
+        return run(conn)?.into_reply();
     };
     crate::db::write_tx(conn, |conn| {
         // copies sent at once wait here for the first to commit, then find its answer
@@ -58,8 +75,8 @@ pub fn once<T: Serialize>(
                 });
             }
         }
-        let reply = Reply::of(run(conn)?)?;
-        if reply.status == 201 {
+        let reply = run(conn)?.into_reply()?;
+        if reply.status == 201 || reply.status == 202 {
             store::insert(
                 conn,
                 &ReplyRow {

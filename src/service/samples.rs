@@ -241,7 +241,7 @@ pub fn order_sample(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: OrderSample,
-) -> AppResult<super::people::Outcome<SampleOut>> {
+) -> AppResult<super::Outcome<SampleOut>> {
     let scope = actor.scope(Action::SampleOrder)?;
     let at = now();
     let today = vn_date(at);
@@ -256,7 +256,7 @@ pub fn order_sample(
         if let Some(id) = input.id {
             if let Some(s) = store::get_sample(conn, &id.to_string())? {
                 if s.person_id == input.person_id && scope.covers(&s.unit_path) {
-                    return Ok(super::people::Outcome::Existing(SampleOut::from(&s)));
+                    return Ok(super::Outcome::Existing(SampleOut::from(&s)));
                 }
                 return Err(AppError::conflict("this id belongs to another sample"));
             }
@@ -288,7 +288,7 @@ pub fn order_sample(
             Some(&json!({"person_id": s.person_id, "kind": s.kind, "due_date": due})),
             None,
         )?;
-        Ok(super::people::Outcome::Created(SampleOut::from(&s)))
+        Ok(super::Outcome::Created(SampleOut::from(&s)))
     })
 }
 
@@ -1761,7 +1761,7 @@ pub fn create_round(
     actor: &Actor,
     zone_id: &str,
     input: CreateRound,
-) -> AppResult<super::people::Outcome<RoundOut>> {
+) -> AppResult<super::Outcome<RoundOut>> {
     let scope = actor.scope(Action::SampleOrder)?;
     let at = now();
     let today = vn_date(at);
@@ -1786,7 +1786,7 @@ pub fn create_round(
                 if r.zone_id != zone.id {
                     return Err(AppError::conflict("this id belongs to another round"));
                 }
-                return Ok(super::people::Outcome::Existing(RoundOut::from(&r)));
+                return Ok(super::Outcome::Existing(RoundOut::from(&r)));
             }
         }
         let round = RoundRow {
@@ -1838,6 +1838,6 @@ pub fn create_round(
             ),
             None,
         )?;
-        Ok(super::people::Outcome::Created(RoundOut::from(&done)))
+        Ok(super::Outcome::Created(RoundOut::from(&done)))
     })
 }

@@ -1,8 +1,10 @@
 //! Trace: confirm F0s, log contacts, classify everyone downstream by cascade, correct
 //! mistakes (never downgrading automatically), and read chains of exposure.
 
-use super::people::{create_in_tx, CreatePerson, Outcome};
+use super::notices::{ContactNotice, SentContact};
+use super::people::{create_in_tx, CreatePerson};
 use super::{require_reason, Page};
+use super::{Made, Outcome};
 use crate::auth::{Actor, Scope};
 use crate::config::Config;
 use crate::db::batch::{insert_events, upsert_exposures};
@@ -1145,12 +1147,67 @@ pub fn log_contact(
     actor: &Actor,
     rules: Rules,
     input: LogContact,
-) -> AppResult<Outcome<LoggedContact>> {
+) -> AppResult<Made<LoggedContact>> {
     let scope = actor.scope(Action::ContactLog)?;
     let at = now();
     crate::db::write_tx(conn, |conn| {
         log_contact_in_tx(conn, actor, &scope, rules, input, at)
     })
+}
+
+/// The level a contact would give the person met, from the classification of the person
+/// traced: what a notice of them carries.
+pub(crate) fn implied_level(
+    source: Option<&ExposureRow>,
+    input: &LogContact,
+    max_depth: u8,
+) -> Option<u8> {
+    let up = source.filter(|e| e.status == "active")?;
+    is_close(input.proximity, input.masked, input.duration_minutes).ok()?;
+    let window = Window {
+        start: up.window_start,
+        end: up.window_end,
+    };
+    through(
+        up.level as u8,
+        &window,
+        instant(input.first_at),
+        instant(input.last_at),
+        max_depth,
+    )
+    .map(|(level, _)| level)
+}
+
+/// What a notice of the person met carries of the contact.
+pub(crate) fn sent_contact(input: &LogContact) -> SentContact {
+    SentContact {
+        id: input.id,
+        first_at: input.first_at,
+        last_at: input.last_at,
+        place: input.place.as_deref().map(tidy).filter(|s| !s.is_empty()),
+        setting: input.setting,
+        proximity: input.proximity,
+        duration_minutes: input.duration_minutes,
+        masked: input.masked,
+    }
+}
+
+/// The person met, by id: only someone in the actor's jurisdiction (a record merged into
+/// another is followed). Anyone else answers as an id nobody has.
+fn met_by_id(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    row: Option<people_store::PersonRow>,
+) -> AppResult<people_store::PersonRow> {
+    let no_such = || AppError::field("contact_person_id", "no such person");
+    let row = match row {
+        Some(p) if p.merged_into.is_some() => {
+            people_store::get_row(conn, p.merged_into.as_deref().unwrap_or_default())?
+        }
+        other => other,
+    };
+    row.filter(|p| scope.covers(&p.unit_path))
+        .ok_or_else(no_such)
 }
 
 pub fn log_contact_in_tx(
@@ -1160,18 +1217,18 @@ pub fn log_contact_in_tx(
     rules: Rules,
     input: LogContact,
     at: NaiveDateTime,
-) -> AppResult<Outcome<LoggedContact>> {
+) -> AppResult<Made<LoggedContact>> {
     check_contact(&input, at)?;
     {
         if let Some(id) = input.id {
             if let Some(existing) = store::get_contact(conn, &id.to_string())? {
                 if scope.covers(&existing.unit_path) {
-                    return Ok(Outcome::Existing(LoggedContact {
+                    return Ok(Made::Here(Outcome::Existing(LoggedContact {
                         contact: ContactOut::from(&existing),
                         classifies: false,
                         reason: Some("already logged".into()),
                         cascade: CascadeReport::default(),
-                    }));
+                    })));
                 }
                 return Err(AppError::conflict(
                     "this id is already used by another record",
@@ -1193,29 +1250,39 @@ pub fn log_contact_in_tx(
                 let source_exposure = source_row.as_ref().and_then(|(_, e)| e.clone());
                 let source = visible_row(source_row.map(|(p, _)| p), scope, "person_id")?;
                 match other_row {
-                    Some((p, e)) if p.merged_into.is_none() => {
+                    Some((p, e)) if p.merged_into.is_none() && scope.covers(&p.unit_path) => {
                         (source, p.id, Some((source_exposure, e)))
                     }
-                    Some((p, _)) => (source, p.merged_into.unwrap_or_default(), None),
                     None if id == source_id => (source, id, None),
-                    None => return Err(AppError::field("contact_person_id", "no such person")),
+                    other => {
+                        let met = met_by_id(conn, scope, other.map(|(p, _)| p))?;
+                        (source, met.id, None)
+                    }
                 }
             }
             (None, Some(np)) => {
                 let source = visible_person(conn, scope, &source_id, "person_id")?;
                 let create = inline_person(np, &source.residence_unit_code);
-                let made = create_in_tx(
-                    conn,
-                    actor,
-                    scope,
-                    create,
-                    at,
-                    np.residence_unit_code.is_some(),
-                );
-                let other_id = inline_person_id(made.map(|o| match o {
-                    Outcome::Created(p) | Outcome::Existing(p) => p.person.id,
-                }))?;
-                (source, other_id, None)
+                // a person said to live elsewhere may be notified there, with the contact
+                let notice = match &np.residence_unit_code {
+                    Some(_) => {
+                        let up = store::exposures_of(conn, std::slice::from_ref(&source.id))?;
+                        Some(ContactNotice {
+                            source_id: source.id.clone(),
+                            source_path: source.unit_path.clone(),
+                            contact: sent_contact(&input),
+                            implied_level: implied_level(up.first(), &input, rules.max_depth),
+                        })
+                    }
+                    None => None,
+                };
+                let made = create_in_tx(conn, actor, scope, create, at, notice);
+                let other_id = match made {
+                    Ok(Made::Notified(n)) => return Ok(Made::Notified(n)),
+                    Ok(Made::Here(Outcome::Created(p) | Outcome::Existing(p))) => Ok(p.person.id),
+                    Err(e) => Err(e),
+                };
+                (source, inline_person_id(other_id)?, None)
             }
             (None, None) => unreachable!("checked above"),
         };
@@ -1253,13 +1320,65 @@ pub fn log_contact_in_tx(
         } else {
             CascadeReport::default()
         };
-        Ok(Outcome::Created(LoggedContact {
+        Ok(Made::Here(Outcome::Created(LoggedContact {
             contact: ContactOut::from(&contact),
             classifies: reason.is_none(),
             reason,
             cascade: report,
-        }))
+        })))
     }
+}
+
+/// Log the contact a notice carried, once its receiver accepted it: between the person the
+/// sender traced and the person it is now linked to, as the sender logged it, then classify.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn log_notified_contact(
+    conn: &mut AnyConnection,
+    w: &Who,
+    rules: Rules,
+    source: &people_store::PersonRow,
+    other_id: &str,
+    sent: &SentContact,
+    sent_by: &str,
+    at: NaiveDateTime,
+) -> AppResult<ContactOut> {
+    let id = match sent.id.map(|u| u.to_string()) {
+        Some(id) if store::get_contact(conn, &id)?.is_none() => id,
+        _ => new_id(),
+    };
+    let contact = ContactRow {
+        id,
+        person_a: source.id.clone(),
+        person_b: other_id.to_string(),
+        first_at: instant(sent.first_at),
+        last_at: instant(sent.last_at),
+        place: sent.place.clone(),
+        setting: sent.setting.as_str().into(),
+        proximity: sent.proximity.as_str().into(),
+        duration_minutes: sent.duration_minutes,
+        masked: sent.masked,
+        unit_path: source.unit_path.clone(),
+        retracted_at: None,
+        retract_reason: None,
+        created_by: Some(sent_by.to_string()),
+        created_at: at,
+    };
+    store::insert_contact(conn, &contact)?;
+    events::insert(conn, &logged_event(w, &contact, at))?;
+    let both = store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
+    let of = |id: &str| both.iter().find(|e| e.person_id == id).cloned();
+    let (a, b) = (of(&contact.person_a), of(&contact.person_b));
+    if why_not(&contact, a.as_ref(), b.as_ref(), rules.max_depth).is_none() {
+        cascade(
+            conn,
+            w,
+            vec![contact.person_a.clone(), contact.person_b.clone()],
+            rules,
+            at,
+            &format!("contact {}", contact.id),
+        )?;
+    }
+    Ok(ContactOut::from(&contact))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]

@@ -1,7 +1,7 @@
 //! Cordon zones: declare (idempotent on the client's id), read, list, activate and lift, and
 //! list the residents inside a zone for mass sampling.
 
-use super::people::Outcome;
+use super::Outcome;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;

@@ -16,6 +16,7 @@ macro_rules! in_ranges {
 }
 
 pub mod events;
+pub mod notices;
 pub mod people;
 pub mod quarantine;
 pub mod replies;

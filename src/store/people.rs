@@ -33,6 +33,19 @@ pub struct PersonRow {
     pub created_at: NaiveDateTime,
     pub updated_by: Option<String>,
     pub updated_at: NaiveDateTime,
+    /// A national ID this record was registered with that a record of another jurisdiction
+    /// holds (`national_id` is then empty): the record's own to its jurisdiction until the
+    /// other links or rejects it (`domain::notices`).
+    pub pending_national_id: Option<String>,
+}
+
+impl PersonRow {
+    /// The national ID as the record's jurisdiction knows it: its own, or the pending one.
+    pub fn national_id_here(&self) -> Option<&str> {
+        self.national_id
+            .as_deref()
+            .or(self.pending_national_id.as_deref())
+    }
 }
 
 /// A person with their phones.
@@ -94,6 +107,7 @@ pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResul
             persons::version.eq(r.version),
             persons::updated_by.eq(&r.updated_by),
             persons::updated_at.eq(r.updated_at),
+            persons::pending_national_id.eq(&r.pending_national_id),
         ),
     ))
     .execute(conn)?;
@@ -168,12 +182,60 @@ pub fn get_for_update(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<
     get(conn, id)
 }
 
-pub fn by_national_id(conn: &mut AnyConnection, national_id: &str) -> QueryResult<Option<String>> {
-    persons::table
-        .filter(persons::national_id.eq(national_id))
-        .select(persons::id)
-        .get_result(conn)
-        .optional()
+/// The unmerged records that hold `national_id` (as their own, or pending): `(id, residence
+/// unit, path, pending)`.
+pub fn holders_of(
+    conn: &mut AnyConnection,
+    national_ids: &[String],
+) -> QueryResult<Vec<(String, NationalIdHolder)>> {
+    let mut out = Vec::new();
+    for chunk in national_ids.chunks(CHUNK) {
+        let rows: Vec<HolderRow> = persons::table
+            .filter(
+                persons::national_id
+                    .eq_any(chunk)
+                    .or(persons::pending_national_id.eq_any(chunk)),
+            )
+            .filter(persons::merged_into.is_null())
+            .select((
+                persons::national_id,
+                persons::pending_national_id,
+                persons::id,
+                persons::residence_unit_code,
+                persons::unit_path,
+            ))
+            .order(persons::id.asc())
+            .load(conn)?;
+        for (own, pending, id, unit_code, unit_path) in rows {
+            let (nid, is_pending) = match (own, pending) {
+                (Some(n), _) => (n, false),
+                (None, Some(n)) => (n, true),
+                (None, None) => continue,
+            };
+            out.push((
+                nid,
+                NationalIdHolder {
+                    id,
+                    unit_code,
+                    unit_path,
+                    pending: is_pending,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A record's national ID, pending one, id, residence unit and path.
+type HolderRow = (Option<String>, Option<String>, String, String, String);
+
+/// A record holding a national ID, and where it lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationalIdHolder {
+    pub id: String,
+    pub unit_code: String,
+    pub unit_path: String,
+    pub pending: bool,
 }
 
 /// How many ids one `IN (…)` list carries (well under both backends' parameter limits).
@@ -196,23 +258,6 @@ pub fn rows_by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<
                 .filter(persons::id.eq_any(chunk))
                 .select(PersonRow::as_select())
                 .load(conn)?,
-        );
-    }
-    Ok(out)
-}
-
-/// `(national ID, person id)` of those of `national_ids` that are registered.
-pub fn ids_by_national_ids(
-    conn: &mut AnyConnection,
-    national_ids: &[String],
-) -> QueryResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for chunk in national_ids.chunks(CHUNK) {
-        out.extend(
-            persons::table
-                .filter(persons::national_id.eq_any(chunk))
-                .select((persons::national_id.assume_not_null(), persons::id))
-                .load::<(String, String)>(conn)?,
         );
     }
     Ok(out)
@@ -310,7 +355,11 @@ pub fn search(
         q = q.filter(persons::id.eq_any(ids));
     }
     if let Some(nid) = &s.national_id {
-        q = q.filter(persons::national_id.eq(nid.clone()));
+        q = q.filter(
+            persons::national_id
+                .eq(nid.clone())
+                .or(persons::pending_national_id.eq(nid.clone())),
+        );
     }
     if let Some((lo, hi)) = &s.within {
         q = q

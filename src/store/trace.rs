@@ -164,6 +164,26 @@ pub fn insert_contact(conn: &mut AnyConnection, c: &ContactRow) -> QueryResult<(
     Ok(())
 }
 
+/// Move every contact of `from` to `to` (a record linked into another); the contacts moved.
+pub fn repoint_contacts(
+    conn: &mut AnyConnection,
+    from: &str,
+    to: &str,
+) -> QueryResult<Vec<ContactRow>> {
+    let moved: Vec<ContactRow> = contacts::table
+        .filter(contacts::person_a.eq(from).or(contacts::person_b.eq(from)))
+        .select(ContactRow::as_select())
+        .order(contacts::id.asc())
+        .load(conn)?;
+    diesel::update(contacts::table.filter(contacts::person_a.eq(from)))
+        .set(contacts::person_a.eq(to))
+        .execute(conn)?;
+    diesel::update(contacts::table.filter(contacts::person_b.eq(from)))
+        .set(contacts::person_b.eq(to))
+        .execute(conn)?;
+    Ok(moved)
+}
+
 pub fn get_contact(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ContactRow>> {
     contacts::table
         .find(id)

@@ -444,11 +444,9 @@ async fn a_role_that_may_register_but_not_log_gets_its_people_and_no_contacts() 
     ]});
     let r = app.post("/api/v1/sync/push", &commune, batch).await;
     let body = r.assert(200).clone();
-    assert_eq!(statuses(&body), ["created", "invalid", "invalid"]);
-    assert_eq!(
-        body["results"][1]["problem"]["type"],
-        body["results"][2]["problem"]["type"]
-    );
+    // the contact is refused; the person who lives in Bắc Giang is notified there
+    assert_eq!(statuses(&body), ["created", "invalid", "notified"]);
+    assert!(body["results"][2]["notice_id"].is_string());
     assert!(body["results"][1]["problem"]["type"]
         .as_str()
         .unwrap()

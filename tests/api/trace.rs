@@ -498,7 +498,7 @@ async fn chains_go_both_ways_and_hide_people_outside_the_jurisdiction() {
     ];
     contact(&app, &health, &a, &b, 3).await;
     contact(&app, &health, &b, &c, 2).await;
-    // someone from Bắc Giang met at the market
+    // someone from Bắc Giang met at the market: notified there, and Bắc Giang takes them
     let r = app
         .post(
             "/api/v1/contacts",
@@ -507,7 +507,16 @@ async fn chains_go_both_ways_and_hide_people_outside_the_jurisdiction() {
                    "first_at": ago(2, 0), "last_at": ago(2, 1), "setting": "market", "proximity": "physical"}),
         )
         .await;
-    let visitor = r.assert(201)["contact"]["contact_person_id"]
+    let notice = r.assert(202)["id"].as_str().unwrap().to_string();
+    let bg = app.token("y.te.bg", Role::HealthOfficer, BAC_GIANG).await;
+    let accepted = app
+        .post(
+            &format!("/api/v1/notices/{notice}/accept"),
+            &bg,
+            json!({"version": 1}),
+        )
+        .await;
+    let visitor = accepted.assert(200)["linked_person_id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -21,18 +21,23 @@ use crate::db::AnyConnection;
 use crate::domain::people::parse_national_id;
 use crate::domain::roles::Action;
 use crate::error::AppError;
+use crate::service::notices::{self, ContactNotice, Destination, Reader};
 use crate::service::people::{
-    created_event, duplicate_flag, new_person, residence_path_of, validate_create, who,
-    CreatePerson, Outcome, PersonOut,
+    created_event, duplicate_flag, new_person, placement, sent_person, validate_create, who,
+    CreatePerson, PersonOut, Placement,
 };
 use crate::service::trace::{
-    cascade_attributed, check_contact, contact_row, inline_person, inline_person_id, logged_event,
-    visible_row, why_not, LogContact, Rules,
+    cascade_attributed, check_contact, contact_row, implied_level, inline_person, inline_person_id,
+    logged_event, sent_contact, visible_row, why_not, LogContact, Rules,
 };
+use crate::service::{Made, Outcome};
 use crate::store::events::{EventRow, Who};
 use crate::store::instant;
-use crate::store::people::{self as people_store, FlagRow, Person, PersonRow, PhoneRow};
-use crate::store::trace::{self as trace_store, ContactRow};
+use crate::store::notices::NoticeRow;
+use crate::store::people::{
+    self as people_store, FlagRow, NationalIdHolder, Person, PersonRow, PhoneRow,
+};
+use crate::store::trace::{self as trace_store, ContactRow, ExposureRow};
 use crate::store::units::{self as units_store, UnitRow};
 use chrono::NaiveDateTime;
 use std::collections::{BTreeSet, HashMap};
@@ -69,8 +74,10 @@ impl From<AppError> for Failure {
 struct Plan {
     /// People by id: those stored, then those the batch made.
     people: HashMap<String, PersonRow>,
-    /// Person ids by national ID, likewise.
-    by_national_id: HashMap<String, String>,
+    /// The records holding each national ID, likewise.
+    by_national_id: HashMap<String, Vec<NationalIdHolder>>,
+    /// The classifications of the people traced whose contact may be notified elsewhere.
+    exposures: HashMap<String, ExposureRow>,
     units: HashMap<String, UnitRow>,
     /// Contacts by id: those stored, then those the batch made.
     contacts: HashMap<String, ContactRow>,
@@ -79,6 +86,8 @@ struct Plan {
     /// New contacts in order, with who logged them.
     logged: Vec<(ContactRow, Who)>,
     events: Vec<EventRow>,
+    /// Notices sent to other jurisdictions.
+    notices: Vec<(NoticeRow, EventRow)>,
 }
 
 /// The scopes of the actor, resolved once for the whole batch.
@@ -142,17 +151,18 @@ pub(super) fn push_items(
                 Err(e) => (None, Err(e)),
             },
             SyncItem::Contact(c) => match need_id(c.id) {
-                Ok(id) => (Some(id), plan.contact(actor, &scopes, c, at)),
+                Ok(id) => (Some(id), plan.contact(actor, &scopes, rules, c, at)),
                 Err(e) => (None, Err(e)),
             },
             SyncItem::Landmark(_) => unreachable!("set aside above"),
         };
         results.push(match (outcome, id) {
-            (Ok(status), id) => SyncItemResult {
+            (Ok((status, notice_id)), id) => SyncItemResult {
                 index,
                 kind,
                 id,
                 status,
+                notice_id,
                 problem: None,
             },
             (Err(e @ AppError::Internal(_)), _) => return Err(Failure::Error(e)),
@@ -161,7 +171,7 @@ pub(super) fn push_items(
     }
 
     // what the duplicate flags and the cascade need of the stored state, read before writing
-    let (flags, flag_events) = duplicate_flags(conn, &plan, at)?;
+    let (flags, flag_events) = duplicate_flags(conn, &plan, &scopes, at)?;
     let seeds = seeds(conn, &plan, rules)?;
 
     // 3. the writes, a few multi-row statements
@@ -183,6 +193,7 @@ pub(super) fn push_items(
     insert_flags(conn, &flags)?;
     plan.events.extend(flag_events);
     insert_events(conn, &plan.events)?;
+    notices::insert(conn, &plan.notices)?;
 
     // 4. one cascade for every new contact that classifies
     if !seeds.is_empty() {
@@ -222,6 +233,7 @@ fn look_up(conn: &mut AnyConnection, parsed: &[Parsed]) -> Result<Plan, Failure>
     let mut contact_ids = BTreeSet::new();
     let mut national_ids = BTreeSet::new();
     let mut codes = BTreeSet::new();
+    let mut traced_elsewhere = BTreeSet::new();
     let mut nid = |raw: &Option<String>| {
         if let Some((n, _)) = raw.as_deref().and_then(|n| parse_national_id(n).ok()) {
             national_ids.insert(n);
@@ -248,6 +260,7 @@ fn look_up(conn: &mut AnyConnection, parsed: &[Parsed]) -> Result<Plan, Failure>
                     nid(&np.national_id);
                     if let Some(code) = &np.residence_unit_code {
                         codes.insert(code.clone());
+                        traced_elsewhere.insert(c.person_id.to_string());
                     }
                 }
             }
@@ -261,9 +274,25 @@ fn look_up(conn: &mut AnyConnection, parsed: &[Parsed]) -> Result<Plan, Failure>
         codes.insert(row.residence_unit_code.clone());
         plan.people.insert(row.id.clone(), row);
     }
+    // the records the merged ones were merged into, where a contact is logged against them
+    let targets: Vec<String> = plan
+        .people
+        .values()
+        .filter_map(|p| p.merged_into.clone())
+        .filter(|t| !plan.people.contains_key(t))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for row in people_store::rows_by_ids(conn, &targets)? {
+        plan.people.insert(row.id.clone(), row);
+    }
     let nids: Vec<String> = national_ids.into_iter().collect();
-    for (n, id) in people_store::ids_by_national_ids(conn, &nids)? {
-        plan.by_national_id.insert(n, id);
+    for (n, holder) in people_store::holders_of(conn, &nids)? {
+        plan.by_national_id.entry(n).or_default().push(holder);
+    }
+    let traced: Vec<String> = traced_elsewhere.into_iter().collect();
+    for e in trace_store::exposures_of(conn, &traced)? {
+        plan.exposures.insert(e.person_id.clone(), e);
     }
     let codes: Vec<String> = codes.into_iter().collect();
     for u in units_store::get_many(conn, &codes)? {
@@ -278,6 +307,7 @@ fn look_up(conn: &mut AnyConnection, parsed: &[Parsed]) -> Result<Plan, Failure>
 
 impl Plan {
     /// `people::create_in_tx` over what the batch knows.
+    #[allow(clippy::too_many_arguments)]
     fn create_person(
         &mut self,
         actor: &Actor,
@@ -285,15 +315,15 @@ impl Plan {
         read: Option<&Scope>,
         input: &CreatePerson,
         at: NaiveDateTime,
-        residence_anywhere: bool,
-    ) -> Result<Outcome<PersonRow>, AppError> {
+        contact: Option<ContactNotice>,
+    ) -> Result<Made<PersonRow>, AppError> {
         let valid = validate_create(input, at)?;
         if let Some(id) = input.id {
             if let Some(existing) = self.people.get(&id.to_string()) {
                 if read.is_some_and(|s| s.covers(&existing.unit_path))
                     || scope.covers(&existing.unit_path)
                 {
-                    return Ok(Outcome::Existing(existing.clone()));
+                    return Ok(Made::Here(Outcome::Existing(existing.clone())));
                 }
                 return Err(AppError::conflict(
                     "this id is already used by another record",
@@ -301,32 +331,69 @@ impl Plan {
             }
         }
         let code = &input.residence_unit_code;
-        let unit = self.units.get(code);
-        let path = if residence_anywhere {
-            residence_path_of(unit, &Scope::everywhere(), code)?
-        } else {
-            residence_path_of(unit, scope, code)?
-        };
-        if let Some(nid) = &valid.national_id {
-            if let Some(existing) = self.by_national_id.get(nid) {
-                return Err(AppError::Conflict {
-                    detail: "a person with this national ID is already registered".into(),
-                    existing_id: Some(existing.clone()),
-                });
+        let no_holders = Vec::new();
+        let holders = valid
+            .national_id
+            .as_ref()
+            .and_then(|n| self.by_national_id.get(n))
+            .unwrap_or(&no_holders);
+        let (path, shared_with) = match placement(self.units.get(code), code, scope, read, holders)?
+        {
+            Placement::Elsewhere { unit_code, path } => {
+                let w = who(actor, scope, &path);
+                let to = Destination {
+                    unit_code: &unit_code,
+                    path: &path,
+                };
+                let made = notices::residence(
+                    actor,
+                    scope,
+                    &w,
+                    sent_person(input, &valid),
+                    to,
+                    contact,
+                    at,
+                )?;
+                let out = notices::out(&made.0, Reader::Sender)?;
+                self.notices.push(made);
+                return Ok(Made::Notified(Box::new(out)));
             }
+            Placement::Here { path, shared_with } => (path, shared_with),
+        };
+        let sent = shared_with.as_ref().map(|_| sent_person(input, &valid));
+        let mut person = new_person(input, valid, &path, actor, at);
+        if shared_with.is_some() {
+            person.row.pending_national_id = person.row.national_id.take();
         }
-        let person = new_person(input, valid, &path, actor, at);
         let w = who(actor, scope, &path);
         self.events.push(created_event(&w, &person, at));
-        if let Some(nid) = &person.row.national_id {
+        if let (Some(holder), Some(sent)) = (&shared_with, sent) {
+            self.notices.push(notices::identity(
+                scope,
+                &w,
+                sent,
+                (&person.row.id, &path),
+                holder,
+                at,
+                &actor.user_id,
+            )?);
+        }
+        if let Some(nid) = person.row.national_id_here() {
             self.by_national_id
-                .insert(nid.clone(), person.row.id.clone());
+                .entry(nid.to_string())
+                .or_default()
+                .push(NationalIdHolder {
+                    id: person.row.id.clone(),
+                    unit_code: person.row.residence_unit_code.clone(),
+                    unit_path: path.clone(),
+                    pending: person.row.pending_national_id.is_some(),
+                });
         }
         self.people
             .insert(person.row.id.clone(), person.row.clone());
         let row = person.row.clone();
         self.created.push((person, w));
-        Ok(Outcome::Created(row))
+        Ok(Made::Here(Outcome::Created(row)))
     }
 
     /// A person item: created, unchanged or a conflict (as `sync::apply`).
@@ -336,17 +403,18 @@ impl Plan {
         scopes: &Scopes,
         p: &CreatePerson,
         at: NaiveDateTime,
-    ) -> Result<SyncItemStatus, AppError> {
+    ) -> Result<(SyncItemStatus, Option<String>), AppError> {
         let scope = scope_of(&scopes.create)?;
-        match self.create_person(actor, scope, scopes.read.as_ref(), p, at, false)? {
-            Outcome::Created(_) => Ok(SyncItemStatus::Created),
-            Outcome::Existing(row) => {
+        match self.create_person(actor, scope, scopes.read.as_ref(), p, at, None)? {
+            Made::Notified(n) => Ok((SyncItemStatus::Notified, Some(n.id))),
+            Made::Here(Outcome::Created(_)) => Ok((SyncItemStatus::Created, None)),
+            Made::Here(Outcome::Existing(row)) => {
                 let existing = PersonOut::from(&Person {
                     row,
                     phones: Vec::new(),
                 });
                 if same_person(p, &existing) {
-                    Ok(SyncItemStatus::Unchanged)
+                    Ok((SyncItemStatus::Unchanged, None))
                 } else {
                     Err(AppError::Conflict {
                         detail: format!(
@@ -366,9 +434,10 @@ impl Plan {
         &mut self,
         actor: &Actor,
         scopes: &Scopes,
+        rules: Rules,
         c: &LogContact,
         at: NaiveDateTime,
-    ) -> Result<SyncItemStatus, AppError> {
+    ) -> Result<(SyncItemStatus, Option<String>), AppError> {
         let scope = scope_of(&scopes.log)?;
         check_contact(c, at)?;
         if let Some(id) = c.id {
@@ -382,7 +451,7 @@ impl Plan {
                     && existing.first_at == instant(c.first_at)
                     && existing.last_at == instant(c.last_at);
                 return if same {
-                    Ok(SyncItemStatus::Unchanged)
+                    Ok((SyncItemStatus::Unchanged, None))
                 } else {
                     Err(AppError::conflict(
                         "a contact with this id exists with other data",
@@ -396,24 +465,40 @@ impl Plan {
             "person_id",
         )?;
         let other_id = match (&c.contact_person_id, &c.contact_person) {
-            (Some(id), _) => match self.people.get(&id.to_string()) {
-                Some(p) if p.merged_into.is_none() => p.id.clone(),
-                Some(p) => p.merged_into.clone().unwrap_or_default(),
-                None => return Err(AppError::field("contact_person_id", "no such person")),
-            },
+            (Some(id), _) => {
+                // the person met, by id: only someone in the jurisdiction (a merged record
+                // followed); anyone else answers as an id nobody has
+                let met = match self.people.get(&id.to_string()) {
+                    Some(p) if p.merged_into.is_some() => self
+                        .people
+                        .get(p.merged_into.as_deref().unwrap_or_default()),
+                    other => other,
+                };
+                match met.filter(|p| scope.covers(&p.unit_path)) {
+                    Some(p) => p.id.clone(),
+                    None => return Err(AppError::field("contact_person_id", "no such person")),
+                }
+            }
             (None, Some(np)) => {
                 let create = inline_person(np, &source.residence_unit_code);
-                let made = self.create_person(
-                    actor,
-                    scope,
-                    scopes.read.as_ref(),
-                    &create,
-                    at,
-                    np.residence_unit_code.is_some(),
-                );
-                inline_person_id(made.map(|o| match o {
-                    Outcome::Created(p) | Outcome::Existing(p) => p.id,
-                }))?
+                let notice = np.residence_unit_code.as_ref().map(|_| ContactNotice {
+                    source_id: source.id.clone(),
+                    source_path: source.unit_path.clone(),
+                    contact: sent_contact(c),
+                    implied_level: implied_level(
+                        self.exposures.get(&source.id),
+                        c,
+                        rules.max_depth,
+                    ),
+                });
+                let made =
+                    self.create_person(actor, scope, scopes.read.as_ref(), &create, at, notice);
+                let made = match made {
+                    Ok(Made::Notified(n)) => return Ok((SyncItemStatus::Notified, Some(n.id))),
+                    Ok(Made::Here(Outcome::Created(p) | Outcome::Existing(p))) => Ok(p.id),
+                    Err(e) => Err(e),
+                };
+                inline_person_id(made)?
             }
             (None, None) => unreachable!("checked by check_contact"),
         };
@@ -428,7 +513,7 @@ impl Plan {
         self.events.push(logged_event(&w, &contact, at));
         self.contacts.insert(contact.id.clone(), contact.clone());
         self.logged.push((contact, w));
-        Ok(SyncItemStatus::Created)
+        Ok((SyncItemStatus::Created, None))
     }
 }
 
@@ -438,6 +523,7 @@ impl Plan {
 fn duplicate_flags(
     conn: &mut AnyConnection,
     plan: &Plan,
+    scopes: &Scopes,
     at: NaiveDateTime,
 ) -> Result<(Vec<FlagRow>, Vec<EventRow>), Failure> {
     let eligible = |p: &Person| !p.phones.is_empty() && p.row.birth_year.is_some();
@@ -452,7 +538,21 @@ fn duplicate_flags(
     }
     let names: Vec<String> = names.into_iter().collect();
     let phones: Vec<String> = phones.into_iter().collect();
-    let stored = people_store::duplicate_candidates(conn, &names, &phones)?;
+    // only records of the actor's jurisdiction are ever named to them
+    let ours = |path: &str| {
+        [
+            scopes.create.as_ref().ok(),
+            scopes.log.as_ref().ok(),
+            scopes.read.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|s| s.covers(path))
+    };
+    let stored: Vec<Person> = people_store::duplicate_candidates(conn, &names, &phones)?
+        .into_iter()
+        .filter(|p| ours(&p.row.unit_path))
+        .collect();
     let (mut flags, mut events) = (Vec::new(), Vec::new());
     for (i, (p, w)) in plan.created.iter().enumerate() {
         if !eligible(p) {

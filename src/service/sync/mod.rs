@@ -6,9 +6,10 @@
 
 mod batch;
 
-use super::people::{create_in_tx, CreatePerson, Outcome, PersonOut};
+use super::people::{create_in_tx, CreatePerson, PersonOut};
 use super::trace::{log_contact_in_tx, ContactOut, ExposureOut, LogContact, Rules};
 use super::workflow::{add_landmark_in_tx, CreateLandmark};
+use super::{Made, Outcome};
 use crate::auth::Actor;
 use crate::db::AnyConnection;
 use crate::domain::roles::Action;
@@ -61,6 +62,9 @@ pub enum SyncItemStatus {
     Conflict,
     /// Refused: see the problem.
     Invalid,
+    /// The person lives outside your jurisdiction: theirs was sent a notice (`notice_id`),
+    /// and nothing was recorded here.
+    Notified,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,6 +73,9 @@ pub struct SyncItemResult {
     pub kind: Option<String>,
     pub id: Option<String>,
     pub status: SyncItemStatus,
+    /// For a `notified` item: the notice sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
 }
@@ -90,6 +97,7 @@ fn invalid(index: usize, kind: Option<String>, id: Option<String>, e: &AppError)
             AppError::Conflict { .. } | AppError::StaleVersion { .. } => SyncItemStatus::Conflict,
             _ => SyncItemStatus::Invalid,
         },
+        notice_id: None,
         problem: Some(e.problem()),
     }
 }
@@ -193,6 +201,23 @@ pub fn push(
     })
 }
 
+/// How many national IDs a batch carries (each one an identity look-up).
+pub fn national_ids_in(batch: &PushBatch) -> usize {
+    let has = |v: Option<&serde_json::Value>| v.is_some_and(|n| n.as_str().is_some());
+    batch
+        .items
+        .iter()
+        .take(MAX_ITEMS)
+        .filter(|item| {
+            let data = &item["data"];
+            has(data.get("national_id"))
+                || has(data
+                    .get("contact_person")
+                    .and_then(|p| p.get("national_id")))
+        })
+        .count()
+}
+
 /// An item as the phone sent it, parsed (or why it could not be).
 struct Parsed {
     index: usize,
@@ -211,11 +236,12 @@ fn applied(
     at: NaiveDateTime,
 ) -> AppResult<SyncItemResult> {
     match conn.transaction(|c| apply(c, actor, rules, item, at)) {
-        Ok((id, status)) => Ok(SyncItemResult {
+        Ok((id, status, notice_id)) => Ok(SyncItemResult {
             index,
             kind,
             id: Some(id),
             status,
+            notice_id,
             problem: None,
         }),
         // an unexpected failure is the service's, not the item's: the batch fails whole
@@ -269,7 +295,7 @@ fn apply(
     rules: Rules,
     item: SyncItem,
     at: NaiveDateTime,
-) -> Result<(String, SyncItemStatus), ItemError> {
+) -> Result<(String, SyncItemStatus, Option<String>), ItemError> {
     let need_id = |id: Option<Uuid>| {
         id.map(|u| u.to_string()).ok_or_else(|| ItemError {
             id: None,
@@ -288,12 +314,13 @@ fn apply(
             };
             let scope = actor.scope(Action::PersonCreate).map_err(fail)?;
             let snapshot = p.clone();
-            match create_in_tx(conn, actor, &scope, p, at, false).map_err(fail)? {
-                Outcome::Created(_) => Ok((id, SyncItemStatus::Created)),
-                Outcome::Existing(e) if same_person(&snapshot, &e.person) => {
-                    Ok((id, SyncItemStatus::Unchanged))
+            match create_in_tx(conn, actor, &scope, p, at, None).map_err(fail)? {
+                Made::Notified(n) => Ok((id, SyncItemStatus::Notified, Some(n.id))),
+                Made::Here(Outcome::Created(_)) => Ok((id, SyncItemStatus::Created, None)),
+                Made::Here(Outcome::Existing(e)) if same_person(&snapshot, &e.person) => {
+                    Ok((id, SyncItemStatus::Unchanged, None))
                 }
-                Outcome::Existing(e) => Err(fail(AppError::Conflict {
+                Made::Here(Outcome::Existing(e)) => Err(fail(AppError::Conflict {
                     detail: format!(
                         "a record with this id exists with other data (version {})",
                         e.person.version
@@ -315,13 +342,14 @@ fn apply(
                 instant(c.last_at),
             );
             match log_contact_in_tx(conn, actor, &scope, rules, c, at).map_err(fail)? {
-                Outcome::Created(_) => Ok((id, SyncItemStatus::Created)),
-                Outcome::Existing(e) => {
+                Made::Notified(n) => Ok((id, SyncItemStatus::Notified, Some(n.id))),
+                Made::Here(Outcome::Created(_)) => Ok((id, SyncItemStatus::Created, None)),
+                Made::Here(Outcome::Existing(e)) => {
                     let same = e.contact.person_id == a
                         && instant(e.contact.first_at) == first
                         && instant(e.contact.last_at) == last;
                     if same {
-                        Ok((id, SyncItemStatus::Unchanged))
+                        Ok((id, SyncItemStatus::Unchanged, None))
                     } else {
                         Err(fail(AppError::conflict(
                             "a contact with this id exists with other data",
@@ -346,7 +374,7 @@ fn apply(
                     if x.place == crate::domain::text::tidy(&l.landmark.place)
                         && x.from_at == instant(l.landmark.from_at) =>
                 {
-                    Ok((id, SyncItemStatus::Unchanged))
+                    Ok((id, SyncItemStatus::Unchanged, None))
                 }
                 Some(_) => Err(fail(AppError::conflict(
                     "a landmark with this id exists with other data",
@@ -354,7 +382,7 @@ fn apply(
                 None => {
                     add_landmark_in_tx(conn, actor, &scope, &l.case_id.to_string(), l.landmark, at)
                         .map_err(fail)?;
-                    Ok((id, SyncItemStatus::Created))
+                    Ok((id, SyncItemStatus::Created, None))
                 }
             }
         }

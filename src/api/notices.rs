@@ -1,0 +1,83 @@
+//! /notices: people notified across jurisdictions, as each side sees them, and the
+//! receiving side's answers.
+
+use super::extract::ApiJson;
+use super::AppState;
+use crate::auth::Actor;
+use crate::error::AppResult;
+use crate::service::notices::{self as svc, NoticeOut, NoticeQuery};
+use crate::service::reception::{self, AcceptNotice, RejectNotice};
+use crate::service::trace::Rules;
+use crate::service::Page;
+use actix_web::{get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get_one)
+        .service(accept)
+        .service(reject);
+}
+
+/// Notices sent to your jurisdiction ("notified from elsewhere", `side=incoming`), or those
+/// it sent of people who live elsewhere (`side=sent`).
+#[utoipa::path(tag = "notices", params(NoticeQuery), responses((status = 200, body = Page<NoticeOut>)))]
+#[get("/notices")]
+async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<NoticeQuery>,
+) -> AppResult<web::Json<Page<NoticeOut>>> {
+    let q = q.into_inner();
+    Ok(web::Json(
+        state.run(move |c| svc::list(c, &actor, q)).await?,
+    ))
+}
+
+/// One notice, as your side sees it.
+#[utoipa::path(tag = "notices", params(("id" = String, Path)), responses((status = 200, body = NoticeOut)))]
+#[get("/notices/{id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<web::Json<NoticeOut>> {
+    Ok(web::Json(
+        state.run(move |c| svc::get(c, &actor, &id)).await?,
+    ))
+}
+
+/// Accept a notice sent to your jurisdiction: the person is linked to your record (or one is
+/// made from what was sent), the contact it carried is logged and classified, and from then
+/// on the person is yours.
+#[utoipa::path(tag = "notices", params(("id" = String, Path)), request_body = AcceptNotice, responses((status = 200, body = NoticeOut)))]
+#[post("/notices/{id}/accept")]
+async fn accept(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<AcceptNotice>,
+) -> AppResult<web::Json<NoticeOut>> {
+    let rules = Rules::from_config(&state.config);
+    Ok(web::Json(
+        state
+            .write(move |c| reception::accept(c, &actor, rules, &id, body.0.clone()))
+            .await?,
+    ))
+}
+
+/// Reject a notice sent to your jurisdiction, with a reason.
+#[utoipa::path(tag = "notices", params(("id" = String, Path)), request_body = RejectNotice, responses((status = 200, body = NoticeOut)))]
+#[post("/notices/{id}/reject")]
+async fn reject(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<RejectNotice>,
+) -> AppResult<web::Json<NoticeOut>> {
+    Ok(web::Json(
+        state
+            .write(move |c| reception::reject(c, &actor, &id, body.0.clone()))
+            .await?,
+    ))
+}
