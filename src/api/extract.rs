@@ -100,8 +100,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             let bytes = bytes
                 .await
                 .map_err(|e| AppError::BadRequest(format!("body: {e}")))?;
-            let value: serde_json::Value = serde_json::from_slice(&bytes)
+            let mut value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+            whole_floats_as_integers(&mut value);
             if let Some((path, c)) = forbidden_text(&value, String::new()) {
                 return Err(AppError::field(
                     &path,
@@ -146,6 +147,25 @@ fn forbidden_text(v: &serde_json::Value, path: String) -> Option<(String, char)>
     }
 }
 
+/// JSON Schema counts `5.0` an integer, serde does not take it for an `i32`: every float
+/// without a fraction, inside the range of `i64`, becomes that integer.
+fn whole_floats_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            let whole = n.as_f64().filter(|f| {
+                n.is_f64() && f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64
+            });
+            if let Some(f) = whole {
+                *n = (f as i64).into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_floats_as_integers),
+        _ => {}
+    }
+}
+
 /// A body that is JSON but not of the request's shape: the field it is in, and what is wrong.
 fn type_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = err.path().to_string();
@@ -182,4 +202,21 @@ fn type_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .error_handler(|e, _| AppError::BadRequest(format!("body: {e}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_floats_as_integers;
+    use serde_json::json;
+
+    #[test]
+    fn whole_floats_become_integers_and_the_rest_stays() {
+        let mut v = json!({"version": 5.0, "t": 37.5, "n": [-0.0, 2, 1e19], "s": "5.0"});
+        whole_floats_as_integers(&mut v);
+        assert_eq!(
+            v,
+            json!({"version": 5, "t": 37.5, "n": [0, 2, 1e19], "s": "5.0"})
+        );
+        assert!(v["version"].is_i64() && v["n"][2].is_f64());
+    }
 }
