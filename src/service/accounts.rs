@@ -22,8 +22,10 @@ use validator::Validate;
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 
@@ -268,6 +270,8 @@ pub fn logout(conn: &mut AnyConnection, actor: &Actor, input: RefreshInput) -> A
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
+    /// 10 to 128 characters, not the username.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -400,10 +404,13 @@ pub fn me(conn: &mut AnyConnection, actor: &Actor) -> AppResult<UserOut> {
 pub struct CreateUser {
     /// Letters, digits, dots, dashes and underscores; stored lower-case.
     #[validate(length(min = 3, max = 64))]
+    #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub username: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
-    /// At least 10 characters.
+    /// 10 to 128 characters, not the username.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// The account's first grant, given with it. An administrator who is not national must
     /// give one inside their jurisdiction: an account with no grant is the nation's.
@@ -767,12 +774,16 @@ pub fn list_users(
 pub struct UpdateUser {
     pub version: i32,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     /// Deactivating ends every session of the user.
     pub active: Option<bool>,
-    /// A new password set by the administrator (the user should change it).
+    /// A new password set by the administrator (the user should change it): 10 to 128
+    /// characters, not the username.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -904,6 +915,8 @@ pub fn add_grant(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeGrant {
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -946,6 +959,8 @@ pub fn revoke_grant(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockUser {
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 

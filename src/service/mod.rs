@@ -109,6 +109,15 @@ impl From<crate::store::events::EventRow> for EventOut {
     }
 }
 
+/// An instant not before 2020 in UTC: from 2 January 2020 on in any time zone (an offset
+/// moves it by less than a day), in RFC 3339.
+#[derive(ToSchema)]
+#[schema(
+    format = DateTime,
+    pattern = "^(2020-(01-(0[2-9]|[12][0-9]|3[01])|(0[2-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))|20(2[1-9]|[3-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)]
+pub struct InstantSince2020(pub String);
+
 /// An announced time (a cordon's start, a risk level's effect): from 2020 to a year ahead,
 /// so that a typo is a 422 rather than a date the database cannot hold.
 pub fn plausible_time(

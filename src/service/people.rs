@@ -86,35 +86,65 @@ fn snapshot(p: &Person) -> serde_json::Value {
     serde_json::to_value(PersonOut::from(p)).unwrap_or_default()
 }
 
+/// A phone number as a client may send it: `0` and 9 or 10 digits, `+84` and 9 or 10 digits,
+/// or `+`, a country code and 8 to 15 digits in all.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^(0[1-9][0-9]{8,9}|\\+84[1-9][0-9]{8,9}|\\+([1-79][0-9]{7,14}|8[0-35-9][0-9]{6,13}))$"
+)]
+pub struct Phone(pub String);
+
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePerson {
     /// A client-made UUID (a phone working offline): sending the same id again changes nothing.
     pub id: Option<Uuid>,
+    /// No digits or control characters.
     #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^0-9\\x00-\\x1F\\x7F-\\x9F]*[^0-9\\s\\x00-\\x1F\\x7F-\\x9F][^0-9\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub full_name: String,
+    /// From 1900 to today.
+    #[schema(pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub birth_date: Option<NaiveDate>,
+    /// From 1900 to this year.
+    #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
     pub sex: Option<Sex>,
     /// CCCD (12 digits) or CMND (9 digits).
+    #[schema(pattern = "^([0-9]{9}|[0-9]{12})$")]
     pub national_id: Option<String>,
+    /// 6 to 20 letters and digits.
+    #[schema(pattern = "^[A-Za-z0-9]{6,20}$")]
     pub passport_no: Option<String>,
     /// ISO 3166 alpha-2 (`VN`).
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub nationality: Option<String>,
+    /// At most 5.
     #[serde(default)]
+    #[schema(value_type = Vec<Phone>, max_items = 5)]
     pub phones: Vec<String>,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub residence_address: Option<String>,
     /// The administrative unit of residence: it decides the jurisdiction.
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub residence_unit_code: String,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub current_location: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub occupation: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub workplace: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10)]
     pub vaccination_doses: i32,
     /// Where the facts come from; default `tracing_interview`.
     pub source: Option<Source>,
@@ -586,11 +616,16 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<Perso
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Part of the name; diacritics and case are ignored (`nguyen van an`).
+    /// Part of the name; diacritics and case are ignored (`nguyen van an`). At most 66
+    /// characters: the name is compared decomposed, which can triple a character, and
+    /// at most 200 characters are compared.
+    #[param(max_length = 66)]
     pub q: Option<String>,
     /// A phone in any usual form (`0912…`, `+84912…`, `84 912…`).
+    #[param(value_type = Option<Phone>, inline)]
     pub phone: Option<String>,
     /// CCCD or CMND.
+    #[param(pattern = "^([0-9]{9}|[0-9]{12})$")]
     pub national_id: Option<String>,
     /// Only people living in this unit's subtree.
     pub unit: Option<String>,
@@ -599,6 +634,7 @@ pub struct SearchQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -660,47 +696,65 @@ pub fn search(
 pub struct UpdatePerson {
     /// The version you read: a stale one is refused with 409.
     pub version: i32,
+    /// No digits or control characters.
     #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^0-9\\x00-\\x1F\\x7F-\\x9F]*[^0-9\\s\\x00-\\x1F\\x7F-\\x9F][^0-9\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub full_name: Option<String>,
+    /// From 1900 to today.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(
+        value_type = Option<NaiveDate>,
+        pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+    )]
     pub birth_date: Option<Option<NaiveDate>>,
+    /// From 1900 to this year.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1900)]
     pub birth_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Sex>)]
     pub sex: Option<Option<Sex>>,
+    /// CCCD (12 digits) or CMND (9 digits).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^([0-9]{9}|[0-9]{12})$")]
     pub national_id: Option<Option<String>>,
+    /// 6 to 20 letters and digits.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9]{6,20}$")]
     pub passport_no: Option<Option<String>>,
+    /// ISO 3166 alpha-2 (`VN`).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
     pub nationality: Option<Option<String>>,
-    /// Replaces the list of phones.
+    /// Replaces the list of phones; at most 5.
+    #[schema(value_type = Option<Vec<Phone>>, max_items = 5)]
     pub phones: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub residence_address: Option<Option<String>>,
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub residence_unit_code: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub current_location: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub occupation: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub workplace: Option<Option<String>>,
     #[validate(range(min = 0, max = 10))]
+    #[schema(minimum = 0, maximum = 10)]
     pub vaccination_doses: Option<i32>,
     pub source: Option<Source>,
     /// Why the record changes (kept in its history).
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -944,6 +998,7 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -1009,7 +1064,8 @@ pub fn duplicates(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct DismissFlag {
-    /// Why these are two different people.
+    /// Why these are two different people, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -1063,6 +1119,8 @@ pub struct MergePeople {
     pub version: i32,
     /// The version of the duplicate you read.
     pub duplicate_version: i32,
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 

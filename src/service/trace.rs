@@ -352,6 +352,7 @@ pub struct ConfirmCase {
     pub confirmation_test: ConfirmationTest,
     /// The positive test's reference (lab sample code).
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub test_ref: String,
     /// The local date the positive sample was taken.
     pub sample_date: NaiveDate,
@@ -360,6 +361,7 @@ pub struct ConfirmCase {
     /// When the case was isolated, if already.
     pub isolated_at: Option<DateTime<Utc>>,
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub case_number: Option<String>,
 }
 
@@ -614,6 +616,8 @@ pub fn get_case(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<
 pub struct CaseQuery {
     pub state: Option<CaseState>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -645,7 +649,8 @@ pub struct CaseTransition {
     pub treatment: Option<Treatment>,
     /// For `start_treatment`: when the case was isolated (default: now).
     pub at: Option<DateTime<Utc>>,
-    /// Why (required for `retract`).
+    /// Why (required for `retract`), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
 }
 
@@ -895,13 +900,26 @@ fn after_correction(
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct NewContactPerson {
+    /// No digits or control characters.
     #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^0-9\\x00-\\x1F\\x7F-\\x9F]*[^0-9\\s\\x00-\\x1F\\x7F-\\x9F][^0-9\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub full_name: String,
+    /// At most 5.
     #[serde(default)]
+    #[schema(value_type = Vec<super::people::Phone>, max_items = 5)]
     pub phones: Vec<String>,
+    /// CCCD (12 digits) or CMND (9 digits).
+    #[schema(pattern = "^([0-9]{9}|[0-9]{12})$")]
     pub national_id: Option<String>,
     /// Where they live, if known; by default the unit of the person they met.
+    #[schema(min_length = 1, max_length = 40)]
     pub residence_unit_code: Option<String>,
+    /// From 1900 to this year.
+    #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
 }
 
@@ -917,13 +935,17 @@ pub struct LogContact {
     /// … or a new person: a name and a phone are enough.
     #[validate(nested)]
     pub contact_person: Option<NewContactPerson>,
+    #[schema(value_type = super::InstantSince2020)]
     pub first_at: DateTime<Utc>,
+    /// Not before `first_at`, at most 60 days after it, and not in the future.
     pub last_at: DateTime<Utc>,
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub place: Option<String>,
     pub setting: Setting,
     pub proximity: Proximity,
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub duration_minutes: Option<i32>,
     #[serde(default)]
     pub masked: bool,
@@ -1384,6 +1406,8 @@ pub(crate) fn log_notified_contact(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RetractContact {
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -1562,6 +1586,8 @@ pub enum ReviewDecision {
 #[serde(deny_unknown_fields)]
 pub struct ResolveReview {
     pub decision: ReviewDecision,
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -1649,6 +1675,7 @@ pub struct ChainQuery {
     /// upstream (towards the sources), downstream (everyone exposed through the person) or both.
     pub direction: Option<Direction>,
     /// Hops, 1 to 6 (default 3).
+    #[param(minimum = 1, maximum = 6)]
     pub depth: Option<u8>,
 }
 
@@ -1840,9 +1867,12 @@ pub struct Clusters {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ClusterQuery {
-    /// Smallest cluster to list (default 2).
+    /// Smallest cluster to list (default 2). No cluster holds more people than one answer
+    /// considers (100,000).
+    #[param(minimum = 0, maximum = 100000)]
     pub min_size: Option<usize>,
     /// How many clusters, largest first (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
