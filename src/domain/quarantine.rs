@@ -20,13 +20,16 @@ pub enum Mode {
 }
 text_enum!(Mode { Concentrated => "concentrated", Home => "home" });
 
-/// Days of each mode for one level; `None`: the regime does not allow that mode.
+/// Days of each mode for one level (1 to 60); `None`: the regime does not allow that mode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Durations {
+    #[schema(minimum = 1, maximum = 60)]
     pub concentrated: Option<u32>,
+    #[schema(minimum = 1, maximum = 60)]
     pub home: Option<u32>,
     /// Health monitoring at home after release.
+    #[schema(minimum = 1, maximum = 60)]
     pub monitoring: Option<u32>,
 }
 
@@ -47,18 +50,45 @@ pub struct LevelDurations {
 #[serde(deny_unknown_fields)]
 pub struct RegimeRules {
     pub durations: LevelDurations,
-    /// Quarantine days on which a test is due (day 1 is the first day).
+    #[schema(schema_with = test_days)]
     pub test_days: Vec<u32>,
-    /// Days of the post-release monitoring on which a test is due.
     #[serde(default)]
+    #[schema(schema_with = monitoring_test_days)]
     pub monitoring_test_days: Vec<u32>,
     /// An F2 may be released as soon as the F1 they depend on is released with every test
     /// negative (a local practice of 2021, never national: off in the shipped regimes).
     #[serde(default)]
     pub f2_release_on_f1_negative: bool,
-    /// A camp resident may move to home quarantine after a negative test on this day.
+    /// A camp resident may move to home quarantine after a negative test on this day (one
+    /// of `test_days`).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 60)]
     pub camp_to_home_after_negative_day: Option<u32>,
+}
+
+fn test_days() -> utoipa::openapi::schema::Array {
+    days("Quarantine days on which a test is due (day 1 is the first day): 1 to 60, increasing.")
+}
+
+fn monitoring_test_days() -> utoipa::openapi::schema::Array {
+    days("Days of the post-release monitoring on which a test is due: 1 to 60, increasing.")
+}
+
+/// Days 1 to 60 without repeats (that they increase, a schema cannot say).
+fn days(description: &str) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+    let day = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int32,
+        )))
+        .minimum(Some(1))
+        .maximum(Some(60));
+    ArrayBuilder::new()
+        .items(day)
+        .unique_items(true)
+        .description(Some(description))
+        .build()
 }
 
 /// One regime: a version of the rules, from a document, effective from a date, national or

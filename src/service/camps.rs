@@ -45,14 +45,21 @@ impl SiteKind {
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
-    /// A short code, lower case (`vd-barracks-1`); camp-manager grants name it.
+    /// A short code, lower case (`vd-barracks-1`); camp-manager grants name it. 1 to 64
+    /// letters, digits or '-'.
+    #[schema(pattern = "^[a-z0-9-]{1,64}$")]
     pub id: String,
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub kind: SiteKind,
+    /// 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub address: String,
     /// The administrative unit the site is in.
     pub unit_code: String,
     /// How many people the site may hold.
+    #[schema(minimum = 1, maximum = 100000)]
     pub capacity: i32,
 }
 
@@ -215,6 +222,7 @@ pub fn create_site(
 #[into_params(parameter_in = Query)]
 pub struct SitesQuery {
     /// Only sites whose occupancy reaches this share of their capacity (0 to 1), e.g. 0.9.
+    #[param(minimum = 0, maximum = 1)]
     pub near_capacity: Option<f64>,
 }
 
@@ -290,6 +298,8 @@ fn site_detail(conn: &mut AnyConnection, site: SiteRow) -> AppResult<SiteDetailO
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateArea {
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
 }
 
@@ -340,9 +350,12 @@ pub fn create_area(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     pub area_id: Option<String>,
-    /// How many beds (labelled 1, 2, …).
+    /// How many beds (labelled 1, 2, …), 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub beds: i32,
 }
 
@@ -747,6 +760,8 @@ pub struct CheckOut {
     pub episode_id: String,
     pub kind: CheckOutKind,
     pub version: i32,
+    /// At least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
 }
 

@@ -31,6 +31,8 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct CreateHome {
     pub id: Option<Uuid>,
+    /// 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub address: String,
     pub unit_code: String,
     pub checklist: Checklist,
@@ -289,7 +291,9 @@ pub(crate) fn home_placement(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct PostSign {
-    /// A reference to the photo of the posted sign (a file name or storage key).
+    /// A reference to the photo of the posted sign (a file name or storage key): printable
+    /// ASCII, at most 500 characters.
+    #[schema(max_length = 500, pattern = "^[ -~]*$")]
     pub photo_ref: Option<String>,
     /// When it was posted (default: now).
     pub posted_at: Option<DateTime<Utc>>,
@@ -358,7 +362,8 @@ pub fn post_sign(
 #[serde(deny_unknown_fields)]
 pub struct RemoveSign {
     pub version: i32,
-    /// Required while someone is still quarantined at the home.
+    /// Required while someone is still quarantined at the home; at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
 }
 
@@ -423,12 +428,30 @@ pub fn signs_not_removed(
 pub struct DailyReport {
     /// The local date reported on (default: today).
     pub date: Option<NaiveDate>,
-    /// Temperature in °C.
+    /// Temperature in °C, 30 to 45.
+    #[schema(minimum = 30, maximum = 45)]
     pub temperature_c: Option<f64>,
-    /// Symptoms, e.g. `cough`, `fever`, `loss_of_smell`; empty when none.
     #[serde(default)]
+    #[schema(schema_with = symptoms)]
     pub symptoms: Vec<String>,
     pub source: ReportSource,
+}
+
+/// Kept lower-case, so at most 50 characters: lower-casing can double one (`İ`), and a
+/// symptom is kept up to 100.
+fn symptoms() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let symptom = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(50))
+        .pattern(Some("\\S"));
+    ArrayBuilder::new()
+        .items(symptom)
+        .description(Some(
+            "Symptoms, e.g. `cough`, `fever`, `loss_of_smell`; empty when none. Each holds 1 to 50 characters.",
+        ))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -650,6 +673,8 @@ impl From<&FollowUpRow> for FollowUpOut {
 pub struct FollowUpQuery {
     pub kind: Option<FollowUpKind>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -680,7 +705,8 @@ pub fn open_follow_ups(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveFollowUp {
-    /// What was found (a call, a visit, a test ordered).
+    /// What was found (a call, a visit, a test ordered), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub note: String,
 }
 
@@ -754,6 +780,7 @@ pub struct ReportViolation {
     pub kind: ViolationKind,
     /// When it happened (default: now).
     pub occurred_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -870,7 +897,8 @@ pub fn police_list(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct HandleViolation {
-    /// What the police did.
+    /// What the police did, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub outcome: String,
 }
 

@@ -138,6 +138,29 @@ pub fn plausible_time(
     Ok(t)
 }
 
+/// The schema of a list of `min` to `max` distinct strings (UUIDs when `uuid`), for the
+/// request fields that refuse an entry listed twice.
+pub(crate) fn distinct_strings(
+    min: usize,
+    max: usize,
+    uuid: bool,
+    description: &str,
+) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+    let item = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(uuid.then_some(SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Uuid,
+        )));
+    ArrayBuilder::new()
+        .items(item)
+        .min_items((min > 0).then_some(min))
+        .max_items(Some(max))
+        .unique_items(true)
+        .description(Some(description))
+        .build()
+}
+
 /// A reason is required for corrections, merges and revocations.
 pub fn require_reason(reason: &str) -> crate::error::AppResult<String> {
     let r = crate::domain::text::tidy(reason);

@@ -126,10 +126,13 @@ pub fn get_regime(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResul
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRegime {
-    /// The code of the regime; a code already in use gets a new version.
+    /// The code of the regime; a code already in use gets a new version. 1 to 64 letters,
+    /// digits, '-', '_' or '.'.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub code: String,
     pub effective_from: NaiveDate,
-    /// The document the rules come from ("5599/BYT-MT").
+    /// The document the rules come from ("5599/BYT-MT"), 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub document: String,
     /// For one province's override; absent for national rules.
     pub province_code: Option<String>,
@@ -404,8 +407,9 @@ pub struct OrderEpisode {
     pub site_id: Option<String>,
     /// Why the person is quarantined with others at home (default: `person`).
     pub household_role: Option<HouseholdRole>,
-    /// The level to quarantine at, for people not classified (household members, carers,
-    /// arrivals); a classified person's level is their classification.
+    /// The level to quarantine at (1, 2 or 3), for people not classified (household
+    /// members, carers, arrivals); a classified person's level is their classification.
+    #[schema(minimum = 1, maximum = 3)]
     pub level: Option<i32>,
     /// Day 1 (default: the local date of the last contact with the person they were
     /// classified through, else today).
@@ -595,6 +599,8 @@ pub struct EpisodeQuery {
     pub site_id: Option<String>,
     pub person_id: Option<String>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -638,6 +644,8 @@ pub struct DueQuery {
     /// The local date (default: today).
     pub date: Option<NaiveDate>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -675,6 +683,8 @@ pub struct NotIsolatedOut {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -717,9 +727,11 @@ pub fn not_isolated(
 pub struct EpisodeTransition {
     pub command: EpisodeCommand,
     pub version: i32,
-    /// Required for `cancel`, `extend`, `restart` and `abscond`.
+    /// Required for `cancel`, `extend`, `restart` and `abscond`; at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
-    /// For `extend`: the new number of days (more than now).
+    /// For `extend`: the new number of days (more than now, at most 60).
+    #[schema(minimum = 1, maximum = 60)]
     pub days: Option<u32>,
     /// For `restart`: the new day 1 (the date of the contact with the new positive).
     pub day1: Option<NaiveDate>,
@@ -1151,7 +1163,16 @@ pub fn transition_episode(
 #[serde(deny_unknown_fields)]
 pub struct RecordTestResult {
     /// `negative` or `inconclusive`; a positive goes through its sample at the laboratory.
+    #[schema(value_type = EpisodeTestResult)]
     pub result: TestResult,
+}
+
+/// The results a scheduled test is recorded with here: the `TestResult`s but `positive`.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum EpisodeTestResult {
+    Negative,
+    Inconclusive,
 }
 
 /// Record the outcome of a scheduled test (health officers).
@@ -1345,6 +1366,8 @@ fn cancel_samples_of_tests(
 pub struct MoveRegime {
     pub regime_id: String,
     pub version: i32,
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -1468,6 +1491,8 @@ pub fn restart_quarantined_with(
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -138,8 +138,11 @@ fn refused(s: &SampleRow, command: &str, why: &str) -> AppError {
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLab {
-    /// A short code, lower case (`cdc-quang-ninh`).
+    /// A short code, lower case (`cdc-quang-ninh`): 1 to 64 letters, digits or '-'.
+    #[schema(pattern = "^[a-z0-9-]{1,64}$")]
     pub id: String,
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub unit_code: String,
 }
@@ -333,7 +336,8 @@ pub struct Collection {
     pub sample_id: Option<String>,
     pub person_id: Option<String>,
     pub kind: Option<SampleKind>,
-    /// The tube's barcode.
+    /// The tube's barcode: 4 to 40 letters, digits or '-' (another is answered `invalid`,
+    /// in its item).
     pub barcode: String,
     /// When it was taken (default: now).
     pub collected_at: Option<DateTime<Utc>>,
@@ -343,6 +347,7 @@ pub struct Collection {
 #[serde(deny_unknown_fields)]
 pub struct Collections {
     /// Up to 1,000 samples.
+    #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<Collection>,
 }
 
@@ -651,12 +656,23 @@ fn collect_one(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePool {
-    /// The pool tube's barcode.
+    /// The pool tube's barcode: 4 to 40 letters, digits or '-'.
+    #[schema(pattern = "^[A-Za-z0-9-]{4,40}$")]
     pub barcode: String,
-    /// The collected `rt_pcr_pooled` samples in it, by id.
+    #[schema(schema_with = pool_members)]
     pub sample_ids: Vec<String>,
-    /// The most specimens it may hold (default: `POOL_MAX_SIZE`).
+    /// The most specimens it may hold, 2 to 10 (default: `POOL_MAX_SIZE`).
+    #[schema(minimum = 2, maximum = 10)]
     pub max_size: Option<i32>,
+}
+
+fn pool_members() -> utoipa::openapi::schema::Array {
+    super::distinct_strings(
+        2,
+        10,
+        false,
+        "The collected `rt_pcr_pooled` samples in it, by id: 2 to `max_size`, each once.",
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -797,7 +813,9 @@ pub fn get_pool(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Receipts {
-    /// Barcodes of samples or pools arriving at the laboratory (up to 1,000).
+    /// Barcodes of samples or pools arriving at the laboratory (up to 1,000), each 4 to 40
+    /// letters, digits or '-' (another is answered `invalid`, in its item).
+    #[schema(min_items = 1, max_items = 1000)]
     pub barcodes: Vec<String>,
 }
 
@@ -1012,10 +1030,12 @@ fn receive_pool(
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LabResult {
-    /// The barcode of a sample or a pool.
+    /// The barcode of a sample or a pool: 4 to 40 letters, digits or '-' (another is
+    /// answered `invalid`, in its item).
     pub barcode: String,
     /// The result; or `reject_reason` for a damaged or mislabelled tube.
     pub result: Option<TestResult>,
+    /// At least 3 characters (a shorter one is answered `invalid`, in its item).
     pub reject_reason: Option<String>,
 }
 
@@ -1023,6 +1043,7 @@ pub struct LabResult {
 #[serde(deny_unknown_fields)]
 pub struct LabResults {
     /// Up to 1,000 results.
+    #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<LabResult>,
 }
 
@@ -1554,6 +1575,8 @@ pub fn antigen_result(
 #[into_params(parameter_in = Query)]
 pub struct OverdueQuery {
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
