@@ -32,6 +32,7 @@ pub struct AcceptNotice {
     /// was sent (for an identity notice: the record that holds the national ID).
     pub person_id: Option<Uuid>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -39,7 +40,8 @@ pub struct AcceptNotice {
 #[serde(deny_unknown_fields)]
 pub struct RejectNotice {
     pub version: i32,
-    /// Why (kept, and shown to the sender of a residence notice).
+    /// Why (kept, and shown to the sender of a residence notice), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 

@@ -131,9 +131,12 @@ fn steps_out(rows: &[StepFigures], grp: &str, dl: &Deadlines) -> Vec<FiveSStepOu
 pub struct FiveSQuery {
     /// The unit (GSO code) whose F0s count; default: your jurisdiction.
     pub unit: Option<String>,
-    /// First local date of confirmation (default: 6 days before `to`).
+    /// First local date of confirmation (default: 6 days before `to`), from 2020 to 2100;
+    /// the period is at most a year.
+    #[param(pattern = "^(202[0-9]|20[3-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub from: Option<NaiveDate>,
-    /// Last local date of confirmation (default: today).
+    /// Last local date of confirmation (default: today), from 2020 to 2100.
+    #[param(pattern = "^(202[0-9]|20[3-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub to: Option<NaiveDate>,
 }
 
@@ -368,7 +371,11 @@ pub enum Format {
 pub struct WeeklyQuery {
     /// The unit (GSO code); default: your jurisdiction.
     pub unit: Option<String>,
-    /// ISO week, Monday to Sunday in Vietnam ("2021-W05"); default: the current week.
+    /// ISO week, Monday to Sunday in Vietnam ("2021-W05"); default: the current week. From
+    /// 2000 to 2100; week 53 only in the years that have one.
+    #[param(
+        pattern = "^((20[0-9]{2}|2100)-W(0[1-9]|[1-4][0-9]|5[0-2])|(2004|2009|2015|2020|2026|2032|2037|2043|2048|2054|2060|2065|2071|2076|2082|2088|2093|2099)-W53)$"
+    )]
     pub week: Option<String>,
     /// json (default) or csv.
     pub format: Option<Format>,
@@ -653,6 +660,7 @@ pub struct LineQuery {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50). A CSV export ignores it and streams everything.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// json (default: one page) or csv (the whole list, streamed).
     pub format: Option<Format>,

@@ -57,9 +57,12 @@ pub struct RecordRiskLevel {
     pub scale: Scale,
     /// A level of that scale.
     pub level: RiskLevel,
-    /// Default: now. A later time records a level announced in advance.
+    /// Default: now. A later time records a level announced in advance; at most a year from
+    /// now.
+    #[schema(value_type = Option<super::InstantSince2020>)]
     pub effective_at: Option<DateTime<Utc>>,
-    /// The decision or the facts behind it.
+    /// The decision or the facts behind it, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: String,
 }
 
@@ -139,6 +142,8 @@ pub struct HistoryQuery {
     /// Only this scale (default: both).
     pub scale: Option<Scale>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -177,7 +182,8 @@ pub fn history(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CurrentQuery {
-    /// The scale to answer on (required).
+    /// The scale to answer on.
+    #[param(required)]
     pub scale: Option<Scale>,
 }
 

@@ -73,11 +73,14 @@ pub fn children(conn: &mut AnyConnection, actor: &Actor, code: &str) -> AppResul
 #[into_params(parameter_in = Query)]
 pub struct UnitSearch {
     /// Part of the name, diacritics and case ignored (`van don`).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub level: Option<Level>,
     /// Only units under this one.
     pub within: Option<String>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -123,11 +126,15 @@ pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResu
 pub struct CreateVillage {
     /// Thôn, bản, ấp, tổ dân phố, khu phố …
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// Defaults to `thôn`.
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub unit_type: Option<String>,
-    /// Optional local code; by default `<commune code>-NNN`.
+    /// Optional local code, 1 to 32 letters, digits, '-' or '_'; by default
+    /// `<commune code>-NNN`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub code: Option<String>,
 }
 

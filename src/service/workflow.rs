@@ -161,6 +161,8 @@ pub fn get_investigation(
 pub struct InvestigationQuery {
     pub state: Option<Step>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -260,8 +262,10 @@ pub struct CreateLandmark {
     pub id: Option<Uuid>,
     /// The place, as it may be published ("Chợ Cái Rồng", "Cảng hàng không Vân Đồn").
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     pub place: String,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// The administrative unit of the place.
     pub unit_code: Option<String>,
@@ -419,6 +423,7 @@ pub struct PublicQuery {
     /// A province, district or commune code (default: the whole country).
     pub unit: Option<String>,
     /// Places visited in the last N days (default 14, at most 60).
+    #[param(minimum = 1, maximum = 60)]
     pub days: Option<i64>,
 }
 
@@ -464,11 +469,13 @@ pub struct CreateTasks {
     pub case_id: Uuid,
     /// The people to locate: one task each.
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_items = 1, max_items = 500)]
     pub person_ids: Vec<Uuid>,
     /// A user to work the tasks …
     pub assignee_id: Option<Uuid>,
     /// … or a team ("Tổ truy vết xã Đài Xuyên").
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub team: Option<String>,
     /// Default: the configured number of hours from now.
     pub due_at: Option<DateTime<Utc>>,
@@ -585,6 +592,8 @@ pub struct TaskQuery {
     /// Only pending tasks past their deadline.
     pub overdue: Option<bool>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -616,7 +625,8 @@ pub fn list_tasks(
 pub struct TaskTransition {
     pub command: TaskCommand,
     pub version: i32,
-    /// What happened (required for `unreachable`).
+    /// What happened (required for `unreachable`), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub note: Option<String>,
 }
 

@@ -145,24 +145,41 @@ pub struct CreateZone {
     /// A client-made UUID: sending the same id again changes nothing.
     pub id: Option<Uuid>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub level: ZoneLevel,
-    /// The administrative units the zone covers (communes, villages, a district …), each
-    /// inside your jurisdiction.
     #[validate(length(max = 100))]
+    #[schema(schema_with = zone_units)]
     pub unit_codes: Vec<String>,
     /// A named area inside exactly one unit ("Chợ Cái Rồng", "Khu tập thể Đồng Tâm").
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     pub area_name: Option<String>,
-    /// The investigations that caused the zone.
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(schema_with = zone_investigations)]
     pub investigation_ids: Vec<Uuid>,
-    /// An announced start ("from 0h on 2 February"); default: when it is activated.
+    /// An announced start ("from 0h on 2 February"); default: when it is activated. At most
+    /// a year from now.
+    #[schema(value_type = Option<super::InstantSince2020>)]
     pub start_at: Option<DateTime<Utc>>,
     /// Why the cordon is proposed.
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
+}
+
+fn zone_units() -> utoipa::openapi::schema::Array {
+    super::distinct_strings(
+        1,
+        100,
+        false,
+        "The administrative units the zone covers (communes, villages, a district …), each inside your jurisdiction.",
+    )
+}
+
+fn zone_investigations() -> utoipa::openapi::schema::Array {
+    super::distinct_strings(0, 100, true, "The investigations that caused the zone.")
 }
 
 /// Shape errors of the body and of the declaration together, one per field.
@@ -339,6 +356,8 @@ pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<ZoneO
 pub struct ZoneQuery {
     pub state: Option<ZoneState>,
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -364,7 +383,8 @@ pub struct ZoneTransition {
     pub command: ZoneCommand,
     /// The version read: a stale one answers 409.
     pub version: i32,
-    /// Why (required to lift).
+    /// Why (required to lift), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
 }
 
@@ -474,6 +494,8 @@ pub struct ZoneResidents {
 #[into_params(parameter_in = Query)]
 pub struct ResidentQuery {
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

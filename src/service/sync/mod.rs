@@ -32,7 +32,7 @@ pub struct PushBatch {
     /// The phone's id for this batch: sending the same batch again returns the same answer.
     pub batch_id: Uuid,
     /// Up to 1,000 items, each `{"kind": "person" | "contact" | "landmark", "data": {…}}`.
-    #[schema(value_type = Vec<SyncItem>)]
+    #[schema(value_type = Vec<SyncItem>, max_items = 1000)]
     pub items: Vec<serde_json::Value>,
 }
 
@@ -404,8 +404,10 @@ pub enum Feed {
 pub struct PullQuery {
     pub kind: Feed,
     /// The `next_cursor` of the last pull; absent for the first.
+    #[param(pattern = "^[0-9]{1,16}_")]
     pub cursor: Option<String>,
     /// 1 to 1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
