@@ -5,6 +5,7 @@ mod accounts;
 mod concurrency;
 mod contract;
 mod helpers;
+mod matrix;
 mod notices;
 mod people;
 mod platform;
