@@ -13,17 +13,17 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(get_one)
-        .service(accept)
-        .service(reject);
+    cfg.service(list_notices)
+        .service(get_notice)
+        .service(accept_notice)
+        .service(reject_notice);
 }
 
 /// Notices sent to your jurisdiction ("notified from elsewhere", `side=incoming`), or those
 /// it sent of people who live elsewhere (`side=sent`).
 #[utoipa::path(tag = "notices", params(NoticeQuery), responses((status = 200, body = Page<NoticeOut>)))]
 #[get("/notices")]
-async fn list(
+async fn list_notices(
     state: web::Data<AppState>,
     actor: Actor,
     q: web::Query<NoticeQuery>,
@@ -37,7 +37,7 @@ async fn list(
 /// One notice, as your side sees it.
 #[utoipa::path(tag = "notices", params(("id" = String, Path)), responses((status = 200, body = NoticeOut)))]
 #[get("/notices/{id}")]
-async fn get_one(
+async fn get_notice(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
@@ -52,7 +52,7 @@ async fn get_one(
 /// on the person is yours.
 #[utoipa::path(tag = "notices", params(("id" = String, Path)), request_body = AcceptNotice, responses((status = 200, body = NoticeOut)))]
 #[post("/notices/{id}/accept")]
-async fn accept(
+async fn accept_notice(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
@@ -69,7 +69,7 @@ async fn accept(
 /// Reject a notice sent to your jurisdiction, with a reason.
 #[utoipa::path(tag = "notices", params(("id" = String, Path)), request_body = RejectNotice, responses((status = 200, body = NoticeOut)))]
 #[post("/notices/{id}/reject")]
-async fn reject(
+async fn reject_notice(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,

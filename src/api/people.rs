@@ -27,7 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Search people in your jurisdiction by name (diacritics ignored), phone or national ID.
-#[utoipa::path(tag = "people", params(SearchQuery), responses((status = 200, body = Page<PersonOut>)))]
+#[utoipa::path(tag = "people", operation_id = "search_people", params(SearchQuery), responses((status = 200, body = Page<PersonOut>)))]
 #[get("/people")]
 async fn search(
     state: web::Data<AppState>,
@@ -51,7 +51,7 @@ async fn search(
 /// Register a person. A known national ID is refused (409 names the existing record). The
 /// same request sent again with its client-made id gets the first answer again; another
 /// request with that id gets the record made the first time (200).
-#[utoipa::path(tag = "people", request_body = CreatePerson, responses(
+#[utoipa::path(tag = "people", operation_id = "register_person", request_body = CreatePerson, responses(
     (status = 201, body = CreatedPerson, description = "Registered"),
     (status = 200, body = CreatedPerson, description = "Registered under this id before (by another request, or longer ago than the first answer is kept): nothing changed"),
     (status = 202, body = NoticeOut, description = "The person lives outside your jurisdiction: theirs was sent a notice, and nothing was recorded here"),

@@ -17,7 +17,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Search units by name (diacritics ignored), level and subtree.
-#[utoipa::path(tag = "units", params(UnitSearch), responses((status = 200, body = Page<UnitOut>)))]
+#[utoipa::path(tag = "units", operation_id = "search_units", params(UnitSearch), responses((status = 200, body = Page<UnitOut>)))]
 #[get("/units")]
 async fn search(
     state: web::Data<AppState>,

@@ -212,6 +212,22 @@ fn every_reference_in_the_document_resolves() {
     }
 }
 
+#[test]
+fn every_operation_has_an_id_of_its_own() {
+    let doc = serde_json::to_value(tracing_backend::api::api_doc()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(
+                    seen.insert(id.to_string()),
+                    "operationId {id} is used twice"
+                );
+            }
+        }
+    }
+}
+
 #[actix_web::test]
 async fn the_document_is_served() {
     let app = TestApp::new().await;
