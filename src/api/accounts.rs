@@ -8,7 +8,7 @@ use crate::service::accounts::{
     self as svc, ChangePassword, CreateGrant, CreateUser, GrantOut, LoginInput, RefreshInput,
     RevokeGrant, Tokens, UnlockUser, UpdateUser, UserOut,
 };
-use crate::service::people::PageQuery;
+use crate::service::PageQuery;
 use crate::service::{EventOut, Page};
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;

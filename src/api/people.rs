@@ -8,9 +8,10 @@ use crate::service::lookups::Asked;
 use crate::service::notices::NoticeOut;
 use crate::service::people::{
     self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople,
-    PageQuery, PersonOut, SearchQuery, UpdatePerson,
+    PersonOut, SearchQuery, UpdatePerson,
 };
 use crate::service::replies;
+use crate::service::PageQuery;
 use crate::service::{EventOut, Page};
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -6,7 +6,6 @@ use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::lookups::Asked;
 use crate::service::notices::NoticeOut;
-use crate::service::people::PageQuery;
 use crate::service::replies;
 use crate::service::trace::{
     self as svc, CaseOut, CaseQuery, CaseTransition, Chain, ChainQuery, ConfirmCase, ConfirmedCase,
@@ -14,6 +13,7 @@ use crate::service::trace::{
     RetractedContact, ReviewOut, Rules, TransitionedCase,
 };
 use crate::service::Page;
+use crate::service::PageQuery;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 

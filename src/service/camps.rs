@@ -2,7 +2,7 @@
 //! by national ID or name, check-out, occupancy and the residents a camp manager sees.
 
 use super::quarantine::{
-    apply, commanding_role, episode_out, utc, who_as, EpisodeOut, EpisodeTransition, Placement,
+    apply, commanding_role, episode_out, EpisodeOut, EpisodeTransition, Placement,
 };
 use super::Outcome;
 use crate::auth::{Actor, SiteScope};
@@ -13,6 +13,7 @@ use crate::domain::roles::{Action, Role};
 use crate::domain::text::{fold, tidy};
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who_as};
 use crate::store::events;
 use crate::store::quarantine::{self as store, AreaRow, BedRow, EpisodeRow, RoomRow, SiteRow};
 use crate::store::{new_id, now, trace as trace_store, units};

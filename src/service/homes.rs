@@ -2,7 +2,7 @@
 //! that raise follow-ups, violations, and the police list.
 
 use super::quarantine::{
-    episode_out, utc, visible_episode, who_as, EpisodeOut, EpisodeTransition, ListQuery, Placement,
+    episode_out, visible_episode, EpisodeOut, EpisodeTransition, ListQuery, Placement,
 };
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
@@ -16,6 +16,7 @@ use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who_as};
 use crate::store::events;
 use crate::store::quarantine::{
     self as store, EpisodeRow, FollowUpRow, HomeRow, ReportRow, SignRow, ViolationRow,

@@ -20,8 +20,41 @@ pub mod units;
 pub mod workflow;
 pub mod zones;
 
+use crate::auth::{Actor, Scope};
+use crate::domain::roles::Role;
+use crate::store::events::Who;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+/// The actor as an event names them: their id and the role under which they act on a
+/// record at `path` (the grant covering it).
+pub fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
+    who_as(actor, scope.acting_role(path))
+}
+
+/// The actor as an event names them, acting under `role`.
+pub fn who_as(actor: &Actor, role: Option<Role>) -> Who {
+    Who {
+        actor_id: Some(actor.user_id.clone()),
+        role: role.map(|r| r.as_str().to_string()),
+    }
+}
+
+/// A stored instant (UTC) as the API shows it.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+/// The paging of every list: a cursor and a size.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
 
 /// Whether a create made a new record or found the one the client made before.
 pub enum Outcome<T> {

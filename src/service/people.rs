@@ -11,6 +11,7 @@ use crate::domain::text::{fold, tidy};
 use crate::domain::time::vn_date;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
+use crate::service::{who, PageQuery};
 use crate::store::events::{self, EventRow, Who};
 use crate::store::people::{self as store, FlagRow, NationalIdHolder, Person, PersonRow};
 use crate::store::{new_id, now, page_size, units};
@@ -166,13 +167,6 @@ pub struct CreatedPerson {
     /// Likely duplicates (same name without diacritics, birth year and a phone): flagged for
     /// a health officer to merge or dismiss.
     pub likely_duplicates: Vec<DuplicateCandidate>,
-}
-
-pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
-    Who {
-        actor_id: Some(actor.user_id.clone()),
-        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
-    }
 }
 
 /// A unit people can live in (a province or below), or the field error of its code.
@@ -990,16 +984,6 @@ fn sent_of_record(p: &Person) -> SentPerson {
         occupation: r.occupation.clone(),
         workplace: r.workplace.clone(),
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
 }
 
 /// The history of a person, including the records merged into them.

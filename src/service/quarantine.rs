@@ -15,6 +15,7 @@ use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{SampleKind, TestResult};
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who_as};
 use crate::store::events::{self, Who};
 use crate::store::quarantine::{self as store, EpisodeFilter, EpisodeRow, RegimeRow, TestRow};
 use crate::store::{new_id, now, page_size, people as people_store, trace as trace_store};
@@ -23,17 +24,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
-
-pub(crate) fn who_as(actor: &Actor, role: Option<Role>) -> Who {
-    Who {
-        actor_id: Some(actor.user_id.clone()),
-        role: role.map(|r| r.as_str().to_string()),
-    }
-}
 
 /// The province code of a unit path (`/22/203/06994/` → `22`).
 fn province_of(path: &str) -> Option<&str> {

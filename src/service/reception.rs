@@ -13,6 +13,7 @@ use crate::db::AnyConnection;
 use crate::domain::notices::{notice_transition, NoticeCommand, NoticeReason, NoticeState};
 use crate::domain::roles::Action;
 use crate::error::{AppError, AppResult};
+use crate::service::who;
 use crate::store::events::{self, Who};
 use crate::store::notices::{self as store, NoticeRow};
 use crate::store::people::{self as people_store, PersonRow};
@@ -64,13 +65,6 @@ fn answerable(
         return Err(AppError::StaleVersion { current: n.version });
     }
     Ok((n, next))
-}
-
-fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
-    Who {
-        actor_id: Some(actor.user_id.clone()),
-        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
-    }
 }
 
 /// Write the answer and its event.

@@ -2,7 +2,7 @@
 //! pools, laboratories receiving and resulting in bulk, the turnaround deadline, and the
 //! positive results that make a new F0 in the same transaction.
 
-use super::quarantine::{apply, utc, who_as, EpisodeTransition, Placement};
+use super::quarantine::{apply, EpisodeTransition, Placement};
 use super::trace::{confirm_in_tx, NewCase, Rules};
 use super::Page;
 use crate::auth::{Actor, Scope};
@@ -18,6 +18,7 @@ use crate::domain::samples::{
 };
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who_as};
 use crate::store::events::{self, Who};
 use crate::store::samples::{self as store, LabRow, PoolRow, RoundRow, SampleRow};
 use crate::store::{

@@ -18,6 +18,7 @@ use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who};
 use crate::store::events::{self, EventRow, Who};
 use crate::store::people as people_store;
 use crate::store::trace::{self as store, CaseRow, ContactRow, ExposureRow, ReviewRow};
@@ -55,17 +56,6 @@ impl Rules {
             task_hours: c.deadline_task_hours,
         }
     }
-}
-
-pub(crate) fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
-    Who {
-        actor_id: Some(actor.user_id.clone()),
-        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
-    }
-}
-
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
 }
 
 /// How many people a command classified or moved up, by level.

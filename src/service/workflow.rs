@@ -14,6 +14,7 @@ use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
+use crate::service::{utc, who};
 use crate::store::events::{self, Who};
 use crate::store::trace::{self as trace_store, CaseRow};
 use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
@@ -25,17 +26,6 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
-
-fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {
-    Who {
-        actor_id: Some(actor.user_id.clone()),
-        role: scope.acting_role(path).map(|r| r.as_str().to_string()),
-    }
-}
 
 /// Every confirmed case opens its investigation, with the step deadlines counted from the
 /// confirmation.

@@ -23,13 +23,14 @@ use crate::domain::roles::Action;
 use crate::error::AppError;
 use crate::service::notices::{self, ContactNotice, Destination, Reader};
 use crate::service::people::{
-    created_event, duplicate_flag, new_person, placement, sent_person, validate_create, who,
+    created_event, duplicate_flag, new_person, placement, sent_person, validate_create,
     CreatePerson, PersonOut, Placement,
 };
 use crate::service::trace::{
     cascade_attributed, check_contact, contact_row, implied_level, inline_person, inline_person_id,
     logged_event, sent_contact, visible_row, why_not, LogContact, Rules,
 };
+use crate::service::who;
 use crate::service::{Made, Outcome};
 use crate::store::events::{EventRow, Who};
 use crate::store::instant;
