@@ -47,32 +47,15 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// Which official list of administrative units to load on first start.
     pub units_structure: crate::domain::units::Structure,
-    /// Days before onset (or the positive sample) that an F0's window opens.
-    pub window_days_before: i64,
-    /// The deepest level the cascade classifies (3 = F3).
-    pub cascade_max_depth: u8,
-    /// Deadlines of the workflow steps, in hours from the confirmation of the F0.
-    pub deadline_tracing_hours: i64,
-    pub deadline_cordoning_hours: i64,
-    pub deadline_isolating_hours: i64,
-    pub deadline_sampling_hours: i64,
-    /// Default deadline of a trace task, in hours from its creation.
-    pub deadline_task_hours: i64,
+    /// The numbers of the directives (deadlines, windows, sizes), in one value.
+    pub rules: crate::domain::rules::Rules,
     /// Sync pulls leave out changes younger than this, so that a transaction still
     /// committing is never skipped.
     pub sync_settle_secs: i64,
-    /// Hours within which arrivals at a camp room form one admission cohort.
-    pub cohort_window_hours: i64,
     /// National IDs and phones a user may look up in an hour.
     pub identity_lookups_per_hour: i32,
     /// Hours for which the first answer to a create with a client id is kept and given again.
     pub reply_hours: i64,
-    /// Hours from collection within which a result is due.
-    pub result_deadline_hours: i64,
-    /// The most specimens a pool may hold (2 to 10).
-    pub pool_max_size: i32,
-    /// Days between mass-sampling rounds where the risk is not high (5 to 7).
-    pub round_interval_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -144,68 +127,104 @@ impl Config {
             None => None,
         };
         let metrics_addr = match var("METRICS_ADDR").as_deref() {
-            None => Some(DEFAULT_METRICS_ADDR.to_string()),
+            None => Config::default().metrics_addr,
             Some("off") | Some("none") => None,
             Some(addr) => Some(addr.to_string()),
         };
         let structure = var("UNITS_STRUCTURE").unwrap_or_else(|| "3level".into());
+        let d = Config::default();
+        let r = d.rules;
+        let rules = crate::domain::rules::Rules {
+            window_days_before: parse_var("WINDOW_DAYS_BEFORE", r.window_days_before)?.clamp(0, 30),
+            max_depth: parse_var("CASCADE_MAX_DEPTH", r.max_depth)?.clamp(1, 6),
+            steps: crate::domain::rules::StepDeadlines {
+                tracing_hours: parse_var("DEADLINE_TRACING_HOURS", r.steps.tracing_hours)?.max(0),
+                cordoning_hours: parse_var("DEADLINE_CORDONING_HOURS", r.steps.cordoning_hours)?
+                    .max(0),
+                isolating_hours: parse_var("DEADLINE_ISOLATING_HOURS", r.steps.isolating_hours)?
+                    .max(0),
+                sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", r.steps.sampling_hours)?
+                    .max(0),
+            },
+            task_hours: parse_var("DEADLINE_TASK_HOURS", r.task_hours)?.max(1),
+            result_hours: parse_var("RESULT_DEADLINE_HOURS", r.result_hours)?.clamp(1, 24 * 7),
+            cohort_hours: parse_var("COHORT_WINDOW_HOURS", r.cohort_hours)?.clamp(1, 24 * 14),
+            pool_max_size: parse_var("POOL_MAX_SIZE", r.pool_max_size)?.clamp(2, 10),
+            round_interval_days: parse_var("ROUND_INTERVAL_DAYS", r.round_interval_days)?
+                .clamp(5, 7),
+        };
+        let secs = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(Duration::from_secs(parse_var(name, default.as_secs())?))
+        };
+        let millis = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(Duration::from_millis(parse_var(
+                name,
+                default.as_millis() as u64,
+            )?))
+        };
         Ok(Config {
             env,
-            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url: var("DATABASE_URL").unwrap_or(d.database_url),
+            bind_addr: var("BIND_ADDR").unwrap_or(d.bind_addr),
             metrics_addr,
             jwt_secret,
-            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "tracing-backend".into()),
-            jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "tracing-api".into()),
-            access_ttl: Duration::from_secs(parse_var("ACCESS_TOKEN_TTL_SECS", 900u64)?),
-            refresh_ttl: Duration::from_secs(parse_var(
-                "REFRESH_TOKEN_TTL_SECS",
-                14 * 24 * 3600u64,
-            )?),
-            pool_size: parse_var("DATABASE_POOL_SIZE", 10u32)?.max(1),
-            pool_timeout: Duration::from_millis(parse_var("DATABASE_POOL_TIMEOUT_MS", 3000u64)?),
-            auth_cache: Duration::from_millis(parse_var("AUTH_CACHE_MS", 1000u64)?.min(60_000)),
-            write_group_max: parse_var("WRITE_GROUP_MAX", 64usize)?.clamp(1, 1000),
-            login_max_failures: parse_var("LOGIN_MAX_FAILURES", 5i32)?.max(1),
-            login_lock: Duration::from_secs(parse_var("LOGIN_LOCK_SECS", 900u64)?),
-            login_slow_after: parse_var("LOGIN_SLOW_AFTER", 10i32)?.max(1),
-            login_max_delay: Duration::from_secs(
-                parse_var("LOGIN_MAX_DELAY_SECS", 30u64)?.clamp(1, 3600),
-            ),
-            trust_forwarded: parse_var("TRUST_FORWARDED", false)?,
+            jwt_issuer: var("JWT_ISSUER").unwrap_or(d.jwt_issuer),
+            jwt_audience: var("JWT_AUDIENCE").unwrap_or(d.jwt_audience),
+            access_ttl: secs("ACCESS_TOKEN_TTL_SECS", d.access_ttl)?,
+            refresh_ttl: secs("REFRESH_TOKEN_TTL_SECS", d.refresh_ttl)?,
+            pool_size: parse_var("DATABASE_POOL_SIZE", d.pool_size)?.max(1),
+            pool_timeout: millis("DATABASE_POOL_TIMEOUT_MS", d.pool_timeout)?,
+            auth_cache: millis("AUTH_CACHE_MS", d.auth_cache)?.min(Duration::from_secs(60)),
+            write_group_max: parse_var("WRITE_GROUP_MAX", d.write_group_max)?.clamp(1, 1000),
+            login_max_failures: parse_var("LOGIN_MAX_FAILURES", d.login_max_failures)?.max(1),
+            login_lock: secs("LOGIN_LOCK_SECS", d.login_lock)?,
+            login_slow_after: parse_var("LOGIN_SLOW_AFTER", d.login_slow_after)?.max(1),
+            login_max_delay: secs("LOGIN_MAX_DELAY_SECS", d.login_max_delay)?
+                .clamp(Duration::from_secs(1), Duration::from_secs(3600)),
+            trust_forwarded: parse_var("TRUST_FORWARDED", d.trust_forwarded)?,
             units_structure: crate::domain::units::Structure::parse(&structure)
                 .with_context(|| format!("UNITS_STRUCTURE={structure:?}: use 3level or 2level"))?,
-            window_days_before: parse_var("WINDOW_DAYS_BEFORE", 2i64)?.clamp(0, 30),
-            cascade_max_depth: parse_var("CASCADE_MAX_DEPTH", 3u8)?.clamp(1, 6),
-            deadline_tracing_hours: parse_var("DEADLINE_TRACING_HOURS", 2i64)?.max(0),
-            deadline_cordoning_hours: parse_var("DEADLINE_CORDONING_HOURS", 12i64)?.max(0),
-            deadline_isolating_hours: parse_var("DEADLINE_ISOLATING_HOURS", 24i64)?.max(0),
-            deadline_sampling_hours: parse_var("DEADLINE_SAMPLING_HOURS", 24i64)?.max(0),
-            deadline_task_hours: parse_var("DEADLINE_TASK_HOURS", 6i64)?.max(1),
-            sync_settle_secs: parse_var("SYNC_SETTLE_SECS", 5i64)?.max(0),
-            cohort_window_hours: parse_var("COHORT_WINDOW_HOURS", 24i64)?.clamp(1, 24 * 14),
-            result_deadline_hours: parse_var("RESULT_DEADLINE_HOURS", 12i64)?.clamp(1, 24 * 7),
-            reply_hours: parse_var("REPLY_HOURS", 48i64)?.clamp(1, 24 * 30),
-            identity_lookups_per_hour: parse_var("IDENTITY_LOOKUPS_PER_HOUR", 1000i32)?.max(1),
-            pool_max_size: parse_var("POOL_MAX_SIZE", 10i32)?.clamp(2, 10),
-            round_interval_days: parse_var("ROUND_INTERVAL_DAYS", 7i64)?.clamp(5, 7),
+            rules,
+            sync_settle_secs: parse_var("SYNC_SETTLE_SECS", d.sync_settle_secs)?.max(0),
+            reply_hours: parse_var("REPLY_HOURS", d.reply_hours)?.clamp(1, 24 * 30),
+            identity_lookups_per_hour: parse_var(
+                "IDENTITY_LOOKUPS_PER_HOUR",
+                d.identity_lookups_per_hour,
+            )?
+            .max(1),
         })
     }
 
-    /// Settings for tests and tools: development defaults with the given database.
+    /// Settings for tests and tools: the defaults, with the given database, any port, a
+    /// small pool and pulls that wait for nothing.
     pub fn for_database(database_url: &str) -> Config {
         Config {
-            env: Env::Development,
             database_url: database_url.to_string(),
             bind_addr: "127.0.0.1:0".into(),
             metrics_addr: None,
+            pool_size: 4,
+            pool_timeout: Duration::from_secs(5),
+            sync_settle_secs: 0,
+            ..Config::default()
+        }
+    }
+}
+
+impl Default for Config {
+    /// Every default, written once.
+    fn default() -> Config {
+        Config {
+            env: Env::Development,
+            database_url: DEFAULT_DATABASE_URL.into(),
+            bind_addr: "127.0.0.1:8080".into(),
+            metrics_addr: Some(DEFAULT_METRICS_ADDR.into()),
             jwt_secret: None,
             jwt_issuer: "tracing-backend".into(),
             jwt_audience: "tracing-api".into(),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
-            pool_size: 4,
-            pool_timeout: Duration::from_secs(5),
+            pool_size: 10,
+            pool_timeout: Duration::from_millis(3000),
             auth_cache: Duration::from_millis(1000),
             write_group_max: 64,
             login_max_failures: 5,
@@ -214,20 +233,10 @@ impl Config {
             login_max_delay: Duration::from_secs(30),
             trust_forwarded: false,
             units_structure: crate::domain::units::Structure::ThreeLevel,
-            window_days_before: 2,
-            cascade_max_depth: 3,
-            deadline_tracing_hours: 2,
-            deadline_cordoning_hours: 12,
-            deadline_isolating_hours: 24,
-            deadline_sampling_hours: 24,
-            deadline_task_hours: 6,
-            sync_settle_secs: 0,
-            cohort_window_hours: 24,
-            result_deadline_hours: 12,
-            reply_hours: 48,
+            rules: crate::domain::rules::Rules::default(),
+            sync_settle_secs: 5,
             identity_lookups_per_hour: 1000,
-            pool_max_size: 10,
-            round_interval_days: 7,
+            reply_hours: 48,
         }
     }
 }

@@ -121,10 +121,10 @@ async fn check_in(
     id: web::Path<String>,
     body: ApiJson<CheckIn>,
 ) -> AppResult<HttpResponse> {
-    let window = state.config.cohort_window_hours;
+    let rules = state.config.rules;
     Ok(
         match state
-            .write(move |c| svc::check_in(c, &actor, &id, body.0.clone(), window))
+            .write(move |c| svc::check_in(c, &actor, &id, body.0.clone(), &rules))
             .await?
         {
             Outcome::Created(out) => HttpResponse::Created().json(out),

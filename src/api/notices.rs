@@ -7,7 +7,6 @@ use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::notices::{self as svc, NoticeOut, NoticeQuery};
 use crate::service::reception::{self, AcceptNotice, RejectNotice};
-use crate::service::trace::Rules;
 use crate::service::Page;
 use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -58,7 +57,7 @@ async fn accept_notice(
     id: web::Path<String>,
     body: ApiJson<AcceptNotice>,
 ) -> AppResult<web::Json<NoticeOut>> {
-    let rules = Rules::from_config(&state.config);
+    let rules = state.config.rules;
     Ok(web::Json(
         state
             .write(move |c| reception::accept(c, &actor, rules, &id, body.0.clone()))

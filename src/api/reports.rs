@@ -6,8 +6,8 @@ use crate::auth::Actor;
 use crate::domain::reports::LineList;
 use crate::error::{AppError, AppResult};
 use crate::service::reports::{
-    self as svc, CaseFiveS, FiveSQuery, FiveSReport, Format, LineQuery, LineRow, ReportRules,
-    WeeklyQuery, WeeklyReport,
+    self as svc, CaseFiveS, FiveSQuery, FiveSReport, Format, LineQuery, LineRow, WeeklyQuery,
+    WeeklyReport,
 };
 use crate::service::Page;
 use crate::store::page_size;
@@ -33,7 +33,7 @@ async fn five_s(
     actor: Actor,
     q: web::Query<FiveSQuery>,
 ) -> AppResult<web::Json<FiveSReport>> {
-    let rules = ReportRules::of(&state.config);
+    let rules = state.config.rules;
     let q = q.into_inner();
     Ok(web::Json(
         state
@@ -50,7 +50,7 @@ async fn case_five_s(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<web::Json<CaseFiveS>> {
-    let rules = ReportRules::of(&state.config);
+    let rules = state.config.rules;
     Ok(web::Json(
         state
             .run(move |c| svc::case_five_s(c, &actor, &id, &rules))
@@ -72,7 +72,7 @@ async fn weekly(
     actor: Actor,
     q: web::Query<WeeklyQuery>,
 ) -> AppResult<HttpResponse> {
-    let rules = ReportRules::of(&state.config);
+    let rules = state.config.rules;
     let q = q.into_inner();
     let csv = q.format == Some(Format::Csv);
     let report = state
@@ -110,7 +110,7 @@ async fn line_list(
     list: web::Path<LineList>,
     q: web::Query<LineQuery>,
 ) -> AppResult<HttpResponse> {
-    let rules = ReportRules::of(&state.config);
+    let rules = state.config.rules;
     let list = list.into_inner();
     let q = q.into_inner();
     if q.format != Some(Format::Csv) {

@@ -10,7 +10,6 @@ use crate::service::samples::{
     LabOut, LabResults, OrderSample, OverdueQuery, PoolOut, Receipts, RoundOut, RoundsOut,
     SampleItemResult, SampleOut, SamplesQuery,
 };
-use crate::service::trace::Rules;
 use crate::service::Page;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -54,10 +53,10 @@ async fn lab_figures(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<web::Json<LabFigures>> {
-    let hours = state.config.result_deadline_hours;
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .run(move |c| svc::lab_figures(c, &actor, &id, hours))
+            .run(move |c| svc::lab_figures(c, &actor, &id, &rules))
             .await?,
     ))
 }
@@ -88,7 +87,7 @@ async fn results(
     id: web::Path<String>,
     body: ApiJson<LabResults>,
 ) -> AppResult<web::Json<Vec<SampleItemResult>>> {
-    let rules = Rules::from_config(&state.config);
+    let rules = state.config.rules;
     Ok(web::Json(
         state
             .write(move |c| svc::record_results(c, &actor, &id, body.0.clone(), rules))
@@ -139,10 +138,10 @@ async fn overdue(
     q: web::Query<OverdueQuery>,
 ) -> AppResult<web::Json<Page<SampleOut>>> {
     let q = q.into_inner();
-    let hours = state.config.result_deadline_hours;
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .run(move |c| svc::overdue(c, &actor, q, hours))
+            .run(move |c| svc::overdue(c, &actor, q, &rules))
             .await?,
     ))
 }
@@ -184,7 +183,7 @@ async fn antigen_result(
     id: web::Path<String>,
     body: ApiJson<AntigenResult>,
 ) -> AppResult<web::Json<SampleOut>> {
-    let rules = Rules::from_config(&state.config);
+    let rules = state.config.rules;
     Ok(web::Json(
         state
             .write(move |c| svc::antigen_result(c, &actor, &id, body.0.clone(), rules))
@@ -200,9 +199,9 @@ async fn create_pool(
     actor: Actor,
     body: ApiJson<CreatePool>,
 ) -> AppResult<HttpResponse> {
-    let max = state.config.pool_max_size;
+    let rules = state.config.rules;
     let out = state
-        .write(move |c| svc::create_pool(c, &actor, body.0.clone(), max))
+        .write(move |c| svc::create_pool(c, &actor, body.0.clone(), &rules))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -247,10 +246,10 @@ async fn rounds(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<web::Json<RoundsOut>> {
-    let days = state.config.round_interval_days;
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .run(move |c| svc::rounds(c, &actor, &id, days))
+            .run(move |c| svc::rounds(c, &actor, &id, &rules))
             .await?,
     ))
 }

@@ -5,7 +5,6 @@ use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::sync::{self as svc, PullQuery, Pulled, PushBatch, PushResult};
-use crate::service::trace::Rules;
 use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -22,7 +21,7 @@ async fn push(
     actor: Actor,
     body: ApiJson<PushBatch>,
 ) -> AppResult<web::Json<serde_json::Value>> {
-    let rules = Rules::from_config(&state.config);
+    let rules = state.config.rules;
     let asked = crate::service::lookups::Asked {
         operation: "sync_push",
         national_ids: svc::national_ids_in(&body.0),

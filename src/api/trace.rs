@@ -3,6 +3,7 @@
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::rules::Rules;
 use crate::error::AppResult;
 use crate::service::lookups::Asked;
 use crate::service::notices::NoticeOut;
@@ -10,7 +11,7 @@ use crate::service::replies;
 use crate::service::trace::{
     self as svc, CaseOut, CaseQuery, CaseTransition, Chain, ChainQuery, ConfirmCase, ConfirmedCase,
     ContactOut, ExposureOut, LogContact, LoggedContact, ResolveReview, RetractContact,
-    RetractedContact, ReviewOut, Rules, TransitionedCase,
+    RetractedContact, ReviewOut, TransitionedCase,
 };
 use crate::service::Page;
 use crate::service::PageQuery;
@@ -47,7 +48,7 @@ async fn clusters(
 }
 
 fn rules(state: &AppState) -> Rules {
-    Rules::from_config(&state.config)
+    state.config.rules
 }
 
 /// Confirm an F0 from a positive test; their contacts inside the window are classified in

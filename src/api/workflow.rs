@@ -4,7 +4,7 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::trace::{ExposureOut, Rules};
+use crate::service::trace::ExposureOut;
 use crate::service::workflow::{
     self as svc, CreateLandmark, CreateTasks, InvestigationOut, InvestigationQuery, LandmarkOut,
     PublicLandmark, PublicQuery, RecordIsolation, StepTransition, TaskOut, TaskQuery,
@@ -125,7 +125,7 @@ async fn create_tasks(
     actor: Actor,
     body: ApiJson<CreateTasks>,
 ) -> AppResult<HttpResponse> {
-    let rules = Rules::from_config(&state.config);
+    let rules = state.config.rules;
     let out = state
         .write(move |c| svc::create_tasks(c, &actor, rules, body.0.clone()))
         .await?;

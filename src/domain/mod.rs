@@ -13,6 +13,7 @@ pub mod quarantine;
 pub mod reports;
 pub mod risk;
 pub mod roles;
+pub mod rules;
 pub mod samples;
 pub mod text;
 pub mod time;

@@ -3,6 +3,7 @@
 //! picked from a sorted set. Pure: the figures themselves are SQL aggregations in the store.
 
 use super::roles::Action;
+use super::rules::Rules;
 use super::time::vn_midnight;
 use super::FieldError;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
@@ -62,25 +63,17 @@ impl FiveSStep {
     }
 }
 
-/// How long after the confirmation each step is due, in hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadlines {
-    pub tracing_hours: i64,
-    pub isolating_hours: i64,
-    pub sampling_hours: i64,
-    pub result_hours: i64,
-}
-
-impl Deadlines {
-    /// F1s are listed and located within the tracing deadline, isolated within the
-    /// isolating one, sampled within the sampling one, and have a result within the
-    /// turnaround after that.
-    pub fn hours(&self, step: FiveSStep) -> i64 {
-        match step {
-            FiveSStep::Listed | FiveSStep::Located => self.tracing_hours,
-            FiveSStep::Isolated => self.isolating_hours,
-            FiveSStep::Sampled => self.sampling_hours,
-            FiveSStep::Resulted => self.sampling_hours + self.result_hours,
+impl FiveSStep {
+    /// Hours after the confirmation by which the step is due: F1s are listed and located
+    /// within the tracing deadline, isolated within the isolating one, sampled within the
+    /// sampling one, and have a result within the turnaround after that.
+    pub fn deadline_hours(self, rules: &Rules) -> i64 {
+        let steps = &rules.steps;
+        match self {
+            FiveSStep::Listed | FiveSStep::Located => steps.tracing_hours,
+            FiveSStep::Isolated => steps.isolating_hours,
+            FiveSStep::Sampled => steps.sampling_hours,
+            FiveSStep::Resulted => steps.sampling_hours + rules.result_hours,
         }
     }
 }
@@ -276,16 +269,11 @@ mod tests {
 
     #[test]
     fn deadlines_follow_the_steps() {
-        let d = Deadlines {
-            tracing_hours: 2,
-            isolating_hours: 24,
-            sampling_hours: 24,
-            result_hours: 12,
-        };
-        assert_eq!(d.hours(FiveSStep::Listed), 2);
-        assert_eq!(d.hours(FiveSStep::Located), 2);
-        assert_eq!(d.hours(FiveSStep::Isolated), 24);
-        assert_eq!(d.hours(FiveSStep::Resulted), 36);
+        let d = Rules::default();
+        assert_eq!(FiveSStep::Listed.deadline_hours(&d), 2);
+        assert_eq!(FiveSStep::Located.deadline_hours(&d), 2);
+        assert_eq!(FiveSStep::Isolated.deadline_hours(&d), 24);
+        assert_eq!(FiveSStep::Resulted.deadline_hours(&d), 36);
     }
 
     #[test]

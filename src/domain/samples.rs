@@ -236,20 +236,6 @@ pub fn next_round(last: Option<NaiveDate>, today: NaiveDate, interval: i64) -> N
     }
 }
 
-/// A collected sample is overdue when no result came within `hours` of its collection.
-pub fn overdue(
-    collected_at: NaiveDateTime,
-    resulted_at: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-    hours: i64,
-) -> bool {
-    let deadline = collected_at + Duration::hours(hours);
-    match resulted_at {
-        Some(r) => r > deadline,
-        None => now > deadline,
-    }
-}
-
 /// A barcode printed on a tube: 4 to 40 letters, digits or '-'.
 pub fn check_barcode(raw: &str) -> Result<String, String> {
     let b = raw.trim().to_uppercase();
@@ -401,14 +387,6 @@ mod tests {
             next_round(Some(d), d, 2),
             NaiveDate::from_ymd_opt(2021, 5, 12).unwrap()
         );
-    }
-
-    #[test]
-    fn results_are_due_within_the_turnaround() {
-        assert!(!overdue(t(0), None, t(12), 12));
-        assert!(overdue(t(0), None, t(13), 12));
-        assert!(overdue(t(0), Some(t(13)), t(20), 12));
-        assert!(!overdue(t(0), Some(t(11)), t(20), 12));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::db::AnyConnection;
 use crate::domain::camps::{admit_to_room, near_capacity, Occupant};
 use crate::domain::quarantine::{Destination, EpisodeCommand, Mode};
 use crate::domain::roles::{Action, Role};
+use crate::domain::rules::Rules;
 use crate::domain::text::{fold, tidy};
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
@@ -560,7 +561,7 @@ pub fn check_in(
     actor: &Actor,
     site_id: &str,
     input: CheckIn,
-    cohort_window_hours: i64,
+    rules: &Rules,
 ) -> AppResult<Outcome<CampResident>> {
     let at = now();
     crate::db::write_tx(conn, |conn| {
@@ -605,7 +606,7 @@ pub fn check_in(
             &levels,
             arriving,
             &input,
-            Duration::hours(cohort_window_hours),
+            Duration::hours(rules.cohort_hours),
         )?;
         let command = EpisodeTransition {
             command: EpisodeCommand::Activate,

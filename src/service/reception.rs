@@ -6,12 +6,13 @@
 
 use super::notices::{self, NoticeOut, Reader};
 use super::people::{create_in_tx, from_sent};
-use super::trace::{cascade, log_notified_contact, Rules};
+use super::trace::{cascade, log_notified_contact};
 use super::{require_reason, Made, Outcome};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::notices::{notice_transition, NoticeCommand, NoticeReason, NoticeState};
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::error::{AppError, AppResult};
 use crate::service::who;
 use crate::store::events::{self, Who};

@@ -4,12 +4,12 @@
 //! picks the jurisdiction, shapes the answer and renders CSV.
 
 use crate::auth::{Actor, Scope};
-use crate::config::Config;
 use crate::db::AnyConnection;
 use crate::domain::classification::label;
-use crate::domain::reports::{csv_safe, Deadlines, FiveSStep, LineList, Week, LINE_COLUMNS};
+use crate::domain::reports::{csv_safe, FiveSStep, LineList, Week, LINE_COLUMNS};
 use crate::domain::risk::{RiskLevel, Scale};
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::domain::time::{vn_date, vn_midnight};
 use crate::domain::units::subtree_range;
 use crate::error::{AppError, AppResult};
@@ -23,27 +23,6 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
-
-/// What the reports need from the configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct ReportRules {
-    pub deadlines: Deadlines,
-    pub result_deadline_hours: i64,
-}
-
-impl ReportRules {
-    pub fn of(c: &Config) -> ReportRules {
-        ReportRules {
-            deadlines: Deadlines {
-                tracing_hours: c.deadline_tracing_hours,
-                isolating_hours: c.deadline_isolating_hours,
-                sampling_hours: c.deadline_sampling_hours,
-                result_hours: c.result_deadline_hours,
-            },
-            result_deadline_hours: c.result_deadline_hours,
-        }
-    }
-}
 
 /// The unit a report is about: the one asked for, inside the actor's jurisdiction, or the
 /// actor's jurisdiction when they hold one.
@@ -108,14 +87,14 @@ fn hours(secs: f64) -> f64 {
     (secs / 36.0).round() / 100.0
 }
 
-fn steps_out(rows: &[StepFigures], grp: &str, dl: &Deadlines) -> Vec<FiveSStepOut> {
+fn steps_out(rows: &[StepFigures], grp: &str, rules: &Rules) -> Vec<FiveSStepOut> {
     FiveSStep::ALL
         .iter()
         .map(|s| {
             let r = rows.iter().find(|r| r.grp == grp && r.step == s.as_str());
             FiveSStepOut {
                 step: *s,
-                deadline_hours: dl.hours(*s),
+                deadline_hours: s.deadline_hours(rules),
                 people: r.map_or(0, |r| r.people),
                 done: r.map_or(0, |r| r.done),
                 past_deadline: r.map_or(0, |r| r.past_deadline),
@@ -173,7 +152,7 @@ pub fn five_s(
     conn: &mut AnyConnection,
     actor: &Actor,
     q: FiveSQuery,
-    rules: &ReportRules,
+    rules: &Rules,
 ) -> AppResult<FiveSReport> {
     let scope = actor.scope(Action::ReportRead)?;
     let unit = report_unit(conn, &scope, q.unit.as_deref())?;
@@ -197,13 +176,13 @@ pub fn five_s(
         from: Some(start),
         to: Some(end),
     };
-    let rows = store::five_s_figures(conn, &filter, &rules.deadlines, t, &Grouping::Total)?;
+    let rows = store::five_s_figures(conn, &filter, rules, t, &Grouping::Total)?;
     // who is late says who met whom: only for those who read contacts there
     let mut late = if actor
         .scope(Action::ContactRead)
         .is_ok_and(|c| c.covers(&unit.path))
     {
-        store::five_s_steps(conn, &filter, &rules.deadlines, t, true, LATE_CAP + 1)?
+        store::five_s_steps(conn, &filter, rules, t, true, LATE_CAP + 1)?
     } else {
         Vec::new()
     };
@@ -214,7 +193,7 @@ pub fn five_s(
         unit_code: unit.code,
         from: utc(start),
         to: utc(end),
-        steps: steps_out(&rows, "total", &rules.deadlines),
+        steps: steps_out(&rows, "total", rules),
         past_deadline: late
             .into_iter()
             .filter_map(|r| {
@@ -298,7 +277,7 @@ pub fn case_five_s(
     conn: &mut AnyConnection,
     actor: &Actor,
     case_id: &str,
-    rules: &ReportRules,
+    rules: &Rules,
 ) -> AppResult<CaseFiveS> {
     // an F0's F1s are their contacts: read by those who read cases and contacts there
     let scope = actor.scope(Action::ReportRead)?;
@@ -315,11 +294,11 @@ pub fn case_five_s(
         from: None,
         to: None,
     };
-    let rows = store::five_s_figures(conn, &filter, &rules.deadlines, t, &Grouping::Total)?;
+    let rows = store::five_s_figures(conn, &filter, rules, t, &Grouping::Total)?;
     let steps = store::five_s_steps(
         conn,
         &filter,
-        &rules.deadlines,
+        rules,
         t,
         false,
         CASE_F1_CAP * FiveSStep::ALL.len() as i64,
@@ -350,7 +329,7 @@ pub fn case_five_s(
         case_id: case.id,
         person_id: case.person_id,
         confirmed_at: utc(case.confirmed_at),
-        steps: steps_out(&rows, "total", &rules.deadlines),
+        steps: steps_out(&rows, "total", rules),
         f1,
     })
 }
@@ -498,7 +477,7 @@ pub fn weekly(
     conn: &mut AnyConnection,
     actor: &Actor,
     q: &WeeklyQuery,
-    rules: &ReportRules,
+    rules: &Rules,
 ) -> AppResult<WeeklyReport> {
     let scope = actor.scope(Action::ReportRead)?;
     let unit = report_unit(conn, &scope, q.unit.as_deref())?;
@@ -512,23 +491,15 @@ pub fn weekly(
     let (children, grouping) = children_grouping(conn, &unit)?;
     // as of the end of the week, or now for the current one
     let as_of = end.min(t);
-    let counts = store::weekly_counts(
-        conn,
-        &range,
-        &grouping,
-        start,
-        end,
-        as_of,
-        rules.result_deadline_hours,
-    )?;
+    let counts = store::weekly_counts(conn, &range, &grouping, start, end, as_of, rules)?;
     let filter = CaseFilter {
         case_id: None,
         ranges: vec![range.clone()],
         from: Some(start),
         to: Some(end),
     };
-    let by_child = store::five_s_figures(conn, &filter, &rules.deadlines, as_of, &grouping)?;
-    let total_5s = store::five_s_figures(conn, &filter, &rules.deadlines, as_of, &Grouping::Total)?;
+    let by_child = store::five_s_figures(conn, &filter, rules, as_of, &grouping)?;
+    let total_5s = store::five_s_figures(conn, &filter, rules, as_of, &Grouping::Total)?;
     let mut figures: BTreeMap<String, Figures> = BTreeMap::new();
     for c in &counts {
         figures.entry(c.grp.clone()).or_default().set(&c.key, c.n);
@@ -544,12 +515,12 @@ pub fn weekly(
             name: c.name.clone(),
             at_unit_itself: false,
             figures: figures.get(&c.code).cloned().unwrap_or_default(),
-            five_s: steps_out(&by_child, &c.code, &rules.deadlines),
+            five_s: steps_out(&by_child, &c.code, rules),
             risk: risk_at(conn, c, as_of)?,
         });
     }
     let own = figures.get("").cloned().unwrap_or_default();
-    let own_5s = steps_out(&by_child, "", &rules.deadlines);
+    let own_5s = steps_out(&by_child, "", rules);
     if own != Figures::default() || own_5s.iter().any(|s| s.people > 0) {
         lines.push(UnitWeek {
             unit_code: unit.code.clone(),
@@ -579,7 +550,7 @@ pub fn weekly(
         from: utc(start),
         to: utc(end),
         totals,
-        five_s: steps_out(&total_5s, "total", &rules.deadlines),
+        five_s: steps_out(&total_5s, "total", rules),
         units: lines,
         zones,
     })
@@ -706,7 +677,7 @@ pub fn line_page(
     list: LineList,
     cursor: Option<&str>,
     limit: i64,
-    rules: &ReportRules,
+    rules: &Rules,
 ) -> AppResult<crate::service::Page<LineRow>> {
     actor.scope(Action::ReportRead)?;
     let scope = actor.scope(list.action())?;
@@ -714,7 +685,6 @@ pub fn line_page(
     let people_read = actor.scope(Action::PersonRead).ok();
     let contact_read = actor.scope(Action::ContactRead).ok();
     let t = now();
-    let dl = &rules.deadlines;
     let fetch = limit + 1;
     let lines: Vec<Line> = match list {
         LineList::F1NotIsolated => q_store::f1_not_isolated(conn, &ranges, cursor, limit)?
@@ -726,7 +696,7 @@ pub fn line_page(
                 reference_type: "exposure",
                 reference_id: person,
                 since: Some(at),
-                due: Some(at + Duration::hours(dl.isolating_hours)),
+                due: Some(at + Duration::hours(rules.steps.isolating_hours)),
                 // through whom says who met whom
                 detail: via
                     .filter(|_| contact_read.is_some())
@@ -742,40 +712,34 @@ pub fn line_page(
                 reference_type: "exposure",
                 reference_id: person,
                 since: Some(at),
-                due: Some(at + Duration::hours(dl.sampling_hours)),
+                due: Some(at + Duration::hours(rules.steps.sampling_hours)),
                 detail: None,
             })
             .collect(),
-        LineList::SamplesOverdue => samples_store::overdue(
-            conn,
-            &ranges,
-            t - Duration::hours(rules.result_deadline_hours),
-            cursor,
-            limit,
-        )?
-        .into_iter()
-        .map(|s| Line {
-            key: s.id.clone(),
-            person_id: s.person_id.clone(),
-            level: None,
-            reference_type: "sample",
-            reference_id: s.id.clone(),
-            since: s.collected_at,
-            due: s
-                .collected_at
-                .map(|c| c + Duration::hours(rules.result_deadline_hours)),
-            detail: Some(
-                format!(
-                    "{} {} {}",
-                    s.kind,
-                    s.state,
-                    s.barcode.as_deref().unwrap_or("")
-                )
-                .trim()
-                .to_string(),
-            ),
-        })
-        .collect(),
+        LineList::SamplesOverdue => {
+            samples_store::overdue(conn, &ranges, rules.overdue_before(t), cursor, limit)?
+                .into_iter()
+                .map(|s| Line {
+                    key: s.id.clone(),
+                    person_id: s.person_id.clone(),
+                    level: None,
+                    reference_type: "sample",
+                    reference_id: s.id.clone(),
+                    since: s.collected_at,
+                    due: s.collected_at.map(|c| rules.result_due(c)),
+                    detail: Some(
+                        format!(
+                            "{} {} {}",
+                            s.kind,
+                            s.state,
+                            s.barcode.as_deref().unwrap_or("")
+                        )
+                        .trim()
+                        .to_string(),
+                    ),
+                })
+                .collect()
+        }
         LineList::MissedReports => {
             let rows =
                 q_store::open_follow_ups(conn, &ranges, Some("missed_report"), cursor, limit)?;

@@ -3,7 +3,7 @@
 //! positive results that make a new F0 in the same transaction.
 
 use super::quarantine::{apply, EpisodeTransition, Placement};
-use super::trace::{confirm_in_tx, NewCase, Rules};
+use super::trace::{confirm_in_tx, NewCase};
 use super::Page;
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
@@ -11,6 +11,7 @@ use crate::domain::cases::Refused;
 use crate::domain::quarantine::{Destination, EpisodeCommand};
 use crate::domain::risk::{RiskLevel, Scale};
 use crate::domain::roles::{Action, Role};
+use crate::domain::rules::Rules;
 use crate::domain::samples::{
     can_join_pool, check_barcode, next_round, pool_member_outcome, pool_transition, positive_means,
     round_interval_days, sample_transition, PoolState, PositiveMeans, SampleCommand, SampleKind,
@@ -705,11 +706,11 @@ pub fn create_pool(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: CreatePool,
-    default_max: i32,
+    rules: &Rules,
 ) -> AppResult<PoolOut> {
     let scope = actor.scope(Action::SampleOrder)?;
     let barcode = check_barcode(&input.barcode).map_err(|e| AppError::field("barcode", e))?;
-    let max = input.max_size.unwrap_or(default_max);
+    let max = input.max_size.unwrap_or(rules.pool_max_size);
     if !(2..=10).contains(&max) {
         return Err(AppError::field("max_size", "must be 2 to 10"));
     }
@@ -1586,14 +1587,14 @@ pub fn overdue(
     conn: &mut AnyConnection,
     actor: &Actor,
     q: OverdueQuery,
-    hours: i64,
+    rules: &Rules,
 ) -> AppResult<Page<SampleOut>> {
     let scope = actor.scope(Action::SampleRead)?;
     let limit = page_size(q.limit);
     let rows = store::overdue(
         conn,
         &scope.ranges(),
-        now() - Duration::hours(hours),
+        rules.overdue_before(now()),
         q.cursor.as_deref(),
         limit,
     )?;
@@ -1624,7 +1625,7 @@ pub fn lab_figures(
     conn: &mut AnyConnection,
     actor: &Actor,
     lab_id: &str,
-    hours: i64,
+    rules: &Rules,
 ) -> AppResult<LabFigures> {
     let scope = actor.scope(Action::SampleRead)?;
     let lab = match store::get_lab(conn, lab_id)? {
@@ -1662,7 +1663,7 @@ pub fn lab_figures(
             .iter()
             .filter(|s| {
                 s.collected_at
-                    .is_some_and(|c| crate::domain::samples::overdue(c, s.resulted_at, at, hours))
+                    .is_some_and(|c| rules.is_late(c, s.resulted_at, at))
             })
             .count(),
         turnaround_p50_hours: pct(0.5),
@@ -1762,14 +1763,14 @@ pub fn rounds(
     conn: &mut AnyConnection,
     actor: &Actor,
     zone_id: &str,
-    other_days: i64,
+    rules: &Rules,
 ) -> AppResult<RoundsOut> {
     let scope = actor.scope(Action::SampleRead)?;
     let (zone, _) = visible_zone(conn, &scope, zone_id)?;
     let at = now();
     let rows = store::rounds_of(conn, &zone.id)?;
     let high = zone_high_risk(conn, &zone.id, at)?;
-    let interval = round_interval_days(high, other_days);
+    let interval = round_interval_days(high, rules.round_interval_days);
     Ok(RoundsOut {
         next_due: next_round(rows.first().map(|r| r.round_date), vn_date(at), interval),
         rounds: rows.iter().map(RoundOut::from).collect(),

@@ -6,7 +6,6 @@ use super::people::{create_in_tx, CreatePerson};
 use super::{require_reason, Page};
 use super::{Made, Outcome};
 use crate::auth::{Actor, Scope};
-use crate::config::Config;
 use crate::db::batch::{insert_events, upsert_exposures};
 use crate::db::AnyConnection;
 use crate::domain::cases::{
@@ -15,6 +14,7 @@ use crate::domain::cases::{
 };
 use crate::domain::classification::{classify, f0_window, improve, label, through, Edge, Window};
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
@@ -30,33 +30,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-/// The settings of the trace rules (as data, from the configuration).
-#[derive(Debug, Clone, Copy)]
-pub struct Rules {
-    pub days_before: i64,
-    pub max_depth: u8,
-    /// Step deadlines in hours from the confirmation: tracing, cordoning, isolating,
-    /// sampling.
-    pub deadlines_hours: [i64; 4],
-    pub task_hours: i64,
-}
-
-impl Rules {
-    pub fn from_config(c: &Config) -> Rules {
-        Rules {
-            days_before: c.window_days_before,
-            max_depth: c.cascade_max_depth,
-            deadlines_hours: [
-                c.deadline_tracing_hours,
-                c.deadline_cordoning_hours,
-                c.deadline_isolating_hours,
-                c.deadline_sampling_hours,
-            ],
-            task_hours: c.deadline_task_hours,
-        }
-    }
-}
 
 /// How many people a command classified or moved up, by level.
 #[derive(Debug, Default, Clone, Serialize, ToSchema)]
@@ -507,7 +480,7 @@ pub(crate) fn confirm_in_tx(
         new.onset_date,
         new.sample_date,
         new.isolated_at,
-        rules.days_before,
+        rules.window_days_before,
     );
     let case = CaseRow {
         id: new.id.clone(),

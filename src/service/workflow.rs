@@ -2,7 +2,6 @@
 //! epidemiological landmarks (with a public list for the press), trace tasks, and the
 //! recorded isolation of a classified person.
 
-use super::trace::Rules;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
@@ -11,6 +10,7 @@ use crate::domain::investigation::{
     step_transition, task_transition, Facts, Step, StepCommand, TaskCommand, TaskState,
 };
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
@@ -48,14 +48,14 @@ pub fn open_investigation(
         sampling_at: None,
         monitoring_at: None,
         closed_at: None,
-        tracing_due: due(rules.deadlines_hours[0]),
-        isolating_due: due(rules.deadlines_hours[2]),
-        sampling_due: due(rules.deadlines_hours[3]),
+        tracing_due: due(rules.steps.tracing_hours),
+        isolating_due: due(rules.steps.isolating_hours),
+        sampling_due: due(rules.steps.sampling_hours),
         unit_path: case.unit_path.clone(),
         version: 1,
         updated_at: at,
         cordoning_at: None,
-        cordoning_due: Some(due(rules.deadlines_hours[1])),
+        cordoning_due: Some(due(rules.steps.cordoning_hours)),
     };
     store::insert_investigation(conn, &inv)?;
     events::record(

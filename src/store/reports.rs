@@ -8,7 +8,8 @@
 //! SQLite and PostgreSQL (with `standard_conforming_strings`, the default) both read.
 
 use crate::db::AnyConnection;
-use crate::domain::reports::{Deadlines, FiveSStep};
+use crate::domain::reports::FiveSStep;
+use crate::domain::rules::Rules;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
@@ -114,7 +115,7 @@ pub struct CaseFilter {
 /// The per-F1, per-step delays of the selected F0s, as the named CTEs `f1` (case, F1, the
 /// case's unit path, confirmation) and `d` (one row per F1 and step: when, seconds after the
 /// confirmation clamped at 0, and whether it is past the step's deadline at `now`).
-fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Deadlines, now: NaiveDateTime) -> String {
+fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime) -> String {
     let mut case_where = vec!["c.state <> 'not_a_case'".to_string()];
     if let Some(id) = &f.case_id {
         case_where.push(format!("c.id = {}", lit(id)));
@@ -134,7 +135,13 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Deadlines, now: NaiveDateT
     let steps = steps.join(" UNION ALL ");
     let deadline_secs: String = FiveSStep::ALL
         .iter()
-        .map(|s| format!(" WHEN {} THEN {}", lit(s.as_str()), dl.hours(*s) * 3600))
+        .map(|s| {
+            format!(
+                " WHEN {} THEN {}",
+                lit(s.as_str()),
+                s.deadline_hours(dl) * 3600
+            )
+        })
         .collect();
     let as_of = dialect.at(now);
     // SQLite's planner would rather range over (action, at) than look each person up
@@ -258,7 +265,7 @@ pub struct StepFigures {
 pub fn five_s_figures(
     conn: &mut AnyConnection,
     f: &CaseFilter,
-    dl: &Deadlines,
+    dl: &Rules,
     now: NaiveDateTime,
     grouping: &Grouping,
 ) -> QueryResult<Vec<StepFigures>> {
@@ -307,7 +314,7 @@ pub struct StepRow {
 pub fn five_s_steps(
     conn: &mut AnyConnection,
     f: &CaseFilter,
-    dl: &Deadlines,
+    dl: &Rules,
     now: NaiveDateTime,
     late_only: bool,
     limit: i64,
@@ -349,7 +356,7 @@ pub fn weekly_counts(
     start: NaiveDateTime,
     end: NaiveDateTime,
     as_of: NaiveDateTime,
-    result_deadline_hours: i64,
+    rules: &Rules,
 ) -> QueryResult<Vec<Count>> {
     let d = Dialect::of(conn);
     let ranges = std::slice::from_ref(range);
@@ -357,7 +364,7 @@ pub fn weekly_counts(
     // the figures "at the end of the week" are taken at `as_of`: the end, or now for the
     // current week
     let a = d.at(as_of);
-    let overdue_before = d.at(as_of - chrono::Duration::hours(result_deadline_hours));
+    let overdue_before = d.at(rules.overdue_before(as_of));
     let g = |col: &str| grouping.expr(col);
     let parts = [
         format!(

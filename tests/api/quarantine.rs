@@ -255,7 +255,7 @@ async fn ordering_quarantine_takes_the_regime_in_force_and_the_last_contact() {
 
 #[actix_web::test]
 async fn camp_check_in_assigns_beds_and_keeps_f0_and_cohorts_apart() {
-    let app = TestApp::with_config(|c| c.cohort_window_hours = 12).await;
+    let app = TestApp::with_config(|c| c.rules.cohort_hours = 12).await;
     let admin = app.token("root", Role::Admin, "VN").await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     site_with_rooms(&app, &admin, "camp-a", 5, &[("A1", 2), ("A2", 2)]).await;

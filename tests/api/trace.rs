@@ -88,7 +88,7 @@ async fn confirming_an_f0_classifies_down_to_f3() {
 
 #[actix_web::test]
 async fn a_deeper_cascade_is_configurable() {
-    let app = TestApp::with_config(|c| c.cascade_max_depth = 4).await;
+    let app = TestApp::with_config(|c| c.rules.max_depth = 4).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let ids: Vec<String> = {
         let mut v = Vec::new();

@@ -25,7 +25,7 @@ async fn investigation_of(app: &TestApp, token: &str, case: &str) -> Value {
 
 #[actix_web::test]
 async fn the_van_don_workflow_runs_in_order_guarded_by_the_facts() {
-    let app = TestApp::with_config(|c| c.deadline_tracing_hours = 0).await;
+    let app = TestApp::with_config(|c| c.rules.steps.tracing_hours = 0).await;
     let (uid, police) = app.user("cong.an", Role::PoliceTracer, VAN_DON).await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let f0 = app.person(&health, "Nguyễn Văn Gốc").await;

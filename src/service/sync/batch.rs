@@ -20,6 +20,7 @@ use crate::db::batch::{insert_contacts, insert_events, insert_flags, insert_pers
 use crate::db::AnyConnection;
 use crate::domain::people::parse_national_id;
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::error::AppError;
 use crate::service::notices::{self, ContactNotice, Destination, Reader};
 use crate::service::people::{
@@ -28,7 +29,7 @@ use crate::service::people::{
 };
 use crate::service::trace::{
     cascade_attributed, check_contact, contact_row, implied_level, inline_person, inline_person_id,
-    logged_event, sent_contact, visible_row, why_not, LogContact, Rules,
+    logged_event, sent_contact, visible_row, why_not, LogContact,
 };
 use crate::service::who;
 use crate::service::{Made, Outcome};

@@ -7,12 +7,13 @@
 mod batch;
 
 use super::people::{create_in_tx, CreatePerson, PersonOut};
-use super::trace::{log_contact_in_tx, ContactOut, ExposureOut, LogContact, Rules};
+use super::trace::{log_contact_in_tx, ContactOut, ExposureOut, LogContact};
 use super::workflow::{add_landmark_in_tx, CreateLandmark};
 use super::{Made, Outcome};
 use crate::auth::Actor;
 use crate::db::AnyConnection;
 use crate::domain::roles::Action;
+use crate::domain::rules::Rules;
 use crate::domain::text::fold;
 use crate::error::{AppError, AppResult, Problem};
 use crate::store::sync::{self as store, BatchRow, Mark};
