@@ -1,0 +1,138 @@
+//! Moving an episode to another regime, and restarting the quarantine of roommates.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRegime {
+    pub regime_id: String,
+    pub version: i32,
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
+    pub reason: String,
+}
+
+/// Move an episode to another regime, explicitly: the same day 1, the new regime's days and
+/// tests; pending tests of the old schedule are kept, marked superseded.
+pub fn move_regime(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: MoveRegime,
+) -> AppResult<EpisodeOut> {
+    let reason = require_reason(&input.reason)?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let (e, roles) = visible_episode(conn, actor, Action::QuarantineOrder, id)?;
+        if e.version != input.version {
+            return Err(AppError::StaleVersion { current: e.version });
+        }
+        let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
+        if !matches!(state, EpisodeState::Ordered | EpisodeState::Active) {
+            return Err(Refused {
+                state: e.state.clone(),
+                command: "move_regime".into(),
+            }
+            .into());
+        }
+        let regime = store::get_regime(conn, &input.regime_id)?
+            .ok_or_else(|| AppError::field("regime_id", "no such regime"))?;
+        if regime.id == e.regime_id {
+            return Err(AppError::field(
+                "regime_id",
+                "the episode is under this regime already",
+            ));
+        }
+        let rules = regime_rules(&regime)?;
+        let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
+        let days = rules.days(e.level, mode).ok_or_else(|| {
+            AppError::field(
+                "regime_id",
+                format!("the regime has no {mode} quarantine for F{}", e.level),
+            )
+        })?;
+        let after = EpisodeRow {
+            regime_id: regime.id.clone(),
+            days: days as i32,
+            release_from: crate::domain::quarantine::date_of_day(e.day1, days + 1),
+            monitoring_days: rules.monitoring_days(e.level) as i32,
+            version: e.version + 1,
+            updated_at: at,
+            ..e.clone()
+        };
+        if state == EpisodeState::Active {
+            supersede(conn, &who_as(actor, roles.first().copied()), &e.id, at)?;
+            let admitted = e.admitted_at.map(vn_date).unwrap_or(vn_date(at));
+            schedule_tests(conn, &after, admitted.max(vn_date(at)), at)?;
+        }
+        write_episode(conn, &after, e.version)?;
+        events::record(
+            conn,
+            &who_as(actor, roles.first().copied()),
+            at,
+            "episode",
+            &e.id,
+            "regime_moved",
+            Some(&json!({"regime_id": e.regime_id, "days": e.days})),
+            Some(&json!({"regime_id": after.regime_id, "days": after.days})),
+            Some(&reason),
+        )?;
+        let tests = store::tests_of(conn, &e.id)?;
+        Ok(episode_out(&after, &tests, vn_date(at)))
+    })
+}
+
+/// A new positive among people quarantined together: their episodes start again at day 1
+/// on the date of that contact (called when a case is confirmed).
+pub fn restart_quarantined_with(
+    conn: &mut AnyConnection,
+    who: &Who,
+    person: &str,
+    contact_date: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<usize> {
+    let Some(own) = store::open_episode_of(conn, person)? else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for other in store::quarantined_with(conn, &own)? {
+        if contact_date <= other.day1 {
+            continue;
+        }
+        let after = EpisodeRow {
+            day1: contact_date,
+            release_from: crate::domain::quarantine::date_of_day(
+                contact_date,
+                other.days as u32 + 1,
+            ),
+            version: other.version + 1,
+            updated_at: at,
+            ..other.clone()
+        };
+        supersede(conn, who, &other.id, at)?;
+        schedule_tests(conn, &after, vn_date(at), at)?;
+        write_episode(conn, &after, other.version)?;
+        events::record(
+            conn,
+            who,
+            at,
+            "episode",
+            &other.id,
+            "restart",
+            Some(&json!({"day1": other.day1})),
+            Some(&json!({"day1": contact_date, "positive_person_id": person})),
+            Some("a new positive among people quarantined together"),
+        )?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}

@@ -1,0 +1,444 @@
+//! Moves of an episode, each guarded by the facts, with its schedule of tests.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodeTransition {
+    pub command: EpisodeCommand,
+    pub version: i32,
+    /// Required for `cancel`, `extend`, `restart` and `abscond`; at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
+    pub reason: Option<String>,
+    /// For `extend`: the new number of days (more than now, at most 60).
+    #[schema(minimum = 1, maximum = 60)]
+    pub days: Option<u32>,
+    /// For `restart`: the new day 1 (the date of the contact with the new positive).
+    pub day1: Option<NaiveDate>,
+    /// For `transfer`: `hospital` or `home`.
+    pub destination: Option<Destination>,
+    /// For `activate` at home: the home the person is quarantined in.
+    pub home_id: Option<String>,
+    /// For `activate` at home: the person signed the commitment.
+    pub commitment_signed: Option<bool>,
+}
+
+/// Gather what the guards of an episode's moves read.
+fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResult<EpisodeFacts> {
+    let tests = store::tests_of(conn, &e.id)?;
+    let describe = |phase: &str| -> Vec<String> {
+        tests
+            .iter()
+            .filter(|t| t.phase == phase && t.superseded_at.is_none())
+            .filter(|t| t.result.as_deref() != Some("negative"))
+            .map(|t| match &t.result {
+                None => format!("the day-{} {phase} test is pending", t.day),
+                Some(r) => format!("the day-{} {phase} test is {r}", t.day),
+            })
+            .collect()
+    };
+    let monitoring_not_negative = describe("monitoring");
+    let not_negative = describe("quarantine");
+    let positive = tests
+        .iter()
+        .any(|t| t.result.as_deref() == Some("positive") && t.superseded_at.is_none())
+        || trace_store::open_case_of(conn, &e.person_id)?.is_some();
+    let regime = store::get_regime(conn, &e.regime_id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
+    let rules = regime_rules(&regime)?;
+    let home_transfer_allowed = rules.camp_to_home_after_negative_day.is_some_and(|day| {
+        tests.iter().any(|t| {
+            t.phase == "quarantine"
+                && t.day == day as i32
+                && t.superseded_at.is_none()
+                && t.result.as_deref() == Some("negative")
+        })
+    });
+    let upstream_cleared = e.level == 2 && rules.f2_release_on_f1_negative && {
+        let via = trace_store::exposure(conn, &e.person_id)?.and_then(|x| x.via_person_id);
+        match via {
+            // the F1's quarantine is over: released (or closed after release) with every
+            // scheduled test negative, and no case
+            Some(f1) => {
+                let mut cleared = false;
+                for ep in store::episodes_of_person(conn, &f1)? {
+                    if ep.released_at.is_some() {
+                        let tests = store::tests_of(conn, &ep.id)?;
+                        cleared |= tests
+                            .iter()
+                            .filter(|t| t.phase == "quarantine" && t.superseded_at.is_none())
+                            .all(|t| t.result.as_deref() == Some("negative"));
+                    }
+                }
+                cleared && trace_store::open_case_of(conn, &f1)?.is_none()
+            }
+            None => false,
+        }
+    };
+    Ok(EpisodeFacts {
+        today,
+        release_from: e.release_from,
+        tests_not_negative: not_negative,
+        monitoring_days: e.monitoring_days.max(0) as u32,
+        monitoring_from: e.monitoring_from,
+        monitoring_tests_not_negative: monitoring_not_negative,
+        positive,
+        mode: Mode::parse(&e.mode),
+        home_transfer_allowed,
+        upstream_cleared,
+    })
+}
+
+fn episode_regime(conn: &mut AnyConnection, e: &EpisodeRow) -> AppResult<RegimeRules> {
+    let regime = store::get_regime(conn, &e.regime_id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
+    regime_rules(&regime)
+}
+
+/// Schedule the quarantine tests of an episode from its regime, as of the admission date.
+pub(super) fn schedule_tests(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    admitted: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let rules = episode_regime(conn, e)?;
+    let p = plan(e.day1, e.days.max(1) as u32, &rules.test_days, admitted);
+    // a home episode that continues a camp one keeps the camp's negative tests
+    // (not after a restart: day 1 moved, every test is due again)
+    let previous = match &e.previous_episode_id {
+        Some(prev) => store::get_episode(conn, prev)?.filter(|p| p.day1 == e.day1),
+        None => None,
+    };
+    let done: Vec<i32> = match previous.map(|p| p.id) {
+        Some(prev) => store::tests_of(conn, &prev)?
+            .into_iter()
+            .filter(|t| t.result.as_deref() == Some("negative") && t.superseded_at.is_none())
+            .map(|t| t.day)
+            .collect(),
+        None => Vec::new(),
+    };
+    let due: Vec<TestDue> = p
+        .tests
+        .into_iter()
+        .filter(|t| !done.contains(&(t.day as i32)))
+        .collect();
+    insert_schedule(conn, e, "quarantine", &due, at)
+}
+
+/// Schedule the tests of the monitoring after release, counted from its first day.
+fn schedule_monitoring_tests(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    from: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let rules = episode_regime(conn, e)?;
+    let days = e.monitoring_days.max(1) as u32;
+    let p = plan(from, days, &rules.monitoring_test_days, from);
+    insert_schedule(conn, e, "monitoring", &p.tests, at)
+}
+
+fn insert_schedule(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    phase: &str,
+    due: &[TestDue],
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let rows: Vec<TestRow> = due
+        .iter()
+        .map(|t| TestRow {
+            id: new_id(),
+            episode_id: e.id.clone(),
+            phase: phase.into(),
+            day: t.day as i32,
+            due_date: t.due,
+            result: None,
+            resulted_at: None,
+            recorded_by: None,
+            superseded_at: None,
+            created_at: at,
+        })
+        .collect();
+    store::insert_tests(conn, &rows)?;
+    // each scheduled test is a sample order (RT-PCR unless the officer changes it)
+    order_samples_for(conn, e, &rows, SampleKind::RtPcr, "schedule", at)
+}
+
+/// What a transition needs beyond the episode: set by check-in (the bed) and by the home
+/// activation (the home).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Placement {
+    pub room_id: Option<String>,
+    pub bed_id: Option<String>,
+    pub home_id: Option<String>,
+    pub commitment_signed: bool,
+}
+
+/// Apply one command to an episode inside the caller's transaction: guards, the new row,
+/// its tests, the isolation of the person's exposure, the event. Returns the row written.
+pub(crate) fn apply(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    role: Role,
+    e: &EpisodeRow,
+    input: &EpisodeTransition,
+    placement: Placement,
+    at: NaiveDateTime,
+) -> AppResult<EpisodeRow> {
+    let today = vn_date(at);
+    let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
+    let reason = match (&input.reason, input.command.needs_reason()) {
+        (Some(r), _) => Some(require_reason(r)?),
+        (None, true) => return Err(AppError::field("reason", "is required for this command")),
+        (None, false) => None,
+    };
+    let f = facts(conn, e, today)?;
+    let next = episode_transition(state, input.command, input.destination, &f)?;
+    let who = who_as(actor, Some(role));
+    let ended = format!("the episode moved: {}", input.command);
+    let mut after = EpisodeRow {
+        state: next.as_str().into(),
+        version: e.version + 1,
+        updated_at: at,
+        ..e.clone()
+    };
+    let mut extra = json!({});
+    match input.command {
+        EpisodeCommand::Activate => {
+            after.admitted_at = Some(at);
+            after.room_id = placement.room_id.clone();
+            after.bed_id = placement.bed_id.clone();
+            if let Some(h) = &placement.home_id {
+                after.home_id = Some(h.clone());
+                after.commitment_signed_at = placement.commitment_signed.then_some(at);
+            }
+            schedule_tests(conn, e, today, at)?;
+            isolate_exposure(conn, &e.person_id, at)?;
+        }
+        EpisodeCommand::Extend => {
+            let days = input
+                .days
+                .ok_or_else(|| AppError::field("days", "the new number of days is required"))?;
+            if days as i32 <= e.days || days > 60 {
+                return Err(AppError::field(
+                    "days",
+                    format!("must be more than the {} days now, at most 60", e.days),
+                ));
+            }
+            after.days = days as i32;
+            after.release_from = crate::domain::quarantine::date_of_day(e.day1, days + 1);
+            // the regime's test days that the longer quarantine now reaches
+            let rules = episode_regime(conn, e)?;
+            let admitted = e.admitted_at.map(vn_date).unwrap_or(today);
+            let new_days: Vec<TestDue> = plan(e.day1, days, &rules.test_days, admitted)
+                .tests
+                .into_iter()
+                .filter(|t| t.day as i32 > e.days)
+                .collect();
+            if e.admitted_at.is_some() {
+                insert_schedule(conn, e, "quarantine", &new_days, at)?;
+            }
+            extra = json!({"days": days});
+        }
+        EpisodeCommand::Restart => {
+            let day1 = input.day1.unwrap_or(today);
+            if day1 > today || day1 < e.day1 {
+                return Err(AppError::field(
+                    "day1",
+                    "must be between the current day 1 and today",
+                ));
+            }
+            after.day1 = day1;
+            after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
+            supersede(conn, &who, &e.id, at)?;
+            schedule_tests(conn, &after, today, at)?;
+            extra = json!({"day1": day1});
+        }
+        EpisodeCommand::Release => {
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            after.released_at = Some(at);
+            after.room_id = None;
+            after.bed_id = None;
+        }
+        EpisodeCommand::StartMonitoring => {
+            // monitoring counts from the release, however late it is recorded
+            let from = e.released_at.map(vn_date).unwrap_or(today);
+            after.monitoring_from = Some(from);
+            schedule_monitoring_tests(conn, e, from, at)?;
+        }
+        EpisodeCommand::Close | EpisodeCommand::Cancel => {
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            after.closed_at = Some(at);
+        }
+        EpisodeCommand::Transfer => {
+            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            after.destination = input.destination.map(|d| d.as_str().to_string());
+            after.bed_id = None;
+            if input.destination == Some(Destination::Home) {
+                let next_id = new_id();
+                after.next_episode_id = Some(next_id.clone());
+                let home = EpisodeRow {
+                    id: next_id,
+                    mode: Mode::Home.as_str().into(),
+                    state: EpisodeState::Ordered.as_str().into(),
+                    site_id: None,
+                    room_id: None,
+                    bed_id: None,
+                    admitted_at: None,
+                    previous_episode_id: Some(e.id.clone()),
+                    next_episode_id: None,
+                    version: 1,
+                    created_by: Some(actor.user_id.clone()),
+                    created_at: at,
+                    updated_at: at,
+                    ..e.clone()
+                };
+                // the camp episode leaves the open states first (one open episode per person)
+                write_episode(conn, &after, e.version)?;
+                store::insert_episode(conn, &home)?;
+                record_move(
+                    conn,
+                    actor,
+                    role,
+                    e,
+                    &after,
+                    input,
+                    reason.as_deref(),
+                    extra,
+                    at,
+                )?;
+                return Ok(after);
+            }
+        }
+        EpisodeCommand::Abscond => {
+            after.bed_id = None;
+        }
+        EpisodeCommand::Return => {}
+    }
+    write_episode(conn, &after, e.version)?;
+    record_move(
+        conn,
+        actor,
+        role,
+        e,
+        &after,
+        input,
+        reason.as_deref(),
+        extra,
+        at,
+    )?;
+    Ok(after)
+}
+
+pub(super) fn write_episode(
+    conn: &mut AnyConnection,
+    after: &EpisodeRow,
+    version: i32,
+) -> AppResult<()> {
+    if !store::update_episode(conn, after, version)? {
+        return Err(AppError::StaleVersion {
+            current: version + 1,
+        });
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_move(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    role: Role,
+    before: &EpisodeRow,
+    after: &EpisodeRow,
+    input: &EpisodeTransition,
+    reason: Option<&str>,
+    mut extra: serde_json::Value,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    extra["state"] = json!(after.state);
+    if let Some(d) = &after.destination {
+        extra["destination"] = json!(d);
+    }
+    if let Some(b) = &after.bed_id {
+        extra["bed_id"] = json!(b);
+    }
+    if let Some(n) = &after.next_episode_id {
+        extra["next_episode_id"] = json!(n);
+    }
+    events::record(
+        conn,
+        &who_as(actor, Some(role)),
+        at,
+        "episode",
+        &before.id,
+        input.command.as_str(),
+        Some(&json!({"state": before.state, "days": before.days, "day1": before.day1})),
+        Some(&extra),
+        reason,
+    )?;
+    Ok(())
+}
+
+/// A person in quarantine no longer passes the infection on: their exposure window ends.
+fn isolate_exposure(conn: &mut AnyConnection, person: &str, at: NaiveDateTime) -> AppResult<()> {
+    if let Some(x) = trace_store::exposure(conn, person)? {
+        if x.level > 0 && x.window_end.is_none() && x.window_start <= at {
+            trace_store::set_window_end(conn, person, Some(at), at)?;
+        }
+    }
+    Ok(())
+}
+
+/// The role (among those the actor holds over the episode) that may give this command.
+pub(crate) fn commanding_role(
+    roles: &[Role],
+    mode: Mode,
+    command: EpisodeCommand,
+) -> AppResult<Role> {
+    roles
+        .iter()
+        .copied()
+        .find(|r| may_command(*r, mode, command))
+        .ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "your role may not '{command}' a {mode} quarantine episode"
+            ))
+        })
+}
+
+pub fn transition_episode(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: EpisodeTransition,
+) -> AppResult<EpisodeOut> {
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let (e, roles) = visible_episode(conn, actor, Action::QuarantineCommand, id)?;
+        let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
+        let role = commanding_role(&roles, mode, input.command)?;
+        if e.version != input.version {
+            return Err(AppError::StaleVersion { current: e.version });
+        }
+        let placement = match (input.command, mode) {
+            (EpisodeCommand::Activate, Mode::Concentrated) => {
+                return Err(AppError::field(
+                    "command",
+                    "a camp resident is activated by checking in at the site",
+                ))
+            }
+            (EpisodeCommand::Activate, Mode::Home) => {
+                crate::service::homes::home_placement(conn, actor, &e, &input)?
+            }
+            _ => Placement::default(),
+        };
+        if input.command == EpisodeCommand::Release && e.site_id.is_some() {
+            crate::store::quarantine::lock_site(conn, e.site_id.as_deref().unwrap_or(""))?;
+        }
+        let after = apply(conn, actor, role, &e, &input, placement, at)?;
+        let tests = store::tests_of(conn, &after.id)?;
+        Ok(episode_out(&after, &tests, vn_date(at)))
+    })
+}

@@ -1,0 +1,220 @@
+//! The cascade: classify onward from the people whose level changed, a round at a time.
+
+use super::*;
+
+pub(super) fn contact_is_close(c: &ContactRow) -> bool {
+    Proximity::parse(&c.proximity)
+        .is_some_and(|p| is_close(p, c.masked, c.duration_minutes).is_ok())
+}
+
+pub(super) fn exposure_json(e: Option<&ExposureRow>) -> Option<serde_json::Value> {
+    e.map(|e| {
+        json!({
+            "level": label(e.level as u8),
+            "status": e.status,
+            "window_start": utc(e.window_start),
+            "window_end": e.window_end.map(utc),
+            "via_person_id": e.via_person_id,
+        })
+    })
+}
+
+/// Classify onward from `seeds`, a round at a time: each round loads the contacts of the
+/// people whose classification changed in the last one (one query per side), asks the
+/// domain what each contact makes of the other side, and writes every improvement with its
+/// event in two batch statements. Levels only go down (F2 → F1); nobody is declassified.
+pub fn cascade(
+    conn: &mut AnyConnection,
+    who: &Who,
+    seeds: Vec<String>,
+    rules: Rules,
+    at: NaiveDateTime,
+    reason: &str,
+) -> AppResult<CascadeReport> {
+    cascade_attributed(conn, seeds, rules, at, &HashMap::new(), &|_| {
+        (who.clone(), reason.to_string())
+    })
+}
+
+/// The cascade of several new contacts at once (a phone's batch, `new_contacts` with the
+/// order they were logged in). The levels and windows it reaches are those of running the
+/// cascade after each contact in turn, since the cascade is a fixpoint (lowest level,
+/// earliest window start) over the standing contacts. Every change is attributed as that
+/// would have attributed it: to the last-logged new contact on the path that made it, whose
+/// logging would have set it off; `attribute` gives the actor and reason for that contact
+/// id (or, for a change reached through older contacts only, for the contact that made it).
+pub(crate) fn cascade_attributed(
+    conn: &mut AnyConnection,
+    seeds: Vec<String>,
+    rules: Rules,
+    at: NaiveDateTime,
+    new_contacts: &HashMap<String, usize>,
+    attribute: &dyn Fn(&str) -> (Who, String),
+) -> AppResult<CascadeReport> {
+    let mut report = CascadeReport::default();
+    // person → the new contact their last change descends from
+    let mut origin: HashMap<String, String> = HashMap::new();
+    let mut frontier: Vec<String> = seeds;
+    frontier.sort();
+    frontier.dedup();
+    let mut rounds = 0;
+    while !frontier.is_empty() && rounds < 64 {
+        rounds += 1;
+        let ups: HashMap<String, ExposureRow> = store::exposures_of(conn, &frontier)?
+            .into_iter()
+            .filter(|e| e.status == "active")
+            .map(|e| (e.person_id.clone(), e))
+            .collect();
+        if ups.is_empty() {
+            break;
+        }
+        let up_ids: Vec<String> = ups.keys().cloned().collect();
+        // the best candidate per person: lowest level (with its source), earliest exposure
+        struct Candidate {
+            level: u8,
+            start: NaiveDateTime,
+            via: String,
+            contact: String,
+            origin: String,
+        }
+        let mut candidates: HashMap<String, Candidate> = HashMap::new();
+        for c in store::contacts_touching(conn, &up_ids)? {
+            if !contact_is_close(&c) {
+                continue;
+            }
+            for (q, p) in [(&c.person_a, &c.person_b), (&c.person_b, &c.person_a)] {
+                let Some(up) = ups.get(q) else { continue };
+                let window = Window {
+                    start: up.window_start,
+                    end: up.window_end,
+                };
+                let Some((level, start)) = through(
+                    up.level as u8,
+                    &window,
+                    c.first_at,
+                    c.last_at,
+                    rules.max_depth,
+                ) else {
+                    continue;
+                };
+                let from = [Some(&c.id), origin.get(q)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| new_contacts.get(id).map(|n| (n, id)))
+                    .max()
+                    .map_or_else(|| c.id.clone(), |(_, id)| id.clone());
+                match candidates.get_mut(p) {
+                    None => {
+                        candidates.insert(
+                            p.clone(),
+                            Candidate {
+                                level,
+                                start,
+                                via: q.clone(),
+                                contact: c.id.clone(),
+                                origin: from,
+                            },
+                        );
+                    }
+                    Some(best) => {
+                        if level < best.level {
+                            best.level = level;
+                            best.via = q.clone();
+                            best.contact = c.id.clone();
+                            best.origin = from;
+                        } else if start < best.start && level == best.level {
+                            best.origin = from;
+                        }
+                        best.start = best.start.min(start);
+                    }
+                }
+            }
+        }
+        if candidates.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = candidates.keys().cloned().collect();
+        let current: HashMap<String, ExposureRow> = store::exposures_of(conn, &ids)?
+            .into_iter()
+            .map(|e| (e.person_id.clone(), e))
+            .collect();
+        let paths: HashMap<String, String> = store::unit_paths(conn, &ids)?.into_iter().collect();
+        let mut rows = Vec::new();
+        let mut evs = Vec::new();
+        let mut next = Vec::new();
+        let mut ids_sorted = ids;
+        ids_sorted.sort();
+        for p in ids_sorted {
+            let cand = &candidates[&p];
+            let cur = current.get(&p);
+            let active = cur.filter(|e| e.status == "active");
+            if cur.is_some_and(|e| e.status == "recovered" || e.status == "deceased") {
+                continue;
+            }
+            let Some((level, start)) = improve(
+                active.map(|e| (e.level as u8, e.window_start)),
+                (cand.level, cand.start),
+            ) else {
+                continue;
+            };
+            let level_changed = active.is_none_or(|e| (level as i32) < e.level);
+            let row = ExposureRow {
+                person_id: p.clone(),
+                level: level as i32,
+                status: "active".into(),
+                window_start: start,
+                window_end: active.and_then(|e| e.window_end),
+                via_person_id: if level_changed {
+                    Some(cand.via.clone())
+                } else {
+                    active.and_then(|e| e.via_person_id.clone())
+                },
+                case_id: None,
+                unit_path: paths.get(&p).cloned().unwrap_or_else(|| "/".into()),
+                classified_at: active.map(|e| e.classified_at).unwrap_or(at),
+                updated_at: at,
+            };
+            if level_changed {
+                report.changed += 1;
+                *report.by_level.entry(label(level)).or_default() += 1;
+            } else {
+                report.widened += 1;
+            }
+            let (who, reason) = attribute(&cand.origin);
+            origin.insert(p.clone(), cand.origin.clone());
+            evs.push(EventRow {
+                id: new_id(),
+                entity_type: "person".into(),
+                entity_id: p.clone(),
+                action: if level_changed {
+                    "classified"
+                } else {
+                    "exposure_widened"
+                }
+                .into(),
+                actor_id: who.actor_id.clone(),
+                actor_role: who.role.clone(),
+                at,
+                before_json: exposure_json(active).map(|v| v.to_string()),
+                after_json: Some(
+                    json!({
+                        "level": label(level),
+                        "window_start": utc(start),
+                        "via_person_id": row.via_person_id,
+                        "contact_id": cand.contact,
+                    })
+                    .to_string(),
+                ),
+                reason: Some(reason),
+            });
+            if level < rules.max_depth {
+                next.push(p.clone());
+            }
+            rows.push(row);
+        }
+        upsert_exposures(conn, &rows)?;
+        insert_events(conn, &evs)?;
+        frontier = next;
+    }
+    Ok(report)
+}

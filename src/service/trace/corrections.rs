@@ -1,0 +1,132 @@
+//! Corrections: after a retracted case or contact, recompute what it touched; never downgrade automatically.
+
+use super::*;
+
+/// After a correction: recompute the classification of the part of the graph it touched.
+/// Nobody is downgraded automatically: people whose level would rise or vanish go to the
+/// review list. `corrected` (a retracted case's person) is reclassified at once: the
+/// correction is about them.
+pub(super) fn after_correction(
+    conn: &mut AnyConnection,
+    who: &Who,
+    touched: Vec<String>,
+    corrected: Option<&str>,
+    rules: Rules,
+    at: NaiveDateTime,
+    reason: &str,
+) -> AppResult<usize> {
+    // the connected part of the graph around the touched people, bounded
+    let mut component: HashSet<String> = touched.iter().cloned().collect();
+    let mut frontier = touched;
+    let mut edges_by_id: BTreeMap<String, ContactRow> = BTreeMap::new();
+    while !frontier.is_empty() && component.len() < 50_000 {
+        let mut next = Vec::new();
+        for c in store::contacts_touching(conn, &frontier)? {
+            for p in [&c.person_a, &c.person_b] {
+                if component.insert(p.clone()) {
+                    next.push(p.clone());
+                }
+            }
+            edges_by_id.insert(c.id.clone(), c);
+        }
+        frontier = next;
+    }
+    let ids: Vec<String> = component.into_iter().collect();
+    let sources: Vec<(String, Window)> = store::open_cases_of(conn, &ids)?
+        .into_iter()
+        .map(|c| {
+            (
+                c.person_id.clone(),
+                Window {
+                    start: c.window_start,
+                    end: c.isolated_at,
+                },
+            )
+        })
+        .collect();
+    let exposures: Vec<ExposureRow> = store::exposures_of(conn, &ids)?;
+    let isolated: BTreeMap<String, NaiveDateTime> = exposures
+        .iter()
+        .filter(|e| e.level > 0)
+        .filter_map(|e| e.window_end.map(|t| (e.person_id.clone(), t)))
+        .collect();
+    let edges: Vec<Edge<String>> = edges_by_id
+        .values()
+        .filter(|c| contact_is_close(c))
+        .map(|c| Edge {
+            a: c.person_a.clone(),
+            b: c.person_b.clone(),
+            first: c.first_at,
+            last: c.last_at,
+        })
+        .collect();
+    let computed = classify(&sources, &edges, &isolated, rules.max_depth);
+    let mut opened = 0;
+    for e in exposures.iter().filter(|e| e.status == "active") {
+        let now_level = computed.get(&e.person_id).map(|c| c.level as i32);
+        if corrected == Some(e.person_id.as_str()) {
+            let after = match computed.get(&e.person_id) {
+                Some(c) => ExposureRow {
+                    level: c.level as i32,
+                    window_start: c.window.start,
+                    via_person_id: c.via.clone(),
+                    case_id: None,
+                    updated_at: at,
+                    ..e.clone()
+                },
+                None => ExposureRow {
+                    status: "declassified".into(),
+                    case_id: None,
+                    updated_at: at,
+                    ..e.clone()
+                },
+            };
+            upsert_exposures(conn, std::slice::from_ref(&after))?;
+            events::record(
+                conn,
+                who,
+                at,
+                "person",
+                &e.person_id,
+                "reclassified",
+                exposure_json(Some(e)).as_ref(),
+                exposure_json(Some(&after)).as_ref(),
+                Some(reason),
+            )?;
+            continue;
+        }
+        let could_drop = match now_level {
+            None => true,
+            Some(l) => l > e.level,
+        };
+        if could_drop && store::open_review_of(conn, &e.person_id)?.is_none() {
+            let review = ReviewRow {
+                id: new_id(),
+                person_id: e.person_id.clone(),
+                current_level: e.level,
+                computed_level: now_level,
+                reason: reason.to_string(),
+                unit_path: e.unit_path.clone(),
+                created_at: at,
+                resolved_at: None,
+                resolved_by: None,
+                resolution: None,
+            };
+            store::insert_review(conn, &review)?;
+            let detail = json!({"review_id": review.id, "current_level": label(e.level as u8), "computed_level": now_level.map(|l| label(l as u8))});
+            events::record(
+                conn,
+                who,
+                at,
+                "person",
+                &e.person_id,
+                "level_review_opened",
+                None,
+                Some(&detail),
+                Some(reason),
+            )?;
+            opened += 1;
+        }
+    }
+    Ok(opened)
+}
