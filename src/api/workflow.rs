@@ -4,11 +4,10 @@ use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::trace::ExposureOut;
+use crate::service::trace::{self as trace, ExposureOut, RecordIsolation};
 use crate::service::workflow::{
     self as svc, CreateLandmark, CreateTasks, InvestigationOut, InvestigationQuery, LandmarkOut,
-    PublicLandmark, PublicQuery, RecordIsolation, StepTransition, TaskOut, TaskQuery,
-    TaskTransition,
+    PublicLandmark, PublicQuery, StepTransition, TaskOut, TaskQuery, TaskTransition,
 };
 use crate::service::Page;
 use actix_web::{get, post, web, HttpResponse};
@@ -173,7 +172,7 @@ async fn record_isolation(
 ) -> AppResult<web::Json<ExposureOut>> {
     Ok(web::Json(
         state
-            .write(move |c| svc::record_isolation(c, &actor, &id, body.0.clone()))
+            .write(move |c| trace::record_isolation(c, &actor, &id, body.0.clone()))
             .await?,
     ))
 }

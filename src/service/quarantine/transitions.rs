@@ -1,6 +1,8 @@
 //! Moves of an episode, each guarded by the facts, with its schedule of tests.
 
 use super::*;
+use crate::domain::home::{Checklist, HouseholdRole};
+use crate::store::quarantine::HomeRow;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -429,9 +431,7 @@ pub fn transition_episode(
                     "a camp resident is activated by checking in at the site",
                 ))
             }
-            (EpisodeCommand::Activate, Mode::Home) => {
-                crate::service::homes::home_placement(conn, actor, &e, &input)?
-            }
+            (EpisodeCommand::Activate, Mode::Home) => home_placement(conn, actor, &e, &input)?,
             _ => Placement::default(),
         };
         if input.command == EpisodeCommand::Release && e.site_id.is_some() {
@@ -440,5 +440,56 @@ pub fn transition_episode(
         let after = apply(conn, actor, role, &e, &input, placement, at)?;
         let tests = store::tests_of(conn, &after.id)?;
         Ok(episode_out(&after, &tests, vn_date(at)))
+    })
+}
+
+/// The checklist a home was found to meet.
+pub(crate) fn checklist_of(h: &HomeRow) -> Checklist {
+    Checklist {
+        own_room: h.own_room,
+        own_toilet: h.own_toilet,
+        no_shared_air_conditioning: h.no_shared_air_conditioning,
+    }
+}
+
+/// For activating a home episode: the home must be suitable, the person (not a household
+/// member or carer) must have signed the commitment.
+fn home_placement(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    e: &EpisodeRow,
+    input: &EpisodeTransition,
+) -> AppResult<Placement> {
+    let scope = actor.scope(Action::HomeQuarantine)?;
+    let home_id = input.home_id.clone().ok_or_else(|| {
+        AppError::field("home_id", "the home is required to start home quarantine")
+    })?;
+    let h = match store::get_home(conn, &home_id)? {
+        Some(h) if scope.covers(&h.unit_path) => h,
+        _ => {
+            return Err(AppError::field(
+                "home_id",
+                "no such home in your jurisdiction",
+            ))
+        }
+    };
+    let missing = checklist_of(&h).missing();
+    if !missing.is_empty() {
+        return Err(AppError::field(
+            "home_id",
+            format!("the address is not suitable: {}", missing.join(", ")),
+        ));
+    }
+    let signed = input.commitment_signed.unwrap_or(false);
+    if e.household_role == HouseholdRole::Person.as_str() && !signed {
+        return Err(AppError::field(
+            "commitment_signed",
+            "the person must sign the commitment",
+        ));
+    }
+    Ok(Placement {
+        home_id: Some(h.id),
+        commitment_signed: signed,
+        ..Default::default()
     })
 }

@@ -1,0 +1,329 @@
+//! Daily reports, the follow-ups they raise, and the missed days.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DailyReport {
+    /// The local date reported on (default: today).
+    pub date: Option<NaiveDate>,
+    /// Temperature in °C, 30 to 45.
+    #[schema(minimum = 30, maximum = 45)]
+    pub temperature_c: Option<f64>,
+    #[serde(default)]
+    #[schema(schema_with = symptoms)]
+    pub symptoms: Vec<String>,
+    pub source: ReportSource,
+}
+
+/// Kept lower-case, so at most 50 characters: lower-casing can double one (`İ`), and a
+/// symptom is kept up to 100.
+fn symptoms() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let symptom = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(50))
+        .pattern(Some("\\S"));
+    ArrayBuilder::new()
+        .items(symptom)
+        .description(Some(
+            "Symptoms, e.g. `cough`, `fever`, `loss_of_smell`; empty when none. Each holds 1 to 50 characters.",
+        ))
+        .build()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    pub id: String,
+    pub episode_id: String,
+    pub date: NaiveDate,
+    pub temperature_c: Option<f64>,
+    pub symptoms: Vec<String>,
+    pub source: String,
+    /// The follow-up this report raised, if any.
+    pub follow_up_id: Option<String>,
+}
+
+pub fn record_report(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    episode_id: &str,
+    input: DailyReport,
+) -> AppResult<ReportOut> {
+    let at = now();
+    let today = vn_date(at);
+    let date = input.date.unwrap_or(today);
+    if date > today {
+        return Err(AppError::field("date", "must not be in the future"));
+    }
+    if let Some(t) = input.temperature_c {
+        if !(30.0..=45.0).contains(&t) {
+            return Err(AppError::field("temperature_c", "must be 30 to 45 °C"));
+        }
+    }
+    let mut symptoms = Vec::new();
+    for (i, s) in input.symptoms.iter().enumerate() {
+        let s = tidy(s).to_lowercase();
+        if s.is_empty() || s.chars().count() > 100 {
+            return Err(AppError::field(
+                &format!("symptoms[{i}]"),
+                "must be 1 to 100 characters",
+            ));
+        }
+        symptoms.push(s);
+    }
+    crate::db::write_tx(conn, |conn| {
+        let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
+        if e.mode != "home" || e.state != "active" {
+            return Err(crate::domain::cases::Refused {
+                state: format!("{} ({})", e.state, e.mode),
+                command: "daily report".into(),
+            }
+            .into());
+        }
+        if date < e.admitted_at.map(vn_date).unwrap_or(today) {
+            return Err(AppError::field("date", "is before the quarantine began"));
+        }
+        let r = ReportRow {
+            id: new_id(),
+            episode_id: e.id.clone(),
+            report_date: date,
+            temperature_c: input.temperature_c,
+            symptoms: serde_json::to_string(&symptoms).map_err(anyhow::Error::from)?,
+            source: input.source.as_str().into(),
+            recorded_by: Some(actor.user_id.clone()),
+            created_at: at,
+        };
+        store::insert_report(conn, &r)?;
+        let who = who_as(actor, roles.first().copied());
+        let mut follow_up_id = None;
+        if report_needs_follow_up(input.temperature_c, &symptoms) {
+            let f = follow_up(&e, FollowUpKind::Symptom, date, at);
+            if store::raise_follow_up(conn, &f)? {
+                follow_up_id = Some(f.id.clone());
+                events::record(
+                    conn,
+                    &who,
+                    at,
+                    "episode",
+                    &e.id,
+                    "follow_up_raised",
+                    None,
+                    Some(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": date})),
+                    None,
+                )?;
+            }
+        }
+        events::record(
+            conn,
+            &who,
+            at,
+            "episode",
+            &e.id,
+            "daily_report",
+            None,
+            Some(
+                &json!({"report_id": r.id, "date": date, "temperature_c": r.temperature_c, "symptoms": symptoms}),
+            ),
+            None,
+        )?;
+        Ok(ReportOut {
+            id: r.id,
+            episode_id: e.id,
+            date,
+            temperature_c: r.temperature_c,
+            symptoms,
+            source: r.source,
+            follow_up_id,
+        })
+    })
+}
+
+pub fn reports(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    episode_id: &str,
+) -> AppResult<Vec<ReportOut>> {
+    let (e, _) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
+    Ok(store::reports_of(conn, &e.id)?
+        .into_iter()
+        .map(|r| ReportOut {
+            symptoms: serde_json::from_str(&r.symptoms).unwrap_or_default(),
+            id: r.id,
+            episode_id: r.episode_id,
+            date: r.report_date,
+            temperature_c: r.temperature_c,
+            source: r.source,
+            follow_up_id: None,
+        })
+        .collect())
+}
+
+fn follow_up(
+    e: &EpisodeRow,
+    kind: FollowUpKind,
+    date: NaiveDate,
+    at: NaiveDateTime,
+) -> FollowUpRow {
+    FollowUpRow {
+        id: new_id(),
+        episode_id: e.id.clone(),
+        kind: kind.as_str().into(),
+        for_date: date,
+        state: "open".into(),
+        note: None,
+        unit_path: e.unit_path.clone(),
+        created_at: at,
+        resolved_at: None,
+        resolved_by: None,
+    }
+}
+
+/// Raise a follow-up for each day an active home episode in scope did not report on (up to
+/// yesterday). Idempotent: a day's follow-up is raised once.
+pub fn raise_missed_reports(
+    conn: &mut AnyConnection,
+    scope_ranges: &[(String, String)],
+    at: NaiveDateTime,
+) -> AppResult<usize> {
+    let today = vn_date(at);
+    crate::db::write_tx(conn, |conn| {
+        let eps = store::active_home_episodes(conn, scope_ranges)?;
+        let ids: Vec<String> = eps.iter().map(|e| e.id.clone()).collect();
+        let dates = store::report_dates(conn, &ids)?;
+        let mut raised = 0;
+        for e in &eps {
+            let from = e.admitted_at.map(vn_date).unwrap_or(today);
+            let reported: Vec<NaiveDate> = dates
+                .iter()
+                .filter(|(id, _)| id == &e.id)
+                .map(|(_, d)| *d)
+                .collect();
+            for day in missed_days(from, today, &reported) {
+                let f = follow_up(e, FollowUpKind::MissedReport, day, at);
+                if store::raise_follow_up(conn, &f)? {
+                    events::record(
+                        conn,
+                        &events::Who::default(),
+                        at,
+                        "episode",
+                        &e.id,
+                        "follow_up_raised",
+                        None,
+                        Some(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": day})),
+                        Some("no daily report"),
+                    )?;
+                    raised += 1;
+                }
+            }
+        }
+        Ok(raised)
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpOut {
+    pub id: String,
+    pub episode_id: String,
+    pub kind: FollowUpKind,
+    pub for_date: NaiveDate,
+    pub state: String,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&FollowUpRow> for FollowUpOut {
+    fn from(f: &FollowUpRow) -> Self {
+        FollowUpOut {
+            id: f.id.clone(),
+            episode_id: f.episode_id.clone(),
+            kind: FollowUpKind::parse(&f.kind).unwrap_or(FollowUpKind::Symptom),
+            for_date: f.for_date,
+            state: f.state.clone(),
+            note: f.note.clone(),
+            created_at: utc(f.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FollowUpQuery {
+    pub kind: Option<FollowUpKind>,
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// Open follow-ups in the jurisdiction; missed reports up to yesterday are raised first, so
+/// `kind=missed_report` is the line list of homes with a missed report.
+pub fn open_follow_ups(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: FollowUpQuery,
+) -> AppResult<Page<FollowUpOut>> {
+    let scope = actor.scope(Action::HomeQuarantine)?;
+    let ranges = scope.ranges();
+    raise_missed_reports(conn, &ranges, now())?;
+    let limit = page_size(q.limit);
+    let rows = store::open_follow_ups(
+        conn,
+        &ranges,
+        q.kind.map(|k| k.as_str()),
+        q.cursor.as_deref(),
+        limit,
+    )?;
+    let items: Vec<FollowUpOut> = rows.iter().map(FollowUpOut::from).collect();
+    Ok(Page::from_overfetch(items, limit, |f: &FollowUpOut| {
+        f.id.clone()
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveFollowUp {
+    /// What was found (a call, a visit, a test ordered), at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
+    pub note: String,
+}
+
+pub fn resolve_follow_up(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: ResolveFollowUp,
+) -> AppResult<FollowUpOut> {
+    let scope = actor.scope(Action::HomeQuarantine)?;
+    let note = require_reason(&input.note)
+        .map_err(|_| AppError::field("note", "must say what was done (at least 3 characters)"))?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let f = match store::get_follow_up(conn, id)? {
+            Some(f) if scope.covers(&f.unit_path) => f,
+            _ => return Err(AppError::not_found("follow-up")),
+        };
+        if !store::resolve_follow_up(conn, &f.id, &actor.user_id, at, Some(&note))? {
+            return Err(crate::domain::cases::Refused {
+                state: f.state,
+                command: "resolve".into(),
+            }
+            .into());
+        }
+        events::record(
+            conn,
+            &who_as(actor, scope.role_at(&f.unit_path)),
+            at,
+            "episode",
+            &f.episode_id,
+            "follow_up_resolved",
+            None,
+            Some(&json!({"follow_up_id": f.id})),
+            Some(&note),
+        )?;
+        let after =
+            store::get_follow_up(conn, &f.id)?.ok_or_else(|| AppError::not_found("follow-up"))?;
+        Ok(FollowUpOut::from(&after))
+    })
+}

@@ -1,0 +1,194 @@
+//! Violations, and the police list of them and of people who absconded.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// Left the home during quarantine.
+    LeftHome,
+    /// Received visitors.
+    Visitors,
+    /// Removed or covered the warning sign.
+    SignTampered,
+    Other,
+}
+
+impl ViolationKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ViolationKind::LeftHome => "left_home",
+            ViolationKind::Visitors => "visitors",
+            ViolationKind::SignTampered => "sign_tampered",
+            ViolationKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ReportViolation {
+    pub kind: ViolationKind,
+    /// When it happened (default: now).
+    pub occurred_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViolationOut {
+    pub id: String,
+    pub episode_id: String,
+    pub person_id: String,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+impl From<&ViolationRow> for ViolationOut {
+    fn from(v: &ViolationRow) -> Self {
+        ViolationOut {
+            id: v.id.clone(),
+            episode_id: v.episode_id.clone(),
+            person_id: v.person_id.clone(),
+            kind: v.kind.clone(),
+            occurred_at: utc(v.occurred_at),
+            note: v.note.clone(),
+            handled_at: v.handled_at.map(utc),
+            outcome: v.outcome.clone(),
+        }
+    }
+}
+
+/// A violation of home quarantine: an event on the episode, and a line on the police list.
+pub fn report_violation(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    episode_id: &str,
+    input: ReportViolation,
+) -> AppResult<ViolationOut> {
+    let at = now();
+    let occurred = input.occurred_at.map(instant).unwrap_or(at);
+    if occurred > at + chrono::Duration::minutes(5) {
+        return Err(AppError::field("occurred_at", "must not be in the future"));
+    }
+    let note = input.note.as_deref().map(tidy);
+    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+        return Err(AppError::field("note", "must be at most 1000 characters"));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
+        if e.mode != "home" || !matches!(e.state.as_str(), "active" | "absconded") {
+            return Err(crate::domain::cases::Refused {
+                state: format!("{} ({})", e.state, e.mode),
+                command: "report violation".into(),
+            }
+            .into());
+        }
+        let v = ViolationRow {
+            id: new_id(),
+            episode_id: e.id.clone(),
+            person_id: e.person_id.clone(),
+            kind: input.kind.as_str().into(),
+            occurred_at: occurred,
+            note: note.clone(),
+            unit_path: e.unit_path.clone(),
+            reported_by: Some(actor.user_id.clone()),
+            created_at: at,
+            handled_at: None,
+            handled_by: None,
+            outcome: None,
+        };
+        store::insert_violation(conn, &v)?;
+        events::record(
+            conn,
+            &who_as(actor, roles.first().copied()),
+            at,
+            "episode",
+            &e.id,
+            "violation",
+            None,
+            Some(&json!({"violation_id": v.id, "kind": v.kind, "occurred_at": utc(occurred)})),
+            note.as_deref(),
+        )?;
+        Ok(ViolationOut::from(&v))
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoliceListOut {
+    /// People who left quarantine without release.
+    pub absconded: Vec<EpisodeOut>,
+    /// Violations not yet handled.
+    pub violations: Vec<ViolationOut>,
+}
+
+pub fn police_list(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: ListQuery,
+) -> AppResult<PoliceListOut> {
+    let scope = actor.scope(Action::PoliceList)?;
+    let limit = page_size(q.limit);
+    let ranges = scope.ranges();
+    let absconded = store::absconded(conn, &ranges, limit)?;
+    let violations = store::open_violations(conn, &ranges, limit)?;
+    let today = vn_date(now());
+    Ok(PoliceListOut {
+        absconded: absconded
+            .iter()
+            .map(|e| episode_out(e, &[], today))
+            .collect(),
+        violations: violations.iter().map(ViolationOut::from).collect(),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct HandleViolation {
+    /// What the police did, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
+    pub outcome: String,
+}
+
+pub fn handle_violation(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: HandleViolation,
+) -> AppResult<ViolationOut> {
+    let scope = actor.scope(Action::PoliceList)?;
+    let outcome = require_reason(&input.outcome).map_err(|_| {
+        AppError::field("outcome", "must say what was done (at least 3 characters)")
+    })?;
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let v = match store::get_violation(conn, id)? {
+            Some(v) if scope.covers(&v.unit_path) => v,
+            _ => return Err(AppError::not_found("violation")),
+        };
+        if !store::handle_violation(conn, &v.id, &actor.user_id, at, &outcome)? {
+            return Err(crate::domain::cases::Refused {
+                state: "handled".into(),
+                command: "handle".into(),
+            }
+            .into());
+        }
+        events::record(
+            conn,
+            &who_as(actor, scope.role_at(&v.unit_path)),
+            at,
+            "episode",
+            &v.episode_id,
+            "violation_handled",
+            None,
+            Some(&json!({"violation_id": v.id})),
+            Some(&outcome),
+        )?;
+        let after =
+            store::get_violation(conn, &v.id)?.ok_or_else(|| AppError::not_found("violation"))?;
+        Ok(ViolationOut::from(&after))
+    })
+}

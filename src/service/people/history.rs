@@ -1,0 +1,25 @@
+//! A person's history, with the records merged into them.
+
+use super::*;
+
+/// The history of a person, including the records merged into them.
+pub fn history(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    q: PageQuery,
+) -> AppResult<Page<EventOut>> {
+    let scope = actor.scope(Action::PersonHistoryRead)?;
+    visible(conn, &scope, id)?;
+    let limit = page_size(q.limit);
+    let ids = store::merged_family(conn, id)?;
+    let rows = events::history(
+        conn,
+        ENTITY,
+        &ids,
+        q.cursor.as_deref().filter(|c| !c.is_empty()),
+        limit + 1,
+    )?;
+    let out: Vec<EventOut> = rows.into_iter().map(EventOut::from).collect();
+    Ok(Page::from_overfetch(out, limit, |e| e.id.clone()))
+}

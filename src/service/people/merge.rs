@@ -1,0 +1,170 @@
+//! Merging a duplicate into the record kept.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct MergePeople {
+    /// The record to fold into this one; it is kept, marked as merged.
+    pub duplicate_id: Uuid,
+    /// The version of this record you read.
+    pub version: i32,
+    /// The version of the duplicate you read.
+    pub duplicate_version: i32,
+    /// Why, at least 3 characters.
+    #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
+    pub reason: String,
+}
+
+/// Merge `duplicate_id` into `id`: the survivor keeps its facts and gains the duplicate's
+/// phones (and national ID or passport when it had none); the duplicate is kept, pointing at
+/// the survivor; both histories stay readable from the survivor.
+pub fn merge(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: &str,
+    input: MergePeople,
+) -> AppResult<PersonOut> {
+    let scope = actor.scope(Action::PersonMerge)?;
+    let reason = require_reason(&input.reason)?;
+    let dup_id = input.duplicate_id.to_string();
+    let at = now();
+    crate::db::write_tx(conn, |conn| {
+        let survivor = match store::get_for_update(conn, id)? {
+            Some(p) if scope.covers(&p.row.unit_path) => p,
+            _ => return Err(AppError::not_found("person")),
+        };
+        let dup = match store::get_for_update(conn, &dup_id)? {
+            Some(p) if scope.covers(&p.row.unit_path) => p,
+            _ => {
+                return Err(AppError::field(
+                    "duplicate_id",
+                    "no such person in your jurisdiction",
+                ))
+            }
+        };
+        rules::check_merge(
+            &survivor.row.id,
+            survivor.row.national_id_here(),
+            survivor.row.merged_into.is_some(),
+            &dup.row.id,
+            dup.row.national_id_here(),
+            dup.row.merged_into.is_some(),
+        )
+        .map_err(AppError::conflict)?;
+        if survivor.row.version != input.version {
+            return Err(AppError::StaleVersion {
+                current: survivor.row.version,
+            });
+        }
+        if dup.row.version != input.duplicate_version {
+            return Err(AppError::StaleVersion {
+                current: dup.row.version,
+            });
+        }
+        let mut phones = survivor.phones.clone();
+        for p in &dup.phones {
+            if !phones.contains(p) {
+                phones.push(p.clone());
+            }
+        }
+        // the duplicate's national ID (its own, or pending) moves when the survivor has none
+        let moves_nid =
+            survivor.row.national_id_here().is_none() && dup.row.national_id_here().is_some();
+        let dup_after = Person {
+            row: PersonRow {
+                merged_into: Some(survivor.row.id.clone()),
+                national_id: if moves_nid {
+                    None
+                } else {
+                    dup.row.national_id.clone()
+                },
+                pending_national_id: if moves_nid {
+                    None
+                } else {
+                    dup.row.pending_national_id.clone()
+                },
+                version: dup.row.version + 1,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+                ..dup.row.clone()
+            },
+            phones: dup.phones.clone(),
+        };
+        // the duplicate first: a national ID moving across must leave it before it arrives
+        if !store::update(conn, &dup_after, dup.row.version)? {
+            return Err(AppError::StaleVersion {
+                current: dup.row.version + 1,
+            });
+        }
+        let surv_after = Person {
+            row: PersonRow {
+                national_id: if moves_nid {
+                    dup.row.national_id.clone()
+                } else {
+                    survivor.row.national_id.clone()
+                },
+                pending_national_id: if moves_nid {
+                    dup.row.pending_national_id.clone()
+                } else {
+                    survivor.row.pending_national_id.clone()
+                },
+                passport_no: survivor
+                    .row
+                    .passport_no
+                    .clone()
+                    .or(dup.row.passport_no.clone()),
+                nationality: survivor
+                    .row
+                    .nationality
+                    .clone()
+                    .or(dup.row.nationality.clone()),
+                birth_date: survivor.row.birth_date.or(dup.row.birth_date),
+                birth_year: survivor.row.birth_year.or(dup.row.birth_year),
+                sex: survivor.row.sex.clone().or(dup.row.sex.clone()),
+                version: survivor.row.version + 1,
+                updated_by: Some(actor.user_id.clone()),
+                updated_at: at,
+                ..survivor.row.clone()
+            },
+            phones,
+        };
+        if !store::update(conn, &surv_after, survivor.row.version)? {
+            return Err(AppError::StaleVersion {
+                current: survivor.row.version + 1,
+            });
+        }
+        store::resolve_flags_between(
+            conn,
+            &survivor.row.id,
+            &dup.row.id,
+            "merged",
+            &actor.user_id,
+            at,
+        )?;
+        let w = who(actor, &scope, &survivor.row.unit_path);
+        events::record(
+            conn,
+            &w,
+            at,
+            ENTITY,
+            &dup.row.id,
+            "merged_into",
+            Some(&snapshot(&dup)),
+            Some(&snapshot(&dup_after)),
+            Some(&reason),
+        )?;
+        events::record(
+            conn,
+            &w,
+            at,
+            ENTITY,
+            &survivor.row.id,
+            "merged",
+            Some(&snapshot(&survivor)),
+            Some(&snapshot(&surv_after)),
+            Some(&reason),
+        )?;
+        Ok(PersonOut::from(&surv_after))
+    })
+}

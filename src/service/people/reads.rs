@@ -1,0 +1,94 @@
+//! Reading and searching people inside the jurisdiction.
+
+use super::*;
+
+/// A person the actor may read, or 404 (a record outside the jurisdiction does not exist).
+pub(super) fn visible(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<Person> {
+    match store::get(conn, id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => Ok(p),
+        _ => Err(AppError::not_found("person")),
+    }
+}
+
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<PersonOut> {
+    let scope = actor.scope(Action::PersonRead)?;
+    Ok(PersonOut::from(&visible(conn, &scope, id)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Part of the name; diacritics and case are ignored (`nguyen van an`). At most 66
+    /// characters: the name is compared decomposed, which can triple a character, and
+    /// at most 200 characters are compared.
+    #[param(max_length = 66)]
+    pub q: Option<String>,
+    /// A phone in any usual form (`0912…`, `+84912…`, `84 912…`).
+    #[param(value_type = Option<Phone>, inline)]
+    pub phone: Option<String>,
+    /// CCCD or CMND.
+    #[param(pattern = "^([0-9]{9}|[0-9]{12})$")]
+    pub national_id: Option<String>,
+    /// Only people living in this unit's subtree.
+    pub unit: Option<String>,
+    /// Include records merged into others (default false).
+    pub include_merged: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+pub fn search(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    q: SearchQuery,
+) -> AppResult<Page<PersonOut>> {
+    let scope = actor.scope(Action::PersonRead)?;
+    let limit = page_size(q.limit);
+    let phone = match q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => Some(rules::normalize_phone(p).map_err(|e| AppError::field("phone", e))?),
+    };
+    let national_id = match q
+        .national_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(n) => Some(
+            rules::parse_national_id(n)
+                .map_err(|e| AppError::field("national_id", e))?
+                .0,
+        ),
+    };
+    let within = match q.unit.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => {
+            let unit = units::get(conn, code)?
+                .ok_or_else(|| AppError::field("unit", format!("no unit has code '{code}'")))?;
+            Some(subtree_range(&unit.path))
+        }
+    };
+    let name = q.q.as_deref().map(fold).filter(|s| !s.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(AppError::field("q", "must be at most 200 characters"));
+    }
+    let people = store::search(
+        conn,
+        &scope.ranges(),
+        &store::Search {
+            name_folded: name,
+            phone,
+            national_id,
+            within,
+            include_merged: q.include_merged.unwrap_or(false),
+            after_id: q.cursor.filter(|c| !c.is_empty()),
+            limit: limit + 1,
+        },
+    )?;
+    let out: Vec<PersonOut> = people.iter().map(PersonOut::from).collect();
+    Ok(Page::from_overfetch(out, limit, |p| p.id.clone()))
+}
