@@ -417,8 +417,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     db::write_tx(&mut conn, |c| {
-        tracing_backend::db::batch::insert_person_rows(c, &rows)?;
-        tracing_backend::db::batch::insert_contacts(c, &fan)
+        tracing_backend::store::people::insert_rows(c, &rows)?;
+        tracing_backend::store::trace::insert_contacts(c, &fan)
     })?;
     let t = Instant::now();
     let (status, body) = http.call(

@@ -3,11 +3,12 @@
 //! outbreaks (households, workplaces and markets; a fan-out near 1 : 12 : 22 per hop).
 //! The same seed always gives the same people and contacts.
 
-use crate::db::batch::{insert_contacts, insert_person_rows};
 use crate::db::AnyConnection;
 use crate::domain::text::fold;
 use crate::schema::admin_units;
+use crate::store::people::insert_rows as insert_person_rows;
 use crate::store::people::PersonRow;
+use crate::store::trace::insert_contacts;
 use crate::store::trace::ContactRow;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;

@@ -219,166 +219,36 @@ pub fn lock_key(conn: &mut AnyConnection, key: &str) -> diesel::QueryResult<()> 
     }
 }
 
-/// Backend-specific batch statements: diesel's multi-row insert does not compile on the
-/// multi-backend, so it runs on the inner connection. Kept here, in one place.
-pub mod batch {
-    use super::AnyConnection;
-    use crate::schema::{admin_units, events, exposures};
-    use crate::store::events::EventRow;
-    use crate::store::trace::ExposureRow;
-    use diesel::prelude::*;
-    use diesel::upsert::excluded;
-
-    /// Run one statement per chunk on the inner connection of either backend.
-    macro_rules! on_inner {
-        ($conn:expr, |$c:ident| $body:expr) => {
-            match $conn {
-                AnyConnection::Postgresql($c) => $body,
-                AnyConnection::Sqlite($c) => $body,
-            }
-        };
-    }
-
-    pub fn insert_events(conn: &mut AnyConnection, rows: &[EventRow]) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(events::table)
-                .values(chunk)
-                .execute(c))?;
+/// Run one statement on the inner connection of either backend: diesel's multi-row insert
+/// and upsert do not compile on the multi-backend connection.
+macro_rules! on_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
         }
-        Ok(n)
-    }
-
-    /// Bulk load of people (imports, synthetic data): rows only, phones separately.
-    pub fn insert_person_rows(
-        conn: &mut AnyConnection,
-        rows: &[crate::store::people::PersonRow],
-    ) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(crate::schema::persons::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(n)
-    }
-
-    pub fn insert_contacts(
-        conn: &mut AnyConnection,
-        rows: &[crate::store::trace::ContactRow],
-    ) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(
-                crate::schema::contacts::table
-            )
-            .values(chunk)
-            .execute(c))?;
-        }
-        Ok(n)
-    }
-
-    /// Insert a follow-up unless the same one (episode, kind, date) exists, without failing
-    /// when another transaction raised it meanwhile; the number inserted (0 or 1).
-    pub fn raise_follow_up(
-        conn: &mut AnyConnection,
-        row: &crate::store::quarantine::FollowUpRow,
-    ) -> QueryResult<usize> {
-        on_inner!(conn, |c| diesel::insert_into(
-            crate::schema::follow_ups::table
-        )
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))
-    }
-
-    pub fn insert_samples(
-        conn: &mut AnyConnection,
-        rows: &[crate::store::samples::SampleRow],
-    ) -> QueryResult<()> {
-        for chunk in rows.chunks(1000) {
-            on_inner!(conn, |c| diesel::insert_into(crate::schema::samples::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(())
-    }
-
-    pub fn insert_phones(
-        conn: &mut AnyConnection,
-        rows: &[crate::store::people::PhoneRow],
-    ) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(
-                crate::schema::person_phones::table
-            )
-            .values(chunk)
-            .execute(c))?;
-        }
-        Ok(n)
-    }
-
-    pub fn insert_flags(
-        conn: &mut AnyConnection,
-        rows: &[crate::store::people::FlagRow],
-    ) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(
-                crate::schema::duplicate_flags::table
-            )
-            .values(chunk)
-            .execute(c))?;
-        }
-        Ok(n)
-    }
-
-    /// Insert or replace classifications (one statement per 1000 people).
-    pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
-        let mut n = 0;
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(exposures::table)
-                .values(chunk)
-                .on_conflict(exposures::person_id)
-                .do_update()
-                .set((
-                    exposures::level.eq(excluded(exposures::level)),
-                    exposures::status.eq(excluded(exposures::status)),
-                    exposures::window_start.eq(excluded(exposures::window_start)),
-                    exposures::window_end.eq(excluded(exposures::window_end)),
-                    exposures::via_person_id.eq(excluded(exposures::via_person_id)),
-                    exposures::case_id.eq(excluded(exposures::case_id)),
-                    exposures::unit_path.eq(excluded(exposures::unit_path)),
-                    exposures::updated_at.eq(excluded(exposures::updated_at)),
-                ))
-                .execute(c))?;
-        }
-        Ok(n)
-    }
-
-    #[derive(Insertable, Debug, Clone)]
-    #[diesel(table_name = admin_units, treat_none_as_default_value = false)]
-    pub struct NewUnit {
-        pub code: String,
-        pub parent_code: Option<String>,
-        pub level: String,
-        pub name: String,
-        pub name_folded: String,
-        pub unit_type: String,
-        pub path: String,
-        pub created_at: chrono::NaiveDateTime,
-        pub created_by: Option<String>,
-    }
-
-    pub fn insert_units(conn: &mut AnyConnection, rows: &[NewUnit]) -> QueryResult<usize> {
-        let mut n = 0;
-        // SQLite binds at most 32766 parameters per statement; 9 columns × 1000 rows is safe
-        for chunk in rows.chunks(1000) {
-            n += on_inner!(conn, |c| diesel::insert_into(admin_units::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        Ok(n)
-    }
+    };
 }
+pub(crate) use on_inner;
+
+/// Rows per multi-row statement: SQLite binds at most 32766 parameters per statement, and
+/// the widest batched table has under 30 columns.
+pub const CHUNK_ROWS: usize = 1000;
+
+/// Insert a slice of rows in chunks of [`CHUNK_ROWS`], each chunk one statement on the inner
+/// connection; an optional tail (`.on_conflict_do_nothing()`, an upsert's `.on_conflict(..)`)
+/// is applied to every statement. The number of rows written. The one chunked insert of the
+/// code base: each store wraps it with its own row type.
+macro_rules! insert_chunks {
+    ($conn:expr, $table:expr, $rows:expr $(, $($tail:tt)+)?) => {{
+        let mut written = 0usize;
+        for chunk in $rows.chunks($crate::db::CHUNK_ROWS) {
+            written += $crate::db::on_inner!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                $($($tail)+)?
+                .execute(c))?;
+        }
+        Ok::<usize, diesel::result::Error>(written)
+    }};
+}
+pub(crate) use insert_chunks;

@@ -251,7 +251,7 @@ pub fn insert(conn: &mut AnyConnection, made: &[(NoticeRow, EventRow)]) -> AppRe
     let rows: Vec<NoticeRow> = made.iter().map(|(n, _)| n.clone()).collect();
     store::insert(conn, &rows)?;
     let events: Vec<EventRow> = made.iter().map(|(_, e)| e.clone()).collect();
-    crate::db::batch::insert_events(conn, &events)?;
+    crate::store::events::insert_many(conn, &events)?;
     Ok(())
 }
 

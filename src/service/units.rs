@@ -2,13 +2,13 @@
 
 use super::Page;
 use crate::auth::Actor;
-use crate::db::batch::NewUnit;
 use crate::db::AnyConnection;
 use crate::domain::roles::{Action, Role};
 use crate::domain::text::{fold, tidy};
 use crate::domain::units::{child_path, subtree_range, valid_custom_code, village_code, Level};
 use crate::error::{AppError, AppResult};
 use crate::store::events::{self, Who};
+use crate::store::units::NewUnit;
 use crate::store::units::{self as store, UnitRow};
 use crate::store::{now, page_size};
 use serde::{Deserialize, Serialize};

@@ -28,6 +28,11 @@ pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Many events, a multi-row statement per chunk.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[EventRow]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, events::table, rows)
+}
+
 /// Who did it, as the event log names them.
 #[derive(Debug, Clone, Default)]
 pub struct Who {

@@ -406,6 +406,19 @@ pub struct FlagRow {
     pub resolved_by: Option<String>,
 }
 
+/// Bulk load of people (imports, synthetic data): rows only, phones separately.
+pub fn insert_rows(conn: &mut AnyConnection, rows: &[PersonRow]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, persons::table, rows)
+}
+
+pub fn insert_phones(conn: &mut AnyConnection, rows: &[PhoneRow]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, person_phones::table, rows)
+}
+
+pub fn insert_flags(conn: &mut AnyConnection, rows: &[FlagRow]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, duplicate_flags::table, rows)
+}
+
 pub fn insert_flag(conn: &mut AnyConnection, f: &FlagRow) -> QueryResult<()> {
     diesel::insert_into(duplicate_flags::table)
         .values(f)

@@ -783,7 +783,11 @@ pub fn report_dates(
 
 /// Insert a follow-up unless the same one (episode, kind, date) exists; true if inserted.
 pub fn raise_follow_up(conn: &mut AnyConnection, f: &FollowUpRow) -> QueryResult<bool> {
-    crate::db::batch::raise_follow_up(conn, f).map(|n| n == 1)
+    let n = crate::db::on_inner!(conn, |c| diesel::insert_into(follow_ups::table)
+        .values(f)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
 }
 
 pub fn get_follow_up(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<FollowUpRow>> {

@@ -97,7 +97,7 @@ pub fn get_lab(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<LabRow>
 }
 
 pub fn insert_samples(conn: &mut AnyConnection, rows: &[SampleRow]) -> QueryResult<()> {
-    crate::db::batch::insert_samples(conn, rows)
+    crate::db::insert_chunks!(conn, samples::table, rows).map(drop)
 }
 
 pub fn get_sample(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SampleRow>> {

@@ -157,6 +157,32 @@ pub fn open_cases_of(conn: &mut AnyConnection, people: &[String]) -> QueryResult
 
 // ---- contacts -------------------------------------------------------------------------
 
+pub fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, contacts::table, rows)
+}
+
+/// Insert or replace classifications, one statement per chunk of people.
+pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> QueryResult<usize> {
+    use diesel::upsert::excluded;
+    crate::db::insert_chunks!(
+        conn,
+        exposures::table,
+        rows,
+        .on_conflict(exposures::person_id)
+        .do_update()
+        .set((
+            exposures::level.eq(excluded(exposures::level)),
+            exposures::status.eq(excluded(exposures::status)),
+            exposures::window_start.eq(excluded(exposures::window_start)),
+            exposures::window_end.eq(excluded(exposures::window_end)),
+            exposures::via_person_id.eq(excluded(exposures::via_person_id)),
+            exposures::case_id.eq(excluded(exposures::case_id)),
+            exposures::unit_path.eq(excluded(exposures::unit_path)),
+            exposures::updated_at.eq(excluded(exposures::updated_at)),
+        ))
+    )
+}
+
 pub fn insert_contact(conn: &mut AnyConnection, c: &ContactRow) -> QueryResult<()> {
     diesel::insert_into(contacts::table)
         .values(c)

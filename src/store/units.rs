@@ -1,6 +1,5 @@
 //! The administrative tree: official GSO lists loaded once, villages added by users.
 
-use crate::db::batch::{insert_units, NewUnit};
 use crate::db::AnyConnection;
 use crate::domain::text::fold;
 use crate::domain::units::{child_path, pad_code, Level, Structure, COUNTRY_CODE};
@@ -24,6 +23,24 @@ pub struct UnitRow {
     pub path: String,
     pub created_at: NaiveDateTime,
     pub created_by: Option<String>,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = admin_units, treat_none_as_default_value = false)]
+pub struct NewUnit {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: String,
+    pub name: String,
+    pub name_folded: String,
+    pub unit_type: String,
+    pub path: String,
+    pub created_at: NaiveDateTime,
+    pub created_by: Option<String>,
+}
+
+fn insert_units(conn: &mut AnyConnection, rows: &[NewUnit]) -> QueryResult<usize> {
+    crate::db::insert_chunks!(conn, admin_units::table, rows)
 }
 
 pub fn get(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<UnitRow>> {

@@ -228,7 +228,7 @@ async fn scenario() -> Scenario {
                 ..e
             })
             .collect();
-        tracing_backend::db::batch::insert_events(conn, &rows).unwrap();
+        tracing_backend::store::events::insert_many(conn, &rows).unwrap();
     };
     for (p, h) in [(&a, 1), (&b, 1), (&c, 3), (&d, 1)] {
         redate(&mut conn, p, "classified", h);
@@ -648,7 +648,7 @@ async fn a_csv_export_streams_every_page() {
             ..row.clone()
         })
         .collect();
-    tracing_backend::db::batch::insert_person_rows(&mut conn, &people).unwrap();
+    tracing_backend::store::people::insert_rows(&mut conn, &people).unwrap();
     let rows: Vec<_> = people
         .iter()
         .map(|p| tracing_backend::store::trace::ExposureRow {
@@ -664,7 +664,7 @@ async fn a_csv_export_streams_every_page() {
             updated_at: t0(),
         })
         .collect();
-    tracing_backend::db::batch::upsert_exposures(&mut conn, &rows).unwrap();
+    tracing_backend::store::trace::upsert_exposures(&mut conn, &rows).unwrap();
     let r = app
         .get("/api/v1/line-lists/not_sampled?format=csv", &health)
         .await;

@@ -205,6 +205,6 @@ fn cancel_samples_of_tests(
             reason: Some(why.to_string()),
         })
         .collect();
-    crate::db::batch::insert_events(conn, &rows)?;
+    crate::store::events::insert_many(conn, &rows)?;
     Ok(())
 }

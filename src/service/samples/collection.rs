@@ -141,7 +141,7 @@ pub fn collect(
                 reason: None,
             })
             .collect();
-        crate::db::batch::insert_events(conn, &events)?;
+        crate::store::events::insert_many(conn, &events)?;
         Ok(results)
     })
 }

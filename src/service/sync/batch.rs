@@ -16,7 +16,6 @@
 
 use super::{applied, invalid, same_person, Parsed, SyncItem, SyncItemResult, SyncItemStatus};
 use crate::auth::{Actor, Scope};
-use crate::db::batch::{insert_contacts, insert_events, insert_flags, insert_person_rows};
 use crate::db::AnyConnection;
 use crate::domain::people::parse_national_id;
 use crate::domain::roles::Action;
@@ -33,12 +32,15 @@ use crate::service::trace::{
 };
 use crate::service::who;
 use crate::service::{Made, Outcome};
+use crate::store::events::insert_many as insert_events;
 use crate::store::events::{EventRow, Who};
 use crate::store::instant;
 use crate::store::notices::NoticeRow;
 use crate::store::people::{
     self as people_store, FlagRow, NationalIdHolder, Person, PersonRow, PhoneRow,
 };
+use crate::store::people::{insert_flags, insert_rows as insert_person_rows};
+use crate::store::trace::insert_contacts;
 use crate::store::trace::{self as trace_store, ContactRow, ExposureRow};
 use crate::store::units::{self as units_store, UnitRow};
 use chrono::NaiveDateTime;
@@ -189,7 +191,7 @@ pub(super) fn push_items(
             })
         })
         .collect();
-    crate::db::batch::insert_phones(conn, &phones)?;
+    crate::store::people::insert_phones(conn, &phones)?;
     let contacts: Vec<ContactRow> = plan.logged.iter().map(|(c, _)| c.clone()).collect();
     insert_contacts(conn, &contacts)?;
     insert_flags(conn, &flags)?;

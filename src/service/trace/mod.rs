@@ -6,7 +6,6 @@ use super::people::{create_in_tx, CreatePerson};
 use super::{require_reason, Page};
 use super::{Made, Outcome};
 use crate::auth::{Actor, Scope};
-use crate::db::batch::{insert_events, upsert_exposures};
 use crate::db::AnyConnection;
 use crate::domain::cases::{
     case_transition, is_close, CaseCommand, CaseState, ConfirmationTest, Proximity, Setting,
@@ -19,8 +18,10 @@ use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who};
+use crate::store::events::insert_many as insert_events;
 use crate::store::events::{self, EventRow, Who};
 use crate::store::people as people_store;
+use crate::store::trace::upsert_exposures;
 use crate::store::trace::{self as store, CaseRow, ContactRow, ExposureRow, ReviewRow};
 use crate::store::{instant, new_id, now, page_size};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
