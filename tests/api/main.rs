@@ -2,6 +2,7 @@
 //! `cargo test` runs it on SQLite; `TEST_DATABASE_URL=postgres://… cargo test` on PostgreSQL.
 
 mod accounts;
+mod cascade_property;
 mod concurrency;
 mod contract;
 mod helpers;
