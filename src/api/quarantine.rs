@@ -12,10 +12,10 @@ use crate::service::homes::{
 };
 use crate::service::quarantine::{
     self as svc, CreateRegime, DueQuery, EpisodeOut, EpisodeQuery, EpisodeTransition, HistoryQuery,
-    ListQuery, MoveRegime, NotIsolatedOut, OrderEpisode, RecordTestResult, RegimeOut,
+    MoveRegime, NotIsolatedOut, OrderEpisode, RecordTestResult, RegimeOut,
 };
 use crate::service::replies;
-use crate::service::{EventOut, Page};
+use crate::service::{EventOut, Page, PageQuery, SizeQuery};
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -135,12 +135,12 @@ async fn due_for_release(
 }
 
 /// Line list: F1s not yet isolated (never admitted to quarantine).
-#[utoipa::path(tag = "quarantine", params(ListQuery), responses((status = 200, body = Page<NotIsolatedOut>)))]
+#[utoipa::path(tag = "quarantine", params(PageQuery), responses((status = 200, body = Page<NotIsolatedOut>)))]
 #[get("/quarantine/not-isolated")]
 async fn not_isolated(
     state: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ListQuery>,
+    q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<Page<NotIsolatedOut>>> {
     let q = q.into_inner();
     Ok(web::Json(
@@ -347,12 +347,12 @@ async fn remove_sign(
 }
 
 /// Line list: signs still posted where nobody is quarantined any more.
-#[utoipa::path(tag = "home quarantine", params(ListQuery), responses((status = 200, body = Vec<SignOut>)))]
+#[utoipa::path(tag = "home quarantine", params(SizeQuery), responses((status = 200, body = Vec<SignOut>)))]
 #[get("/signs/not-removed")]
 async fn signs_not_removed(
     state: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ListQuery>,
+    q: web::Query<SizeQuery>,
 ) -> AppResult<web::Json<Vec<SignOut>>> {
     let q = q.into_inner();
     Ok(web::Json(
@@ -395,12 +395,12 @@ async fn resolve_follow_up(
 }
 
 /// The police list: people who absconded and violations not yet handled.
-#[utoipa::path(tag = "home quarantine", params(ListQuery), responses((status = 200, body = PoliceListOut)))]
+#[utoipa::path(tag = "home quarantine", params(SizeQuery), responses((status = 200, body = PoliceListOut)))]
 #[get("/police/quarantine-list")]
 async fn police_list(
     state: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<ListQuery>,
+    q: web::Query<SizeQuery>,
 ) -> AppResult<web::Json<PoliceListOut>> {
     let q = q.into_inner();
     Ok(web::Json(

@@ -9,8 +9,7 @@ use crate::service::reports::{
     self as svc, CaseFiveS, FiveSQuery, FiveSReport, Format, LineQuery, LineRow, WeeklyQuery,
     WeeklyReport,
 };
-use crate::service::Page;
-use crate::store::page_size;
+use crate::service::{Page, Paging};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use futures_util::stream::{self, StreamExt};
@@ -114,20 +113,19 @@ async fn line_list(
     let list = list.into_inner();
     let q = q.into_inner();
     if q.format != Some(Format::Csv) {
-        let limit = page_size(q.limit);
-        let cursor = q.cursor;
+        let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
         let page = state
-            .run(move |c| svc::line_page(c, &actor, list, cursor.as_deref(), limit, &rules))
+            .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
             .await?;
         return Ok(HttpResponse::Ok().json(page));
     }
     // the first page is read before answering, so that a refusal is a problem, not a
     // broken download
+    let paging = Paging::new(q.cursor.as_deref(), None)?.sized(EXPORT_PAGE);
     let first = {
         let actor = actor.clone();
-        let cursor = q.cursor.clone();
         state
-            .run(move |c| svc::line_page(c, &actor, list, cursor.as_deref(), EXPORT_PAGE, &rules))
+            .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
             .await?
     };
     let head = Bytes::from(svc::line_csv_header());
@@ -136,10 +134,15 @@ async fn line_list(
         let state = state.clone();
         let actor = actor.clone();
         async move {
-            let cursor = cursor?;
-            let page = state
-                .run(move |c| svc::line_page(c, &actor, list, Some(&cursor), EXPORT_PAGE, &rules))
-                .await;
+            let paging = Paging::new(Some(&cursor?), None).map(|p| p.sized(EXPORT_PAGE));
+            let page = match paging {
+                Ok(paging) => {
+                    state
+                        .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
             Some(match page {
                 Ok(p) => (Ok(Bytes::from(svc::line_csv(&p.items))), p.next_cursor),
                 Err(e) => (Err(e), None),

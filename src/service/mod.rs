@@ -7,6 +7,7 @@ pub mod camps;
 pub mod homes;
 pub mod lookups;
 pub mod notices;
+pub mod paging;
 pub mod people;
 pub mod quarantine;
 pub mod reception;
@@ -24,7 +25,9 @@ use crate::auth::{Actor, Scope};
 use crate::domain::roles::Role;
 use crate::store::events::Who;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
+
+pub use paging::{Page, PageQuery, Paging, SizeQuery};
 
 /// The actor as an event names them: their id and the role under which they act on a
 /// record at `path` (the grant covering it).
@@ -45,17 +48,6 @@ pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     t.and_utc()
 }
 
-/// The paging of every list: a cursor and a size.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-}
-
 /// Whether a create made a new record or found the one the client made before.
 pub enum Outcome<T> {
     Created(T),
@@ -67,36 +59,6 @@ pub enum Outcome<T> {
 pub enum Made<T> {
     Here(Outcome<T>),
     Notified(Box<notices::NoticeOut>),
-}
-
-/// A page of a list: the items and, when more remain, the cursor for the next page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// `fetched` holds up to `limit + 1` items; the extra one only says that more remain.
-    pub fn from_overfetch(
-        mut fetched: Vec<T>,
-        limit: i64,
-        cursor_of: impl Fn(&T) -> String,
-    ) -> Page<T> {
-        let more = fetched.len() as i64 > limit;
-        fetched.truncate(limit as usize);
-        let next_cursor = if more {
-            fetched.last().map(cursor_of)
-        } else {
-            None
-        };
-        Page {
-            items: fetched,
-            next_cursor,
-        }
-    }
 }
 
 /// For PATCH bodies: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.

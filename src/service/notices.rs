@@ -12,10 +12,11 @@ use crate::domain::people::Sex;
 use crate::domain::roles::Action;
 use crate::domain::units::code_of_path;
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::store::events::{EventRow, Who};
+use crate::store::new_id;
 use crate::store::notices::{self as store, NoticeRow, Side};
 use crate::store::people::NationalIdHolder;
-use crate::store::{new_id, page_size};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -277,7 +278,7 @@ pub struct NoticeQuery {
 
 pub fn list(conn: &mut AnyConnection, actor: &Actor, q: NoticeQuery) -> AppResult<Page<NoticeOut>> {
     let scope = actor.scope(Action::NoticeRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let (side, reader) = match q.side.unwrap_or(NoticeSide::Incoming) {
         NoticeSide::Incoming => (Side::Incoming, Reader::Receiver),
         NoticeSide::Sent => (Side::Sent, Reader::Sender),
@@ -287,14 +288,14 @@ pub fn list(conn: &mut AnyConnection, actor: &Actor, q: NoticeQuery) -> AppResul
         &scope.ranges(),
         side,
         q.state.map(NoticeState::as_str),
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
+        paging.after(),
+        paging.fetch(),
     )?;
     let items = rows
         .iter()
         .map(|n| out(n, reader))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_overfetch(items, limit, |n| n.id.clone()))
+    Ok(paging.page(items, |n| n.id.clone()))
 }
 
 /// Which side may read a notice: its receiver, or (for a residence notice) its sender.

@@ -8,10 +8,11 @@ use crate::domain::risk::{district_rank, CommuneCounts, RiskLevel, Scale};
 use crate::domain::roles::{Action, Role};
 use crate::domain::units::Level;
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::store::events::{self, Who};
 use crate::store::risk::{self as store, RiskRow};
 use crate::store::units::{self, UnitRow};
-use crate::store::{new_id, now, page_size};
+use crate::store::{new_id, now};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -156,25 +157,23 @@ pub fn history(
 ) -> AppResult<Page<RiskLevelOut>> {
     actor.may(Action::UnitRead)?;
     let unit = unit_or_404(conn, code)?;
-    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let after = match paging.after() {
         Some(c) => match store::get(conn, c)? {
             Some(r) if r.unit_code == unit.code => Some((r.effective_at, r.id)),
             _ => return Err(AppError::field("cursor", "unknown cursor")),
         },
         None => None,
     };
-    let limit = page_size(q.limit);
     let rows = store::history(
         conn,
         &unit.code,
         q.scale.map(Scale::as_str),
         after,
-        limit + 1,
+        paging.fetch(),
     )?;
     let out = rows.iter().map(RiskLevelOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |r: &RiskLevelOut| {
-        r.id.clone()
-    }))
+    Ok(paging.page(out, |r: &RiskLevelOut| r.id.clone()))
 }
 
 // ---- current ----------------------------------------------------------------------------

@@ -7,10 +7,11 @@ use crate::domain::roles::{Action, Role};
 use crate::domain::text::{fold, tidy};
 use crate::domain::units::{child_path, subtree_range, valid_custom_code, village_code, Level};
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::store::events::{self, Who};
+use crate::store::now;
 use crate::store::units::NewUnit;
 use crate::store::units::{self as store, UnitRow};
-use crate::store::{now, page_size};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -86,7 +87,7 @@ pub struct UnitSearch {
 
 pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResult<Page<UnitOut>> {
     actor.may(Action::UnitRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     if q.q.as_deref().is_some_and(|s| s.chars().count() > 200) {
         return Err(AppError::field("q", "must be at most 200 characters"));
     }
@@ -99,7 +100,7 @@ pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResu
         None => None,
     };
     // the cursor is the last unit's code; paging follows the path order
-    let after = match q.cursor.as_deref().filter(|s| !s.is_empty()) {
+    let after = match paging.after() {
         Some(code) => Some(
             store::get(conn, code)?
                 .ok_or_else(|| AppError::field("cursor", "unknown cursor"))?
@@ -113,12 +114,10 @@ pub fn search(conn: &mut AnyConnection, actor: &Actor, q: UnitSearch) -> AppResu
         q.level,
         within,
         after.as_deref(),
-        limit + 1,
+        paging.fetch(),
     )?;
     let out = rows.iter().map(UnitOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |u: &UnitOut| {
-        u.code.clone()
-    }))
+    Ok(paging.page(out, |u: &UnitOut| u.code.clone()))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]

@@ -14,12 +14,13 @@ use crate::domain::rules::Rules;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::service::{utc, who};
 use crate::store::events::{self, Who};
 use crate::store::trace::{self as trace_store, CaseRow};
 use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
 use crate::store::zones as zone_store;
-use crate::store::{instant, new_id, now, page_size, people as people_store, units, users};
+use crate::store::{instant, new_id, now, people as people_store, units, users};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -162,19 +163,17 @@ pub fn list_investigations(
     q: InvestigationQuery,
 ) -> AppResult<Page<InvestigationOut>> {
     let scope = actor.scope(Action::CaseRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let rows = store::list_investigations(
         conn,
         &scope.ranges(),
         q.state.map(Step::as_str),
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
+        paging.after(),
+        paging.fetch(),
     )?;
     let at = now();
     let out = rows.iter().map(|i| investigation_out(i, at)).collect();
-    Ok(Page::from_overfetch(out, limit, |i: &InvestigationOut| {
-        i.id.clone()
-    }))
+    Ok(paging.page(out, |i: &InvestigationOut| i.id.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -593,7 +592,7 @@ pub fn list_tasks(
     q: TaskQuery,
 ) -> AppResult<Page<TaskOut>> {
     let scope = actor.scope(Action::ContactLog)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let at = now();
     let rows = store::list_tasks(
         conn,
@@ -602,12 +601,12 @@ pub fn list_tasks(
             state: q.state.map(|s| s.as_str().to_string()),
             assignee: q.mine.unwrap_or(false).then(|| actor.user_id.clone()),
             overdue_at: q.overdue.unwrap_or(false).then_some(at),
-            after: q.cursor.filter(|c| !c.is_empty()),
-            limit: limit + 1,
+            after: paging.after().map(str::to_string),
+            limit: paging.fetch(),
         },
     )?;
     let out = rows.iter().map(|t| task_out(t, at)).collect();
-    Ok(Page::from_overfetch(out, limit, |t: &TaskOut| t.id.clone()))
+    Ok(paging.page(out, |t: &TaskOut| t.id.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]

@@ -14,9 +14,10 @@ use crate::domain::zones::{
 };
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::store::events::{self, Who};
 use crate::store::zones::{self as store, ZoneInvestigationRow, ZoneRow, ZoneUnitRow};
-use crate::store::{instant, now, page_size, units, workflow};
+use crate::store::{instant, now, units, workflow};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -363,16 +364,16 @@ pub struct ZoneQuery {
 
 pub fn list(conn: &mut AnyConnection, actor: &Actor, q: ZoneQuery) -> AppResult<Page<ZoneOut>> {
     let scope = actor.scope(Action::ZoneRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let rows = store::list(
         conn,
         &scope.ranges(),
         q.state.map(ZoneState::as_str),
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
+        paging.after(),
+        paging.fetch(),
     )?;
     let out = load_many(conn, rows)?.iter().map(Zone::out).collect();
-    Ok(Page::from_overfetch(out, limit, |z: &ZoneOut| z.id.clone()))
+    Ok(paging.page(out, |z: &ZoneOut| z.id.clone()))
 }
 
 // ---- activate and lift ------------------------------------------------------------------
@@ -512,13 +513,8 @@ pub fn residents(
         .iter()
         .map(|p| subtree_range(p))
         .collect();
-    let limit = page_size(q.limit);
-    let rows = store::residents(
-        conn,
-        &ranges,
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
-    )?;
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let rows = store::residents(conn, &ranges, paging.after(), paging.fetch())?;
     let out = rows
         .into_iter()
         .map(|r| ZoneResident {
@@ -531,7 +527,7 @@ pub fn residents(
             residence_unit_code: r.residence_unit_code,
         })
         .collect();
-    let page = Page::from_overfetch(out, limit, |r: &ZoneResident| r.id.clone());
+    let page = paging.page(out, |r: &ZoneResident| r.id.clone());
     Ok(ZoneResidents {
         zone_id: zone.row.id,
         whole_unit_listed: zone.row.area_name.is_some(),

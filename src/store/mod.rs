@@ -47,11 +47,3 @@ pub fn instant(t: chrono::DateTime<Utc>) -> NaiveDateTime {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
-
-/// Page size bounds for every list.
-pub const MAX_PAGE: i64 = 200;
-pub const DEFAULT_PAGE: i64 = 50;
-
-pub fn page_size(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
-}

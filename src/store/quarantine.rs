@@ -488,7 +488,8 @@ pub struct EpisodeFilter {
     /// Active and releasable on or before this date.
     pub due_by: Option<NaiveDate>,
     pub after: Option<String>,
-    pub limit: i64,
+    /// Rows to read (the paging contract: one more than the page).
+    pub fetch: i64,
 }
 
 pub fn list_episodes(
@@ -516,7 +517,7 @@ pub fn list_episodes(
     }
     q.select(EpisodeRow::as_select())
         .order(episodes::id)
-        .limit(f.limit + 1)
+        .limit(f.fetch)
         .load(conn)
 }
 
@@ -526,7 +527,7 @@ pub fn f1_not_isolated(
     conn: &mut AnyConnection,
     ranges: &[(String, String)],
     after: Option<&str>,
-    limit: i64,
+    fetch: i64,
 ) -> QueryResult<Vec<(String, NaiveDateTime, Option<String>)>> {
     let isolated = episodes::table
         .filter(episodes::admitted_at.is_not_null())
@@ -545,7 +546,7 @@ pub fn f1_not_isolated(
         exposures::via_person_id,
     ))
     .order(exposures::person_id)
-    .limit(limit + 1)
+    .limit(fetch)
     .load(conn)
 }
 
@@ -825,7 +826,7 @@ pub fn open_follow_ups(
     ranges: &[(String, String)],
     kind: Option<&str>,
     after: Option<&str>,
-    limit: i64,
+    fetch: i64,
 ) -> QueryResult<Vec<FollowUpRow>> {
     let mut q = in_ranges!(
         follow_ups::table.into_boxed(),
@@ -841,7 +842,7 @@ pub fn open_follow_ups(
     }
     q.select(FollowUpRow::as_select())
         .order(follow_ups::id)
-        .limit(limit + 1)
+        .limit(fetch)
         .load(conn)
 }
 

@@ -241,7 +241,7 @@ pub fn overdue(
     ranges: &[(String, String)],
     collected_before: NaiveDateTime,
     after: Option<&str>,
-    limit: i64,
+    fetch: i64,
 ) -> QueryResult<Vec<SampleRow>> {
     let mut q = in_ranges!(samples::table.into_boxed(), samples::unit_path, ranges);
     q = q
@@ -252,7 +252,7 @@ pub fn overdue(
     }
     q.select(SampleRow::as_select())
         .order(samples::id)
-        .limit(limit + 1)
+        .limit(fetch)
         .load(conn)
 }
 

@@ -234,3 +234,132 @@ async fn the_document_is_served() {
     let r = app.request("GET", "/openapi.json", None, None).await;
     assert_eq!(r.assert(200)["info"]["title"], "Outbreak tracing backend");
 }
+
+/// Every paged list refuses a cursor it did not hand out with 422 naming `cursor`, rather
+/// than answering an empty page a client would take for the end of the list; and every
+/// operation that takes a cursor is in this table, so a new list cannot miss the check.
+#[actix_web::test]
+async fn a_forged_cursor_is_a_problem_on_every_paged_list() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let admin = app.token("quan.tri", Role::Admin, VAN_DON).await;
+    let person = app.person(&health, "Nguyễn Văn An").await;
+    let user = app.user("nguoi.dung", Role::PoliceTracer, VAN_DON).await.0;
+    let zone = app
+        .post(
+            "/api/v1/zones",
+            &health,
+            serde_json::json!({"name": "Thôn Một", "level": "medical_isolation", "unit_codes": [CAI_RONG]}),
+        )
+        .await;
+    let zone = zone.assert(201)["id"].as_str().unwrap().to_string();
+    let episode = app
+        .post(
+            "/api/v1/episodes",
+            &health,
+            serde_json::json!({"person_id": person, "mode": "home", "level": 1, "reason": "F1"}),
+        )
+        .await;
+    let episode = episode.assert(201)["id"].as_str().unwrap().to_string();
+    let lists: Vec<(&str, String, &str)> = vec![
+        ("/api/v1/cases", "/api/v1/cases".into(), &health),
+        ("/api/v1/episodes", "/api/v1/episodes".into(), &health),
+        (
+            "/api/v1/episodes/due-for-release",
+            "/api/v1/episodes/due-for-release".into(),
+            &health,
+        ),
+        (
+            "/api/v1/episodes/{id}/history",
+            format!("/api/v1/episodes/{episode}/history"),
+            &health,
+        ),
+        ("/api/v1/follow-ups", "/api/v1/follow-ups".into(), &health),
+        (
+            "/api/v1/investigations",
+            "/api/v1/investigations".into(),
+            &health,
+        ),
+        (
+            "/api/v1/line-lists/{list}",
+            "/api/v1/line-lists/not_sampled".into(),
+            &health,
+        ),
+        ("/api/v1/notices", "/api/v1/notices".into(), &health),
+        ("/api/v1/people", "/api/v1/people".into(), &health),
+        (
+            "/api/v1/people/duplicates",
+            "/api/v1/people/duplicates".into(),
+            &health,
+        ),
+        (
+            "/api/v1/people/{id}/history",
+            format!("/api/v1/people/{person}/history"),
+            &health,
+        ),
+        (
+            "/api/v1/quarantine/not-isolated",
+            "/api/v1/quarantine/not-isolated".into(),
+            &health,
+        ),
+        ("/api/v1/reviews", "/api/v1/reviews".into(), &health),
+        (
+            "/api/v1/samples/overdue",
+            "/api/v1/samples/overdue".into(),
+            &health,
+        ),
+        (
+            "/api/v1/sync/pull",
+            "/api/v1/sync/pull?kind=people".into(),
+            &health,
+        ),
+        ("/api/v1/trace-tasks", "/api/v1/trace-tasks".into(), &health),
+        ("/api/v1/units", "/api/v1/units".into(), &health),
+        (
+            "/api/v1/units/{code}/risk-levels",
+            format!("/api/v1/units/{VAN_DON}/risk-levels"),
+            &health,
+        ),
+        ("/api/v1/users", "/api/v1/users".into(), &admin),
+        (
+            "/api/v1/users/{id}/history",
+            format!("/api/v1/users/{user}/history"),
+            &admin,
+        ),
+        ("/api/v1/zones", "/api/v1/zones".into(), &health),
+        (
+            "/api/v1/zones/{id}/residents",
+            format!("/api/v1/zones/{zone}/residents"),
+            &health,
+        ),
+    ];
+    let doc: serde_json::Value = app
+        .request("GET", "/openapi.json", None, None)
+        .await
+        .assert(200)
+        .clone();
+    let mut paged: Vec<&str> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let takes_cursor = ops["get"]["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "cursor"));
+        if takes_cursor {
+            paged.push(path);
+        }
+    }
+    let mut covered: Vec<&str> = lists.iter().map(|(p, _, _)| *p).collect();
+    covered.sort();
+    paged.sort();
+    assert_eq!(covered, paged, "every paged list is in the table");
+    for (_, url, token) in &lists {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        // the first page answers: the refusal below is the cursor's, not the list's
+        let first = app.get(url, token).await;
+        assert_eq!(first.status, 200, "{url}: {}", first.body);
+        for forged in ["nonsense", "0193a1b2-0000-7000-8000-000000000001"] {
+            let r = app.get(&format!("{url}{sep}cursor={forged}"), token).await;
+            r.assert_problem(422, "validation");
+            assert_eq!(r.field_errors(), ["cursor"], "{url}: {}", r.body);
+        }
+    }
+}

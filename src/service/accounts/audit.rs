@@ -48,21 +48,17 @@ pub fn user_history(
 ) -> AppResult<Page<crate::service::EventOut>> {
     let scope = actor.scope(Action::UserManage)?;
     manageable(conn, &scope, id)?;
-    let limit = page_size(limit);
+    let paging = Paging::new(cursor.as_deref(), limit)?;
     let rows = events::history(
         conn,
         "user",
         &[id.to_string()],
-        cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
+        paging.after(),
+        paging.fetch(),
     )?;
     let out = rows
         .into_iter()
         .map(crate::service::EventOut::from)
         .collect();
-    Ok(Page::from_overfetch(
-        out,
-        limit,
-        |e: &crate::service::EventOut| e.id.clone(),
-    ))
+    Ok(paging.page(out, |e: &crate::service::EventOut| e.id.clone()))
 }

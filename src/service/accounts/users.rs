@@ -204,10 +204,10 @@ pub fn list_users(
     limit: Option<i64>,
 ) -> AppResult<Page<UserOut>> {
     let scope = actor.scope(Action::UserManage)?;
-    let limit = page_size(limit);
-    let cursor = cursor.as_deref().filter(|c| !c.is_empty());
+    let paging = Paging::new(cursor.as_deref(), limit)?;
+    let cursor = paging.after();
     let users = if scope.covers("/") {
-        store::list_users(conn, None, cursor, limit + 1)?
+        store::list_users(conn, None, cursor, paging.fetch())?
     } else {
         // the accounts whose every grant lies inside the administrator's subtrees
         let mut places: std::collections::BTreeMap<String, Vec<Option<String>>> =
@@ -226,14 +226,14 @@ pub fn list_users(
                 manages_account(&scope.paths, &p)
             })
             .map(|(id, _)| id)
-            .take(limit as usize + 1)
+            .take(paging.fetch() as usize)
             .collect();
-        store::list_users(conn, Some(&ids), None, limit + 1)?
+        store::list_users(conn, Some(&ids), None, paging.fetch())?
     };
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let grants = store::active_grants(conn, &ids)?;
     let out = users.iter().map(|u| user_out(u, &grants)).collect();
-    Ok(Page::from_overfetch(out, limit, |u: &UserOut| u.id.clone()))
+    Ok(paging.page(out, |u: &UserOut| u.id.clone()))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

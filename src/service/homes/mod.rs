@@ -1,7 +1,8 @@
 //! Home quarantine: the home and its checklist, the warning sign at the door, daily reports
 //! that raise follow-ups, violations, and the police list.
 
-use super::quarantine::{checklist_of, episode_out, visible_episode, EpisodeOut, ListQuery};
+use super::quarantine::{checklist_of, episode_out, visible_episode, EpisodeOut};
+use super::SizeQuery;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
@@ -14,12 +15,13 @@ use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
+use crate::service::Paging;
 use crate::service::{utc, who_as};
 use crate::store::events;
 use crate::store::quarantine::{
     self as store, EpisodeRow, FollowUpRow, HomeRow, ReportRow, SignRow, ViolationRow,
 };
-use crate::store::{instant, new_id, now, page_size, units, users};
+use crate::store::{instant, new_id, now, units, users};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

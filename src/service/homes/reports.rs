@@ -267,18 +267,16 @@ pub fn open_follow_ups(
     let scope = actor.scope(Action::HomeQuarantine)?;
     let ranges = scope.ranges();
     raise_missed_reports(conn, &ranges, now())?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let rows = store::open_follow_ups(
         conn,
         &ranges,
         q.kind.map(|k| k.as_str()),
-        q.cursor.as_deref(),
-        limit,
+        paging.after(),
+        paging.fetch(),
     )?;
     let items: Vec<FollowUpOut> = rows.iter().map(FollowUpOut::from).collect();
-    Ok(Page::from_overfetch(items, limit, |f: &FollowUpOut| {
-        f.id.clone()
-    }))
+    Ok(paging.page(items, |f: &FollowUpOut| f.id.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]

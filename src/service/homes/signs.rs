@@ -128,9 +128,9 @@ pub fn take_down_sign(
 pub fn signs_not_removed(
     conn: &mut AnyConnection,
     actor: &Actor,
-    q: ListQuery,
+    q: SizeQuery,
 ) -> AppResult<Vec<SignOut>> {
     let scope = actor.scope(Action::HomeQuarantine)?;
-    let rows = store::signs_left_posted(conn, &scope.ranges(), page_size(q.limit))?;
+    let rows = store::signs_left_posted(conn, &scope.ranges(), Paging::size(q.limit))?;
     Ok(rows.iter().map(SignOut::from).collect())
 }

@@ -128,10 +128,10 @@ pub struct PoliceListOut {
 pub fn police_list(
     conn: &mut AnyConnection,
     actor: &Actor,
-    q: ListQuery,
+    q: SizeQuery,
 ) -> AppResult<PoliceListOut> {
     let scope = actor.scope(Action::PoliceList)?;
-    let limit = page_size(q.limit);
+    let limit = Paging::size(q.limit);
     let ranges = scope.ranges();
     let absconded = store::absconded(conn, &ranges, limit)?;
     let violations = store::open_violations(conn, &ranges, limit)?;

@@ -17,13 +17,8 @@ pub fn duplicates(
     q: PageQuery,
 ) -> AppResult<Page<DuplicateFlagOut>> {
     let scope = actor.scope(Action::PersonMerge)?;
-    let limit = page_size(q.limit);
-    let rows = store::open_flags(
-        conn,
-        &scope.ranges(),
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
-    )?;
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let rows = store::open_flags(conn, &scope.ranges(), paging.after(), paging.fetch())?;
     let out = rows
         .into_iter()
         .map(|f| DuplicateFlagOut {
@@ -34,9 +29,7 @@ pub fn duplicates(
             flagged_at: f.flagged_at.and_utc(),
         })
         .collect();
-    Ok(Page::from_overfetch(out, limit, |f: &DuplicateFlagOut| {
-        f.id.clone()
-    }))
+    Ok(paging.page(out, |f: &DuplicateFlagOut| f.id.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]

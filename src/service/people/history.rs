@@ -11,15 +11,9 @@ pub fn history(
 ) -> AppResult<Page<EventOut>> {
     let scope = actor.scope(Action::PersonHistoryRead)?;
     visible(conn, &scope, id)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let ids = store::merged_family(conn, id)?;
-    let rows = events::history(
-        conn,
-        ENTITY,
-        &ids,
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
-    )?;
+    let rows = events::history(conn, ENTITY, &ids, paging.after(), paging.fetch())?;
     let out: Vec<EventOut> = rows.into_iter().map(EventOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |e| e.id.clone()))
+    Ok(paging.page(out, |e| e.id.clone()))
 }

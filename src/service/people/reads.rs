@@ -46,7 +46,7 @@ pub fn search(
     q: SearchQuery,
 ) -> AppResult<Page<PersonOut>> {
     let scope = actor.scope(Action::PersonRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let phone = match q.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(p) => Some(rules::normalize_phone(p).map_err(|e| AppError::field("phone", e))?),
@@ -85,10 +85,10 @@ pub fn search(
             national_id,
             within,
             include_merged: q.include_merged.unwrap_or(false),
-            after_id: q.cursor.filter(|c| !c.is_empty()),
-            limit: limit + 1,
+            after_id: paging.after().map(str::to_string),
+            limit: paging.fetch(),
         },
     )?;
     let out: Vec<PersonOut> = people.iter().map(PersonOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |p| p.id.clone()))
+    Ok(paging.page(out, |p| p.id.clone()))
 }

@@ -10,15 +10,11 @@ pub fn episode_history(
     q: HistoryQuery,
 ) -> AppResult<Page<crate::service::EventOut>> {
     let (e, _) = visible_episode(conn, actor, Action::QuarantineRead, id)?;
-    let limit = page_size(q.limit);
-    let rows = events::history(conn, "episode", &[e.id], q.cursor.as_deref(), limit + 1)?;
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let rows = events::history(conn, "episode", &[e.id], paging.after(), paging.fetch())?;
     let items: Vec<crate::service::EventOut> = rows
         .into_iter()
         .map(crate::service::EventOut::from)
         .collect();
-    Ok(Page::from_overfetch(
-        items,
-        limit,
-        |e: &crate::service::EventOut| e.id.clone(),
-    ))
+    Ok(paging.page(items, |e: &crate::service::EventOut| e.id.clone()))
 }

@@ -20,32 +20,30 @@ pub fn list_episodes(
     q: EpisodeQuery,
 ) -> AppResult<Page<EpisodeOut>> {
     let scope = actor.scope(Action::QuarantineRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let filter = EpisodeFilter {
         state: q.state.map(|s| s.as_str().to_string()),
         site_id: q.site_id,
         person_id: q.person_id,
         due_by: None,
-        after: q.cursor,
-        limit,
+        after: paging.after().map(str::to_string),
+        fetch: paging.fetch(),
     };
-    episodes_page(conn, &scope, filter)
+    episodes_page(conn, &scope, filter, &paging)
 }
 
 fn episodes_page(
     conn: &mut AnyConnection,
     scope: &Scope,
     filter: EpisodeFilter,
+    paging: &Paging,
 ) -> AppResult<Page<EpisodeOut>> {
-    let limit = filter.limit;
     let rows = store::list_episodes(conn, &scope.ranges(), &filter)?;
     let ids: Vec<String> = rows.iter().map(|e| e.id.clone()).collect();
     let tests = store::tests_of_many(conn, &ids)?;
     let today = today();
     let items = rows.iter().map(|e| episode_out(e, &tests, today)).collect();
-    Ok(Page::from_overfetch(items, limit, |e: &EpisodeOut| {
-        e.id.clone()
-    }))
+    Ok(paging.page(items, |e: &EpisodeOut| e.id.clone()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,13 +64,14 @@ pub fn due_for_release(
     q: DueQuery,
 ) -> AppResult<Page<EpisodeOut>> {
     let scope = actor.scope(Action::QuarantineRead)?;
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let filter = EpisodeFilter {
         due_by: Some(q.date.unwrap_or_else(today)),
-        after: q.cursor,
-        limit: page_size(q.limit),
+        after: paging.after().map(str::to_string),
+        fetch: paging.fetch(),
         ..Default::default()
     };
-    episodes_page(conn, &scope, filter)
+    episodes_page(conn, &scope, filter, &paging)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,24 +88,15 @@ pub struct NotIsolatedOut {
     pub ordered_episode_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-}
-
 /// Line list: F1s never admitted to quarantine (an order not yet carried out is shown).
 pub fn not_isolated(
     conn: &mut AnyConnection,
     actor: &Actor,
-    q: ListQuery,
+    q: crate::service::PageQuery,
 ) -> AppResult<Page<NotIsolatedOut>> {
     let scope = actor.scope(Action::QuarantineRead)?;
-    let limit = page_size(q.limit);
-    let rows = store::f1_not_isolated(conn, &scope.ranges(), q.cursor.as_deref(), limit)?;
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let rows = store::f1_not_isolated(conn, &scope.ranges(), paging.after(), paging.fetch())?;
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     let people = people_store::get_many(conn, &ids)?;
     let mut items = Vec::new();
@@ -125,7 +115,5 @@ pub fn not_isolated(
             ordered_episode_id: ordered,
         });
     }
-    Ok(Page::from_overfetch(items, limit, |i: &NotIsolatedOut| {
-        i.person_id.clone()
-    }))
+    Ok(paging.page(items, |i: &NotIsolatedOut| i.person_id.clone()))
 }

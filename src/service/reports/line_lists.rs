@@ -52,19 +52,18 @@ pub fn line_page(
     conn: &mut AnyConnection,
     actor: &Actor,
     list: LineList,
-    cursor: Option<&str>,
-    limit: i64,
+    paging: &Paging,
     rules: &Rules,
-) -> AppResult<crate::service::Page<LineRow>> {
+) -> AppResult<Page<LineRow>> {
     actor.scope(Action::ReportRead)?;
     let scope = actor.scope(list.action())?;
     let ranges = scope.ranges();
     let people_read = actor.scope(Action::PersonRead).ok();
     let contact_read = actor.scope(Action::ContactRead).ok();
     let t = now();
-    let fetch = limit + 1;
+    let (cursor, fetch) = (paging.after(), paging.fetch());
     let lines: Vec<Line> = match list {
-        LineList::F1NotIsolated => q_store::f1_not_isolated(conn, &ranges, cursor, limit)?
+        LineList::F1NotIsolated => q_store::f1_not_isolated(conn, &ranges, cursor, fetch)?
             .into_iter()
             .map(|(person, at, via)| Line {
                 key: person.clone(),
@@ -94,7 +93,7 @@ pub fn line_page(
             })
             .collect(),
         LineList::SamplesOverdue => {
-            samples_store::overdue(conn, &ranges, rules.overdue_before(t), cursor, limit)?
+            samples_store::overdue(conn, &ranges, rules.overdue_before(t), cursor, fetch)?
                 .into_iter()
                 .map(|s| Line {
                     key: s.id.clone(),
@@ -119,7 +118,7 @@ pub fn line_page(
         }
         LineList::MissedReports => {
             let rows =
-                q_store::open_follow_ups(conn, &ranges, Some("missed_report"), cursor, limit)?;
+                q_store::open_follow_ups(conn, &ranges, Some("missed_report"), cursor, fetch)?;
             let ids: Vec<String> = rows.iter().map(|f| f.episode_id.clone()).collect();
             let episodes: HashMap<String, q_store::EpisodeRow> =
                 store::episodes_by_ids(conn, &ids)?
@@ -148,7 +147,7 @@ pub fn line_page(
             &EpisodeFilter {
                 due_by: Some(vn_date(t)),
                 after: cursor.map(str::to_string),
-                limit,
+                fetch,
                 ..Default::default()
             },
         )?
@@ -183,14 +182,10 @@ pub fn line_page(
     };
     // the page and the cursor come from the records fetched, before people are joined in, so
     // that a line whose person cannot be shown never ends the list early
-    let mut lines = lines;
-    let more = lines.len() as i64 > limit;
-    lines.truncate(limit as usize);
-    let next_cursor = if more {
-        lines.last().map(|l| l.key.clone())
-    } else {
-        None
-    };
+    let Page {
+        items: lines,
+        next_cursor,
+    } = paging.page(lines, |l| l.key.clone());
     let ids: Vec<String> = lines.iter().map(|l| l.person_id.clone()).collect();
     let people: HashMap<String, people_store::Person> = people_store::get_many(conn, &ids)?
         .into_iter()
@@ -222,7 +217,7 @@ pub fn line_page(
             }
         })
         .collect();
-    Ok(crate::service::Page { items, next_cursor })
+    Ok(Page { items, next_cursor })
 }
 
 /// The CSV header of a line list.

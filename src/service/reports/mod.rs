@@ -14,6 +14,7 @@ use crate::domain::time::{vn_date, vn_midnight};
 use crate::domain::units::subtree_range;
 use crate::error::{AppError, AppResult};
 use crate::service::utc;
+use crate::service::{Page, Paging};
 use crate::store::people as people_store;
 use crate::store::quarantine::{self as q_store, EpisodeFilter};
 use crate::store::reports::{self as store, CaseFilter, Grouping, StepFigures};

@@ -19,18 +19,16 @@ pub fn overdue(
     rules: &Rules,
 ) -> AppResult<Page<SampleOut>> {
     let scope = actor.scope(Action::SampleRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let rows = store::overdue(
         conn,
         &scope.ranges(),
         rules.overdue_before(now()),
-        q.cursor.as_deref(),
-        limit,
+        paging.after(),
+        paging.fetch(),
     )?;
     let items: Vec<SampleOut> = rows.iter().map(SampleOut::from).collect();
-    Ok(Page::from_overfetch(items, limit, |s: &SampleOut| {
-        s.id.clone()
-    }))
+    Ok(paging.page(items, |s: &SampleOut| s.id.clone()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

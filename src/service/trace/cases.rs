@@ -331,16 +331,16 @@ pub fn list_cases(
     q: CaseQuery,
 ) -> AppResult<Page<CaseOut>> {
     let scope = actor.scope(Action::CaseRead)?;
-    let limit = page_size(q.limit);
+    let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
     let rows = store::list_cases(
         conn,
         &scope.ranges(),
         q.state.map(CaseState::as_str),
-        q.cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
+        paging.after(),
+        paging.fetch(),
     )?;
     let out = rows.iter().map(CaseOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |c: &CaseOut| c.id.clone()))
+    Ok(paging.page(out, |c: &CaseOut| c.id.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]

@@ -33,17 +33,10 @@ pub fn reviews(
     limit: Option<i64>,
 ) -> AppResult<Page<ReviewOut>> {
     let scope = actor.scope(Action::LevelReview)?;
-    let limit = page_size(limit);
-    let rows = store::open_reviews(
-        conn,
-        &scope.ranges(),
-        cursor.as_deref().filter(|c| !c.is_empty()),
-        limit + 1,
-    )?;
+    let paging = Paging::new(cursor.as_deref(), limit)?;
+    let rows = store::open_reviews(conn, &scope.ranges(), paging.after(), paging.fetch())?;
     let out = rows.iter().map(ReviewOut::from).collect();
-    Ok(Page::from_overfetch(out, limit, |r: &ReviewOut| {
-        r.id.clone()
-    }))
+    Ok(paging.page(out, |r: &ReviewOut| r.id.clone()))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
