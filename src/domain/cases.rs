@@ -34,7 +34,7 @@ pub enum CaseCommand {
     Retract,
 }
 
-/// Which test confirmed the case (DOMAIN.md §3).
+/// Which test confirmed the case (docs/domain.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmationTest {
@@ -139,7 +139,7 @@ pub enum Proximity {
 text_enum!(Setting { Household => "household", Workplace => "workplace", Market => "market", Vehicle => "vehicle", Healthcare => "healthcare", Other => "other" });
 text_enum!(Proximity { Physical => "physical", Within2m => "within_2m", Care => "care", SameSpace => "same_space" });
 
-/// Minutes a masked contact must last to be close (DOMAIN.md §3).
+/// Minutes a masked contact must last to be close (docs/domain.md §3).
 pub const MASKED_MIN_MINUTES: i32 = 15;
 
 /// Whether a contact is close enough to classify: physical contact or care always; within

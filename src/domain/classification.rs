@@ -1,4 +1,4 @@
-//! Classification (DOMAIN.md §3): F0, F1, F2, F3 from the graph of contacts.
+//! Classification (docs/domain.md §3): F0, F1, F2, F3 from the graph of contacts.
 //!
 //! A person's level is one more than the smallest level among the active upstream people
 //! whose window the contact falls in; F0s are level 0. An F0's window runs from N days

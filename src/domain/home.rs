@@ -1,4 +1,4 @@
-//! Home quarantine (DOMAIN.md §5): a suitable address, the warning sign at the door as a
+//! Home quarantine (docs/domain.md §5): a suitable address, the warning sign at the door as a
 //! record with its own lifecycle, and the daily report that raises follow-ups.
 
 use super::cases::{text_enum, Refused};

@@ -1,4 +1,4 @@
-//! Notices across jurisdictions (DOMAIN.md §10, docs/domain.md "Across borders"). Whether a
+//! Notices across jurisdictions (docs/domain.md §10). Whether a
 //! person is known elsewhere is personal data: a tracer never learns it. When the person
 //! they register or trace lives outside their jurisdiction, or carries a national ID that a
 //! record elsewhere holds, the other jurisdiction is sent a notice of what the tracer sent

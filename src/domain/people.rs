@@ -1,4 +1,4 @@
-//! People (DOMAIN.md §2): identity documents, phones, names, and the rules that keep the
+//! People (docs/domain.md §2): identity documents, phones, names, and the rules that keep the
 //! registry free of duplicates.
 
 use super::text::{fold, tidy};

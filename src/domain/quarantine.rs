@@ -1,4 +1,4 @@
-//! Quarantine (DOMAIN.md §5): regimes as data, day counting in local time, the plan of an
+//! Quarantine (docs/domain.md §5): regimes as data, day counting in local time, the plan of an
 //! episode (its days, release date and test days), and the episode state machine with who
 //! may ask for each move.
 
@@ -447,7 +447,7 @@ impl fmt::Display for Plan {
     }
 }
 
-/// The four regimes of DOMAIN.md §5, shipped as data.
+/// The four regimes of docs/domain.md §5, shipped as data.
 pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("valid date");
     let dur = |c: Option<u32>, h: Option<u32>, m: Option<u32>| Durations {

@@ -1,4 +1,4 @@
-//! Reports (DOMAIN.md §4 "the 5S" and §8): the steps whose delays are measured, their
+//! Reports (docs/domain.md §4 "the 5S" and §8): the steps whose delays are measured, their
 //! deadlines, the reporting week in Vietnam's time, the line lists and how a figure is
 //! picked from a sorted set. Pure: the figures themselves are SQL aggregations in the store.
 

@@ -1,4 +1,4 @@
-//! Risk levels of communes and districts (DOMAIN.md §7), on two scales:
+//! Risk levels of communes and districts (docs/domain.md §7), on two scales:
 //!
 //! - `qd2686`: the 2021 scale of Decision 2686/QĐ-BCĐQG, `new_normal` < `at_risk` < `high` <
 //!   `very_high`;

@@ -1,4 +1,4 @@
-//! Roles (DOMAIN.md §1) and the one permission table every handler asks.
+//! Roles (docs/domain.md §1) and the one permission table every handler asks.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,5 +1,5 @@
-//! Sampling and testing (DOMAIN.md §6): the sample and pool state machines, what a pool's
-//! result means for its members, when a positive makes a new F0 (DOMAIN.md §3), the cadence
+//! Sampling and testing (docs/domain.md §6): the sample and pool state machines, what a pool's
+//! result means for its members, when a positive makes a new F0 (docs/domain.md §3), the cadence
 //! of mass-sampling rounds and the turnaround deadline.
 
 use super::cases::{text_enum, ConfirmationTest, Refused};
@@ -187,7 +187,7 @@ pub fn pool_member_outcome(pool: TestResult) -> MemberOutcome {
     }
 }
 
-/// What a positive individual result means (DOMAIN.md §3): RT-PCR confirms; an antigen
+/// What a positive individual result means (docs/domain.md §3): RT-PCR confirms; an antigen
 /// confirms an F1, or a second positive antigen within 8 hours of the first; any other
 /// positive antigen orders an RT-PCR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

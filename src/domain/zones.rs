@@ -1,4 +1,4 @@
-//! Cordon zones (khoanh vùng, DOMAIN.md §4 step 2): a set of administrative units, or a named
+//! Cordon zones (khoanh vùng, docs/domain.md §4 step 2): a set of administrative units, or a named
 //! area inside exactly one unit, under a level of restriction, linked to the investigations
 //! that caused it. A zone moves `proposed → active → lifted`; its start is fixed when it is
 //! activated (or announced beforehand) and its end when it is lifted.

@@ -46,7 +46,7 @@ pub(super) fn regime_domain(r: &RegimeRow) -> AppResult<Regime> {
     })
 }
 
-/// Load the regimes of DOMAIN.md §5 into a database that has none of them yet.
+/// Load the regimes of docs/domain.md §5 into a database that has none of them yet.
 pub fn ensure_shipped_regimes(conn: &mut AnyConnection, at: NaiveDateTime) -> AppResult<usize> {
     let mut added = 0;
     for (from, document, rules) in shipped_regimes() {

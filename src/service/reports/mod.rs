@@ -1,4 +1,4 @@
-//! Reports (DOMAIN.md §4 and §8): the 5S delays of the response to each F0 and of a
+//! Reports (docs/domain.md §4 and §8): the 5S delays of the response to each F0 and of a
 //! jurisdiction, the weekly report to the steering committee, and the line lists in one place.
 //! The figures are SQL aggregations over what was recorded (`store::reports`); this module
 //! picks the jurisdiction, shapes the answer and renders CSV.
