@@ -180,6 +180,9 @@ diesel::table! {
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
         reason -> Nullable<Text>,
+        level -> Nullable<Integer>,
+        via_id -> Nullable<Text>,
+        state -> Nullable<Text>,
     }
 }
 

@@ -127,6 +127,37 @@ pub fn migrate(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
+/// Revert the applied migrations down to (not including) `version`, newest first: for
+/// rehearsing a migration on data written before it. The number reverted.
+pub fn revert_to(conn: &mut AnyConnection, version: &str) -> anyhow::Result<usize> {
+    fn newest<C: MigrationHarness<DB>, DB: diesel::backend::Backend>(
+        c: &mut C,
+    ) -> anyhow::Result<Option<String>> {
+        let applied = c.applied_migrations().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(applied.iter().map(|v| digits(&v.to_string())).max())
+    }
+    fn digits(v: &str) -> String {
+        v.chars().filter(char::is_ascii_digit).collect()
+    }
+    let version = digits(version);
+    let mut reverted = 0;
+    loop {
+        let last = match conn {
+            AnyConnection::Postgresql(c) => newest(c)?,
+            AnyConnection::Sqlite(c) => newest(c)?,
+        };
+        if last.is_none_or(|v| v < version) {
+            return Ok(reverted);
+        }
+        match conn {
+            AnyConnection::Postgresql(c) => c.revert_last_migration(PG_MIGRATIONS).map(drop),
+            AnyConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(drop),
+        }
+        .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+        reverted += 1;
+    }
+}
+
 /// Whether every migration the binary knows has been applied.
 pub fn migrations_pending(conn: &mut AnyConnection) -> anyhow::Result<bool> {
     let pending = match conn {

@@ -6,7 +6,8 @@
 use crate::auth::Actor;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::{notices as store, now};
 use chrono::{Duration, DurationRound};
 
@@ -53,20 +54,16 @@ pub fn charge(
             "national_ids": asked.national_ids,
             "phones": asked.phones,
         });
-        events::record(
-            conn,
-            &Who {
-                actor_id: Some(actor.user_id.clone()),
-                role: None,
-            },
-            at,
-            "user",
-            &actor.user_id,
-            "identity_lookup",
-            None,
-            Some(&detail),
-            None,
-        )?;
+        Event::on(Entity::User, &actor.user_id, "identity_lookup")
+            .after(&detail)
+            .write(
+                conn,
+                &Who {
+                    actor_id: Some(actor.user_id.clone()),
+                    role: None,
+                },
+                at,
+            )?;
         Ok(())
     })
 }

@@ -13,7 +13,7 @@ use crate::domain::roles::Action;
 use crate::domain::units::code_of_path;
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
-use crate::store::events::{EventRow, Who};
+use crate::store::events::{Entity, Event, EventRow, Who};
 use crate::store::new_id;
 use crate::store::notices::{self as store, NoticeRow, Side};
 use crate::store::people::NationalIdHolder;
@@ -139,18 +139,9 @@ fn sent_event(who: &Who, n: &NoticeRow, at: NaiveDateTime) -> EventRow {
         "to_unit_code": n.to_unit_code,
         "implied_level": n.implied_level,
     });
-    EventRow {
-        id: new_id(),
-        entity_type: "notice".into(),
-        entity_id: n.id.clone(),
-        action: "sent".into(),
-        actor_id: who.actor_id.clone(),
-        actor_role: who.role.clone(),
-        at,
-        before_json: None,
-        after_json: Some(detail.to_string()),
-        reason: None,
-    }
+    Event::on(Entity::Notice, &n.id, "sent")
+        .after(&detail)
+        .row(who, at)
 }
 
 /// Where a notice goes: a unit's code and path.

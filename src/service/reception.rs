@@ -15,7 +15,8 @@ use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
 use crate::error::{AppError, AppResult};
 use crate::service::who;
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::notices::{self as store, NoticeRow};
 use crate::store::people::{self as people_store, PersonRow};
 use crate::store::{now, trace as trace_store};
@@ -85,17 +86,11 @@ fn answer(
         "state": after.state,
         "linked_person_id": after.linked_person_id,
     });
-    events::record(
-        conn,
-        w,
-        after.resolved_at.unwrap_or_else(now),
-        "notice",
-        &after.id,
-        action,
-        Some(&serde_json::json!({ "state": before.state })),
-        Some(&detail),
-        after.resolution_reason.as_deref(),
-    )?;
+    Event::on(Entity::Notice, &after.id, action)
+        .before(&serde_json::json!({ "state": before.state }))
+        .after(&detail)
+        .reason_opt(after.resolution_reason.as_deref())
+        .write(conn, w, after.resolved_at.unwrap_or_else(now))?;
     notices::out(&after, Reader::Receiver)
 }
 
@@ -248,29 +243,15 @@ fn accept_identity(
     let moved = trace_store::repoint_contacts(conn, &local.id, &target.id)?;
     let why = format!("notice {}", n.id);
     let link = serde_json::json!({ "merged_into": target.id, "contacts_moved": moved.len() });
-    events::record(
-        conn,
-        w,
-        at,
-        "person",
-        &local.id,
-        "linked_into",
-        None,
-        Some(&link),
-        Some(&why),
-    )?;
+    Event::on(Entity::Person, &local.id, "linked_into")
+        .after(&link)
+        .reason(&why)
+        .write(conn, w, at)?;
     let merged = serde_json::json!({ "linked_from_notice": n.id, "contacts_moved": moved.len() });
-    events::record(
-        conn,
-        w,
-        at,
-        "person",
-        &target.id,
-        "linked",
-        None,
-        Some(&merged),
-        Some(&why),
-    )?;
+    Event::on(Entity::Person, &target.id, "linked")
+        .after(&merged)
+        .reason(&why)
+        .write(conn, w, at)?;
     // the moved contacts classify the record they now belong to, from both their ends
     let mut seeds: Vec<String> = moved
         .iter()

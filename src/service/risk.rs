@@ -9,7 +9,8 @@ use crate::domain::roles::{Action, Role};
 use crate::domain::units::Level;
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::risk::{self as store, RiskRow};
 use crate::store::units::{self, UnitRow};
 use crate::store::{new_id, now};
@@ -118,19 +119,7 @@ pub fn record(
                 .map(Role::as_str)
                 .map(str::to_string),
         };
-        events::record(
-            conn,
-            &who,
-            at,
-            "admin_unit",
-            &unit.code,
-            "risk_level_recorded",
-            None,
-            Some(
-                &json!({"id": row.id, "scale": row.scale, "level": row.level, "effective_at": row.effective_at.and_utc()}),
-            ),
-            Some(&row.reason),
-        )?;
+        Event::on(Entity::AdminUnit, &unit.code, "risk_level_recorded").after(&json!({"id": row.id, "scale": row.scale, "level": row.level, "effective_at": row.effective_at.and_utc()}),).reason(&row.reason).write(conn, &who, at)?;
         Ok(RiskLevelOut::from(&row))
     })
 }

@@ -8,7 +8,8 @@ use crate::domain::text::{fold, tidy};
 use crate::domain::units::{child_path, subtree_range, valid_custom_code, village_code, Level};
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::now;
 use crate::store::units::NewUnit;
 use crate::store::units::{self as store, UnitRow};
@@ -217,17 +218,9 @@ pub fn add_village(
                 .map(str::to_string),
         };
         let after = serde_json::json!({"code": unit.code, "name": unit.name, "parent_code": unit.parent_code, "unit_type": unit.unit_type});
-        events::record(
-            conn,
-            &who,
-            at,
-            "admin_unit",
-            &unit.code,
-            "created",
-            None,
-            Some(&after),
-            None,
-        )?;
+        Event::on(Entity::AdminUnit, &unit.code, "created")
+            .after(&after)
+            .write(conn, &who, at)?;
         let row =
             store::get(conn, &code)?.ok_or_else(|| AppError::not_found("administrative unit"))?;
         Ok(UnitOut::from(&row))

@@ -16,7 +16,8 @@ use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
 use crate::service::{utc, who};
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::trace::{self as trace_store, CaseRow};
 use crate::store::workflow::{self as store, InvestigationRow, LandmarkRow, TaskFilter, TaskRow};
 use crate::store::zones as zone_store;
@@ -59,17 +60,9 @@ pub fn open_investigation(
         cordoning_due: Some(due(rules.steps.cordoning_hours)),
     };
     store::insert_investigation(conn, &inv)?;
-    events::record(
-        conn,
-        who,
-        at,
-        "investigation",
-        &inv.id,
-        "opened",
-        None,
-        Some(&json!({"case_id": case.id})),
-        None,
-    )?;
+    Event::on(Entity::Investigation, &inv.id, "opened")
+        .after(&json!({"case_id": case.id}))
+        .write(conn, who, at)?;
     Ok(())
 }
 
@@ -228,17 +221,10 @@ pub fn transition_investigation(
                 current: inv.version + 1,
             });
         }
-        events::record(
-            conn,
-            &who(actor, &scope, &inv.unit_path),
-            at,
-            "investigation",
-            &inv.id,
-            input.command.as_str(),
-            Some(&json!({"state": state.as_str()})),
-            Some(&json!({"state": next.as_str()})),
-            None,
-        )?;
+        Event::on(Entity::Investigation, &inv.id, input.command.as_str())
+            .before(&json!({"state": state.as_str()}))
+            .after(&json!({"state": next.as_str()}))
+            .write(conn, &who(actor, &scope, &inv.unit_path), at)?;
         Ok(investigation_out(&after, at))
     })
 }
@@ -368,17 +354,9 @@ pub fn add_landmark_in_tx(
         };
         store::insert_landmark(conn, &l)?;
         let out = LandmarkOut::from(&l);
-        events::record(
-            conn,
-            &who(actor, scope, &case.unit_path),
-            at,
-            "landmark",
-            &l.id,
-            "added",
-            None,
-            Some(&serde_json::to_value(&out).unwrap_or_default()),
-            None,
-        )?;
+        Event::on(Entity::Landmark, &l.id, "added")
+            .after(&serde_json::to_value(&out).unwrap_or_default())
+            .write(conn, &who(actor, scope, &case.unit_path), at)?;
         Ok(out)
     }
 }
@@ -555,17 +533,9 @@ pub fn create_tasks(
                 updated_at: at,
             };
             store::insert_task(conn, &t)?;
-            events::record(
-                conn,
-                &who(actor, &scope, &t.unit_path),
-                at,
-                "trace_task",
-                &t.id,
-                "created",
-                None,
-                Some(&json!({"person_id": t.person_id, "case_id": t.case_id, "due_at": utc(due)})),
-                None,
-            )?;
+            Event::on(Entity::TraceTask, &t.id, "created")
+                .after(&json!({"person_id": t.person_id, "case_id": t.case_id, "due_at": utc(due)}))
+                .write(conn, &who(actor, &scope, &t.unit_path), at)?;
             out.push(task_out(&t, at));
         }
         Ok(out)
@@ -657,17 +627,12 @@ pub fn transition_task(
                 current: t.version + 1,
             });
         }
-        events::record(
-            conn,
-            &who(actor, &scope, &t.unit_path),
-            at,
-            "trace_task",
-            &t.id,
-            input.command.as_str(),
-            Some(&json!({"state": state.as_str()})),
-            Some(&json!({"state": next.as_str()})),
-            note.as_deref(),
-        )?;
+        Event::on(Entity::TraceTask, &t.id, input.command.as_str())
+            .before(&json!({"state": state.as_str()}))
+            .after(&json!({"state": next.as_str()}))
+            .reason_opt(note.as_deref())
+            .state(next.as_str())
+            .write(conn, &who(actor, &scope, &t.unit_path), at)?;
         Ok(task_out(&after, at))
     })
 }

@@ -15,7 +15,8 @@ use crate::domain::zones::{
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
+use crate::store::events::{Entity, Event};
 use crate::store::zones::{self as store, ZoneInvestigationRow, ZoneRow, ZoneUnitRow};
 use crate::store::{instant, now, units, workflow};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -24,8 +25,6 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-const ENTITY: &str = "zone";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ZoneOut {
@@ -331,17 +330,10 @@ fn create_in_tx(
         investigations: links.into_iter().map(|l| l.investigation_id).collect(),
     };
     let out = zone.out();
-    events::record(
-        conn,
-        &who(actor, scope, &zone.row.unit_path),
-        at,
-        ENTITY,
-        &id,
-        "declared",
-        None,
-        Some(&serde_json::to_value(&out).unwrap_or_default()),
-        reason.as_deref(),
-    )?;
+    Event::on(Entity::Zone, &id, "declared")
+        .after(&serde_json::to_value(&out).unwrap_or_default())
+        .reason_opt(reason.as_deref())
+        .write(conn, &who(actor, scope, &zone.row.unit_path), at)?;
     Ok(Outcome::Created(out))
 }
 
@@ -446,21 +438,7 @@ pub fn transition(
                 current: zone.row.version + 1,
             });
         }
-        events::record(
-            conn,
-            &who(actor, &scope, &row.unit_path),
-            at,
-            ENTITY,
-            &row.id,
-            input.command.as_str(),
-            Some(
-                &json!({"state": state.as_str(), "start_at": zone.row.start_at.map(|t| t.and_utc())}),
-            ),
-            Some(
-                &json!({"state": next.as_str(), "start_at": row.start_at.map(|t| t.and_utc()), "end_at": row.end_at.map(|t| t.and_utc())}),
-            ),
-            reason.as_deref(),
-        )?;
+        Event::on(Entity::Zone, &row.id, input.command.as_str()).before(&json!({"state": state.as_str(), "start_at": zone.row.start_at.map(|t| t.and_utc())}),).after(&json!({"state": next.as_str(), "start_at": row.start_at.map(|t| t.and_utc()), "end_at": row.end_at.map(|t| t.and_utc())}),).reason_opt(reason.as_deref()).write(conn, &who(actor, &scope, &row.unit_path), at)?;
         Ok(Zone { row, ..zone }.out())
     })
 }

@@ -18,6 +18,12 @@ pub struct EventRow {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub reason: Option<String>,
+    /// For a classification: the level it gives the person (0 for F0).
+    pub level: Option<i32>,
+    /// For a classification: the person through whom it was reached.
+    pub via_id: Option<String>,
+    /// The state the record is left in, for an event that moves one.
+    pub state: Option<String>,
 }
 
 /// One event, by a statement the connection keeps prepared (a slice insert is built anew).
@@ -40,31 +46,150 @@ pub struct Who {
     pub role: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn record(
-    conn: &mut AnyConnection,
-    who: &Who,
-    at: NaiveDateTime,
-    entity_type: &str,
-    entity_id: &str,
-    action: &str,
-    before: Option<&serde_json::Value>,
-    after: Option<&serde_json::Value>,
-    reason: Option<&str>,
-) -> QueryResult<()> {
-    let row = EventRow {
-        id: super::new_id(),
-        entity_type: entity_type.into(),
-        entity_id: entity_id.into(),
-        action: action.into(),
-        actor_id: who.actor_id.clone(),
-        actor_role: who.role.clone(),
-        at,
-        before_json: before.map(|v| v.to_string()),
-        after_json: after.map(|v| v.to_string()),
-        reason: reason.map(str::to_string),
-    };
-    insert(conn, &row)
+/// What an event is about: one kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    AdminUnit,
+    Case,
+    Contact,
+    Episode,
+    Home,
+    Investigation,
+    Lab,
+    Landmark,
+    Notice,
+    Person,
+    Pool,
+    Regime,
+    RiskLevel,
+    Sample,
+    SamplingRound,
+    Site,
+    TraceTask,
+    User,
+    Violation,
+    WarningSign,
+    Zone,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::AdminUnit => "admin_unit",
+            Entity::Case => "case",
+            Entity::Contact => "contact",
+            Entity::Episode => "episode",
+            Entity::Home => "home",
+            Entity::Investigation => "investigation",
+            Entity::Lab => "lab",
+            Entity::Landmark => "landmark",
+            Entity::Notice => "notice",
+            Entity::Person => "person",
+            Entity::Pool => "pool",
+            Entity::Regime => "regime",
+            Entity::RiskLevel => "risk_level",
+            Entity::Sample => "sample",
+            Entity::SamplingRound => "sampling_round",
+            Entity::Site => "site",
+            Entity::TraceTask => "trace_task",
+            Entity::User => "user",
+            Entity::Violation => "violation",
+            Entity::WarningSign => "warning_sign",
+            Entity::Zone => "zone",
+        }
+    }
+}
+
+/// An event being made: what it is about and what happened, then (optionally) the record
+/// before and after, the reason, and the typed facts reports read. `write` records it by
+/// someone at a time; `row` gives the row for a batch insert.
+#[derive(Debug, Clone)]
+#[must_use = "an event is recorded by write() or row()"]
+pub struct Event {
+    entity: Entity,
+    entity_id: String,
+    action: String,
+    before: Option<String>,
+    after: Option<String>,
+    reason: Option<String>,
+    level: Option<i32>,
+    via_id: Option<String>,
+    state: Option<String>,
+}
+
+impl Event {
+    pub fn on(entity: Entity, id: &str, action: &str) -> Event {
+        Event {
+            entity,
+            entity_id: id.to_string(),
+            action: action.to_string(),
+            before: None,
+            after: None,
+            reason: None,
+            level: None,
+            via_id: None,
+            state: None,
+        }
+    }
+
+    /// A classification's facts: the level it gives and through whom (None for an F0).
+    pub fn classifies(mut self, level: u8, via: Option<&str>) -> Event {
+        self.level = Some(i32::from(level));
+        self.via_id = via.map(str::to_string);
+        self
+    }
+
+    /// The state the record is left in.
+    pub fn state(mut self, state: &str) -> Event {
+        self.state = Some(state.to_string());
+        self
+    }
+
+    /// The record before the change (a JSON value, or an optional one).
+    pub fn before<'v>(mut self, v: impl Into<Option<&'v serde_json::Value>>) -> Event {
+        self.before = v.into().map(|v| v.to_string());
+        self
+    }
+
+    /// The record after the change.
+    pub fn after<'v>(mut self, v: impl Into<Option<&'v serde_json::Value>>) -> Event {
+        self.after = v.into().map(|v| v.to_string());
+        self
+    }
+
+    pub fn reason(mut self, r: impl AsRef<str>) -> Event {
+        self.reason = Some(r.as_ref().to_string());
+        self
+    }
+
+    pub fn reason_opt(mut self, r: Option<impl AsRef<str>>) -> Event {
+        self.reason = r.map(|r| r.as_ref().to_string());
+        self
+    }
+
+    /// The row, by `who` at `at`.
+    pub fn row(self, who: &Who, at: NaiveDateTime) -> EventRow {
+        EventRow {
+            id: super::new_id(),
+            entity_type: self.entity.as_str().to_string(),
+            entity_id: self.entity_id,
+            action: self.action,
+            actor_id: who.actor_id.clone(),
+            actor_role: who.role.clone(),
+            at,
+            before_json: self.before,
+            after_json: self.after,
+            reason: self.reason,
+            level: self.level,
+            via_id: self.via_id,
+            state: self.state,
+        }
+    }
+
+    /// Record it, by `who` at `at`, in the caller's transaction.
+    pub fn write(self, conn: &mut AnyConnection, who: &Who, at: NaiveDateTime) -> QueryResult<()> {
+        insert(conn, &self.row(who, at))
+    }
 }
 
 /// Events of some entities, oldest first, after the event `cursor`.

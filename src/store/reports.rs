@@ -172,8 +172,7 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime)
             FROM cand JOIN {events_by_entity} ON ev.entity_type = 'person'
               AND ev.entity_id = cand.person_id AND ev.action = 'classified'
               AND ev.at >= cand.confirmed_at AND ev.at <= {as_of}
-              AND ev.after_json LIKE '%\"level\":\"F1\"%'
-              AND ev.after_json LIKE '%\"via_person_id\":\"' || cand.f0 || '\"%'
+              AND ev.level = 1 AND ev.via_id = cand.f0
             GROUP BY cand.case_id, cand.confirmed_at, cand.unit_path, cand.person_id
         ),
         m AS (
@@ -182,7 +181,7 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime)
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'located', ev.at
             FROM f1 JOIN trace_tasks t ON t.case_id = f1.case_id AND t.person_id = f1.person_id
               JOIN events ev ON ev.entity_type = 'trace_task' AND ev.entity_id = t.id
-              AND ev.after_json = '{{\"state\":\"done\"}}'
+              AND ev.state = 'done'
             UNION ALL
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'located', e.created_at
             FROM f1 JOIN episodes e ON e.person_id = f1.person_id
@@ -376,12 +375,12 @@ pub fn weekly_counts(
         ),
         format!(
             "SELECT {grp} AS grp,
-               CASE WHEN ev.after_json LIKE '%\"level\":\"F1\"%' THEN 'new_f1' ELSE 'new_f2' END AS key,
+               CASE WHEN ev.level = 1 THEN 'new_f1' ELSE 'new_f2' END AS key,
                COUNT(DISTINCT ev.entity_id) AS n
              FROM events ev JOIN persons p ON p.id = ev.entity_id
              WHERE ev.action = 'classified' AND ev.entity_type = 'person'
                AND ev.at >= {s} AND ev.at < {e} AND {inr}
-               AND (ev.after_json LIKE '%\"level\":\"F1\"%' OR ev.after_json LIKE '%\"level\":\"F2\"%')
+               AND ev.level IN (1, 2)
              GROUP BY grp, key",
             grp = g("p.unit_path"),
             inr = in_ranges("p.unit_path", ranges),

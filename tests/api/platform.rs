@@ -363,3 +363,51 @@ async fn a_forged_cursor_is_a_problem_on_every_paged_list() {
         }
     }
 }
+
+/// The migration that gave events their typed facts fills them from the JSON of the events
+/// written before it, so that the 5S and weekly reports still count them.
+#[actix_web::test]
+async fn events_written_before_their_typed_facts_get_them_from_their_json() {
+    use diesel::prelude::*;
+    use tracing_backend::schema::events;
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
+    let f1 = app.person(&health, "Trần Thị Một").await;
+    let when = crate::helpers::ago(1, 0);
+    app.post(
+        "/api/v1/contacts",
+        &health,
+        serde_json::json!({"person_id": f0, "contact_person_id": f1, "first_at": when, "last_at": when,
+               "setting": "household", "proximity": "within_2m"}),
+    )
+    .await
+    .assert(201);
+    app.post(
+        "/api/v1/cases",
+        &health,
+        serde_json::json!({"person_id": f0, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
+               "sample_date": crate::helpers::date_ago(0), "onset_date": crate::helpers::date_ago(2),
+               "case_number": "BN1"}),
+    )
+    .await
+    .assert(201);
+    let facts = |conn: &mut tracing_backend::db::AnyConnection| {
+        events::table
+            .filter(events::action.eq("classified"))
+            .order(events::entity_id)
+            .select((events::entity_id, events::level, events::via_id))
+            .load::<(String, Option<i32>, Option<String>)>(conn)
+            .unwrap()
+    };
+    let mut conn = app.raw_conn();
+    let written = facts(&mut conn);
+    let mut expected = vec![(f0.clone(), Some(0), None), (f1.clone(), Some(1), Some(f0))];
+    expected.sort();
+    assert_eq!(written, expected);
+    // as if written before: back to the schema without the columns, and forward again
+    let reverted = tracing_backend::db::revert_to(&mut conn, "2026-12-02-000013").unwrap();
+    assert!(reverted >= 1);
+    tracing_backend::db::migrate(&mut conn).unwrap();
+    assert_eq!(facts(&mut conn), expected);
+}

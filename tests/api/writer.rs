@@ -25,6 +25,9 @@ fn event(entity: &str) -> EventRow {
         before_json: None,
         after_json: None,
         reason: None,
+        level: None,
+        via_id: None,
+        state: None,
     }
 }
 

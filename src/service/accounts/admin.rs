@@ -1,6 +1,7 @@
 //! What administrators see of accounts, and which accounts an administrator manages.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GrantOut {
@@ -188,16 +189,9 @@ pub(super) fn insert_grant(
         .map(crate::domain::text::tidy)
         .filter(|r| !r.is_empty());
     let after = serde_json::json!({"grant_id": grant.id, "role": grant.role, "unit_code": grant.unit_code, "site_id": grant.site_id});
-    events::record(
-        conn,
-        &admin_who(actor),
-        at,
-        "user",
-        &grant.user_id,
-        "granted",
-        None,
-        Some(&after),
-        reason.as_deref(),
-    )?;
+    Event::on(Entity::User, &grant.user_id, "granted")
+        .after(&after)
+        .reason_opt(reason.as_deref())
+        .write(conn, &admin_who(actor), at)?;
     Ok(grant)
 }

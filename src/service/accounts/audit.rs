@@ -1,6 +1,7 @@
 //! Unlocking an account, and an account's history.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,17 +24,10 @@ pub fn unlock_user(
     crate::db::write_tx(conn, |conn| {
         let (user, grants) = manageable(conn, &scope, id)?;
         let lifted = store::unlock(conn, &user.username)?;
-        events::record(
-            conn,
-            &admin_who(actor),
-            at,
-            "user",
-            &user.id,
-            "unlocked",
-            None,
-            Some(&serde_json::json!({ "guards_lifted": lifted })),
-            Some(&reason),
-        )?;
+        Event::on(Entity::User, &user.id, "unlocked")
+            .after(&serde_json::json!({ "guards_lifted": lifted }))
+            .reason(&reason)
+            .write(conn, &admin_who(actor), at)?;
         Ok(user_out(&user, &grants))
     })
 }

@@ -1,6 +1,7 @@
 //! Role grants: added and revoked inside the administrator's jurisdiction.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,17 +76,10 @@ pub fn revoke_grant(
         }
         store::revoke_grant(conn, grant_id, &actor.user_id, at, &reason)?;
         let before = serde_json::json!({"grant_id": grant_id, "role": g.grant.role, "unit_code": g.grant.unit_code, "site_id": g.grant.site_id});
-        events::record(
-            conn,
-            &admin_who(actor),
-            at,
-            "user",
-            user_id,
-            "grant_revoked",
-            Some(&before),
-            None,
-            Some(&reason),
-        )?;
+        Event::on(Entity::User, user_id, "grant_revoked")
+            .before(&before)
+            .reason(&reason)
+            .write(conn, &admin_who(actor), at)?;
         Ok(())
     })
 }

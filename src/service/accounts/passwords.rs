@@ -1,6 +1,7 @@
 //! Changing one's own password, and setting a password (every session ends).
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +66,6 @@ fn set_password(
         actor_id: Some(by.to_string()),
         role: role.map(|r| r.as_str().to_string()),
     };
-    events::record(conn, &who, at, "user", &user.id, action, None, None, None)?;
+    Event::on(Entity::User, &user.id, action).write(conn, &who, at)?;
     Ok(())
 }

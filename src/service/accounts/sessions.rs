@@ -1,6 +1,7 @@
 //! Logging in (throttled per client and across clients), refreshing and logging out.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 fn issue(
     conn: &mut AnyConnection,
@@ -72,17 +73,9 @@ pub fn login(
         Some(user) if ok && user.active => crate::db::write_tx(conn, |conn| {
             store::clear_guards(conn, &username, client)?;
             let (tokens, _) = issue(conn, keys, config, &user.id, &new_id(), at)?;
-            events::record(
-                conn,
-                &self_who(&user.id),
-                at,
-                "user",
-                &user.id,
-                "logged_in",
-                None,
-                Some(&serde_json::json!({ "client": client })),
-                None,
-            )?;
+            Event::on(Entity::User, &user.id, "logged_in")
+                .after(&serde_json::json!({ "client": client }))
+                .write(conn, &self_who(&user.id), at)?;
             Ok(tokens)
         }),
         user => {
@@ -97,17 +90,9 @@ pub fn login(
                 if let Some(user) = &user {
                     let detail = serde_json::json!({ "client": client });
                     let mut record = |action: &str| {
-                        events::record(
-                            conn,
-                            &self_who(&user.id),
-                            at,
-                            "user",
-                            &user.id,
-                            action,
-                            None,
-                            Some(&detail),
-                            None,
-                        )
+                        Event::on(Entity::User, &user.id, action)
+                            .after(&detail)
+                            .write(conn, &self_who(&user.id), at)
                     };
                     record("login_failed")?;
                     if locks {
@@ -198,17 +183,7 @@ pub fn logout(conn: &mut AnyConnection, actor: &Actor, input: RefreshInput) -> A
                 actor_id: Some(actor.user_id.clone()),
                 role: None,
             };
-            events::record(
-                conn,
-                &who,
-                at,
-                "user",
-                &actor.user_id,
-                "logged_out",
-                None,
-                None,
-                None,
-            )?;
+            Event::on(Entity::User, &actor.user_id, "logged_out").write(conn, &who, at)?;
             Ok(())
         }
         _ => Err(AppError::field(

@@ -1,6 +1,7 @@
 //! Accounts: created (with their first grant), from the command line, read, listed, changed.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 pub fn create_user(
     conn: &mut AnyConnection,
@@ -48,17 +49,9 @@ pub fn create_user(
             None => None,
         };
         store::insert(conn, &user)?;
-        events::record(
-            conn,
-            &admin_who(actor),
-            at,
-            "user",
-            &user.id,
-            "created",
-            None,
-            Some(&user_snapshot(&user)),
-            None,
-        )?;
+        Event::on(Entity::User, &user.id, "created")
+            .after(&user_snapshot(&user))
+            .write(conn, &admin_who(actor), at)?;
         if let Some((g, target)) = target {
             insert_grant(
                 conn,
@@ -149,17 +142,10 @@ pub fn bootstrap_user(
             actor_id: None,
             role: None,
         };
-        events::record(
-            conn,
-            &who,
-            at,
-            "user",
-            &user.id,
-            "created",
-            None,
-            Some(&user_snapshot(&user)),
-            Some("command line"),
-        )?;
+        Event::on(Entity::User, &user.id, "created")
+            .after(&user_snapshot(&user))
+            .reason("command line")
+            .write(conn, &who, at)?;
         let grant = GrantRow {
             id: new_id(),
             user_id: user.id.clone(),
@@ -173,19 +159,7 @@ pub fn bootstrap_user(
             revoke_reason: None,
         };
         store::insert_grant(conn, &grant)?;
-        events::record(
-            conn,
-            &who,
-            at,
-            "user",
-            &user.id,
-            "granted",
-            None,
-            Some(
-                &serde_json::json!({"grant_id": grant.id, "role": role, "unit_code": unit_code, "site_id": site_id}),
-            ),
-            Some("command line"),
-        )?;
+        Event::on(Entity::User, &user.id, "granted").after(&serde_json::json!({"grant_id": grant.id, "role": role, "unit_code": unit_code, "site_id": site_id}),).reason("command line").write(conn, &who, at)?;
         let grants = store::active_grants(conn, std::slice::from_ref(&user.id))?;
         Ok(user_out(&user, &grants))
     })
@@ -320,17 +294,11 @@ pub fn update_user(
         if new_hash.is_some() {
             after_json["password_reset"] = serde_json::Value::Bool(true);
         }
-        events::record(
-            conn,
-            &admin_who(actor),
-            at,
-            "user",
-            &user.id,
-            "updated",
-            Some(&user_snapshot(&user)),
-            Some(&after_json),
-            reason.as_deref(),
-        )?;
+        Event::on(Entity::User, &user.id, "updated")
+            .before(&user_snapshot(&user))
+            .after(&after_json)
+            .reason_opt(reason.as_deref())
+            .write(conn, &admin_who(actor), at)?;
         Ok(user_out(&after, &grants))
     })
 }

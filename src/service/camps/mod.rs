@@ -15,7 +15,6 @@ use crate::domain::text::{fold, tidy};
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who_as};
-use crate::store::events;
 use crate::store::quarantine::{self as store, AreaRow, BedRow, EpisodeRow, RoomRow, SiteRow};
 use crate::store::{new_id, now, trace as trace_store, units};
 use chrono::{DateTime, Duration, NaiveDate, Utc};

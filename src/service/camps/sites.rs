@@ -1,6 +1,7 @@
 //! Sites, their areas, rooms and beds.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 pub fn create_site(
     conn: &mut AnyConnection,
@@ -62,17 +63,9 @@ pub fn create_site(
             updated_at: at,
         };
         store::insert_site(conn, &row)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&unit.path)),
-            at,
-            "site",
-            &row.id,
-            "created",
-            None,
-            Some(&json!({"name": row.name, "unit_code": row.unit_code, "capacity": row.capacity})),
-            None,
-        )?;
+        Event::on(Entity::Site, &row.id, "created")
+            .after(&json!({"name": row.name, "unit_code": row.unit_code, "capacity": row.capacity}))
+            .write(conn, &who_as(actor, scope.role_at(&unit.path)), at)?;
         Ok(site_outs(conn, vec![row])?.remove(0))
     })
 }
@@ -191,17 +184,9 @@ pub fn create_area(
             created_at: at,
         };
         store::insert_area(conn, &area)?;
-        events::record(
-            conn,
-            &who_as(actor, Some(role)),
-            at,
-            "site",
-            &site.id,
-            "area_added",
-            None,
-            Some(&json!({"area_id": area.id, "name": area.name})),
-            None,
-        )?;
+        Event::on(Entity::Site, &site.id, "area_added")
+            .after(&json!({"area_id": area.id, "name": area.name}))
+            .write(conn, &who_as(actor, Some(role)), at)?;
         site_detail(conn, site)
     })
 }
@@ -266,17 +251,9 @@ pub fn create_room(
             })
             .collect();
         store::insert_room(conn, &room, &beds)?;
-        events::record(
-            conn,
-            &who_as(actor, Some(role)),
-            at,
-            "site",
-            &site.id,
-            "room_added",
-            None,
-            Some(&json!({"room_id": room.id, "name": room.name, "beds": input.beds})),
-            None,
-        )?;
+        Event::on(Entity::Site, &site.id, "room_added")
+            .after(&json!({"room_id": room.id, "name": room.name, "beds": input.beds}))
+            .write(conn, &who_as(actor, Some(role)), at)?;
         site_detail(conn, site)
     })
 }

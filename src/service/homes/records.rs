@@ -1,6 +1,7 @@
 //! Homes: created with their checklist, read and changed.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 fn check_officer(conn: &mut AnyConnection, id: &Option<String>) -> AppResult<()> {
     if let Some(o) = id {
@@ -55,17 +56,9 @@ pub fn create_home(
             updated_at: at,
         };
         store::insert_home(conn, &h)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&h.unit_path)),
-            at,
-            "home",
-            &h.id,
-            "created",
-            None,
-            Some(&json!({"checklist": input.checklist, "officer_id": h.officer_id})),
-            None,
-        )?;
+        Event::on(Entity::Home, &h.id, "created")
+            .after(&json!({"checklist": input.checklist, "officer_id": h.officer_id}))
+            .write(conn, &who_as(actor, scope.role_at(&h.unit_path)), at)?;
         home_out(conn, &h)
     })
 }
@@ -105,17 +98,10 @@ pub fn update_home(
                 current: h.version + 1,
             });
         }
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&h.unit_path)),
-            at,
-            "home",
-            &h.id,
-            "updated",
-            Some(&json!({"checklist": checklist_of(&h), "officer_id": h.officer_id})),
-            Some(&json!({"checklist": c, "officer_id": after.officer_id})),
-            None,
-        )?;
+        Event::on(Entity::Home, &h.id, "updated")
+            .before(&json!({"checklist": checklist_of(&h), "officer_id": h.officer_id}))
+            .after(&json!({"checklist": c, "officer_id": after.officer_id}))
+            .write(conn, &who_as(actor, scope.role_at(&h.unit_path)), at)?;
         home_out(conn, &after)
     })
 }

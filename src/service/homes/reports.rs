@@ -1,6 +1,7 @@
 //! Daily reports, the follow-ups they raise, and the missed days.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -102,32 +103,12 @@ pub fn record_report(
             let f = follow_up(&e, FollowUpKind::Symptom, date, at);
             if store::raise_follow_up(conn, &f)? {
                 follow_up_id = Some(f.id.clone());
-                events::record(
-                    conn,
-                    &who,
-                    at,
-                    "episode",
-                    &e.id,
-                    "follow_up_raised",
-                    None,
-                    Some(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": date})),
-                    None,
-                )?;
+                Event::on(Entity::Episode, &e.id, "follow_up_raised")
+                    .after(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": date}))
+                    .write(conn, &who, at)?;
             }
         }
-        events::record(
-            conn,
-            &who,
-            at,
-            "episode",
-            &e.id,
-            "daily_report",
-            None,
-            Some(
-                &json!({"report_id": r.id, "date": date, "temperature_c": r.temperature_c, "symptoms": symptoms}),
-            ),
-            None,
-        )?;
+        Event::on(Entity::Episode, &e.id, "daily_report").after(&json!({"report_id": r.id, "date": date, "temperature_c": r.temperature_c, "symptoms": symptoms}),).write(conn, &who, at)?;
         Ok(ReportOut {
             id: r.id,
             episode_id: e.id,
@@ -203,17 +184,10 @@ pub fn raise_missed_reports(
             for day in missed_days(from, today, &reported) {
                 let f = follow_up(e, FollowUpKind::MissedReport, day, at);
                 if store::raise_follow_up(conn, &f)? {
-                    events::record(
-                        conn,
-                        &events::Who::default(),
-                        at,
-                        "episode",
-                        &e.id,
-                        "follow_up_raised",
-                        None,
-                        Some(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": day})),
-                        Some("no daily report"),
-                    )?;
+                    Event::on(Entity::Episode, &e.id, "follow_up_raised")
+                        .after(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": day}))
+                        .reason("no daily report")
+                        .write(conn, &events::Who::default(), at)?;
                     raised += 1;
                 }
             }
@@ -309,17 +283,10 @@ pub fn resolve_follow_up(
             }
             .into());
         }
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&f.unit_path)),
-            at,
-            "episode",
-            &f.episode_id,
-            "follow_up_resolved",
-            None,
-            Some(&json!({"follow_up_id": f.id})),
-            Some(&note),
-        )?;
+        Event::on(Entity::Episode, &f.episode_id, "follow_up_resolved")
+            .after(&json!({"follow_up_id": f.id}))
+            .reason(&note)
+            .write(conn, &who_as(actor, scope.role_at(&f.unit_path)), at)?;
         let after =
             store::get_follow_up(conn, &f.id)?.ok_or_else(|| AppError::not_found("follow-up"))?;
         Ok(FollowUpOut::from(&after))

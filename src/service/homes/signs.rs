@@ -1,6 +1,7 @@
 //! The warning sign at the door: posted, taken down, and those left after release.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -57,17 +58,9 @@ pub fn post_sign(
             created_at: at,
         };
         store::insert_sign(conn, &s)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&h.unit_path)),
-            at,
-            "warning_sign",
-            &s.id,
-            "posted",
-            None,
-            Some(&json!({"home_id": h.id, "posted_at": utc(posted), "photo_ref": s.photo_ref})),
-            None,
-        )?;
+        Event::on(Entity::WarningSign, &s.id, "posted")
+            .after(&json!({"home_id": h.id, "posted_at": utc(posted), "photo_ref": s.photo_ref}))
+            .write(conn, &who_as(actor, scope.role_at(&h.unit_path)), at)?;
         Ok(SignOut::from(&s))
     })
 }
@@ -108,17 +101,11 @@ pub fn take_down_sign(
                 current: s.version + 1,
             });
         }
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&s.unit_path)),
-            at,
-            "warning_sign",
-            &s.id,
-            "removed",
-            Some(&json!({"state": "posted"})),
-            Some(&json!({"state": "removed"})),
-            reason.as_deref(),
-        )?;
+        Event::on(Entity::WarningSign, &s.id, "removed")
+            .before(&json!({"state": "posted"}))
+            .after(&json!({"state": "removed"}))
+            .reason_opt(reason.as_deref())
+            .write(conn, &who_as(actor, scope.role_at(&s.unit_path)), at)?;
         let after = store::get_sign(conn, &s.id)?.ok_or_else(|| AppError::not_found("sign"))?;
         Ok(SignOut::from(&after))
     })

@@ -1,6 +1,7 @@
 //! Violations, and the police list of them and of people who absconded.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -102,17 +103,10 @@ pub fn report_violation(
             outcome: None,
         };
         store::insert_violation(conn, &v)?;
-        events::record(
-            conn,
-            &who_as(actor, roles.first().copied()),
-            at,
-            "episode",
-            &e.id,
-            "violation",
-            None,
-            Some(&json!({"violation_id": v.id, "kind": v.kind, "occurred_at": utc(occurred)})),
-            note.as_deref(),
-        )?;
+        Event::on(Entity::Episode, &e.id, "violation")
+            .after(&json!({"violation_id": v.id, "kind": v.kind, "occurred_at": utc(occurred)}))
+            .reason_opt(note.as_deref())
+            .write(conn, &who_as(actor, roles.first().copied()), at)?;
         Ok(ViolationOut::from(&v))
     })
 }
@@ -176,17 +170,10 @@ pub fn handle_violation(
             }
             .into());
         }
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&v.unit_path)),
-            at,
-            "episode",
-            &v.episode_id,
-            "violation_handled",
-            None,
-            Some(&json!({"violation_id": v.id})),
-            Some(&outcome),
-        )?;
+        Event::on(Entity::Episode, &v.episode_id, "violation_handled")
+            .after(&json!({"violation_id": v.id}))
+            .reason(&outcome)
+            .write(conn, &who_as(actor, scope.role_at(&v.unit_path)), at)?;
         let after =
             store::get_violation(conn, &v.id)?.ok_or_else(|| AppError::not_found("violation"))?;
         Ok(ViolationOut::from(&after))

@@ -1,6 +1,7 @@
 //! Likely duplicates: the open flags, and dismissing one.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateFlagOut {
@@ -66,17 +67,10 @@ pub fn dismiss_flag(
             at,
         )?;
         let detail = serde_json::json!({ "candidate_id": flag.candidate_id, "flag_id": flag.id });
-        events::record(
-            conn,
-            &who(actor, &scope, &person.row.unit_path),
-            at,
-            ENTITY,
-            &flag.person_id,
-            "duplicate_dismissed",
-            None,
-            Some(&detail),
-            Some(&reason),
-        )?;
+        Event::on(Entity::Person, &flag.person_id, "duplicate_dismissed")
+            .after(&detail)
+            .reason(&reason)
+            .write(conn, &who(actor, &scope, &person.row.unit_path), at)?;
         Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! Merging a duplicate into the record kept.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -143,28 +144,16 @@ pub fn merge(
             at,
         )?;
         let w = who(actor, &scope, &survivor.row.unit_path);
-        events::record(
-            conn,
-            &w,
-            at,
-            ENTITY,
-            &dup.row.id,
-            "merged_into",
-            Some(&snapshot(&dup)),
-            Some(&snapshot(&dup_after)),
-            Some(&reason),
-        )?;
-        events::record(
-            conn,
-            &w,
-            at,
-            ENTITY,
-            &survivor.row.id,
-            "merged",
-            Some(&snapshot(&survivor)),
-            Some(&snapshot(&surv_after)),
-            Some(&reason),
-        )?;
+        Event::on(Entity::Person, &dup.row.id, "merged_into")
+            .before(&snapshot(&dup))
+            .after(&snapshot(&dup_after))
+            .reason(&reason)
+            .write(conn, &w, at)?;
+        Event::on(Entity::Person, &survivor.row.id, "merged")
+            .before(&snapshot(&survivor))
+            .after(&snapshot(&surv_after))
+            .reason(&reason)
+            .write(conn, &w, at)?;
         Ok(PersonOut::from(&surv_after))
     })
 }

@@ -13,7 +13,7 @@ use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
 use crate::service::{who, PageQuery};
-use crate::store::events::{self, EventRow, Who};
+use crate::store::events::{self, Entity, Event, EventRow, Who};
 use crate::store::people::{self as store, FlagRow, NationalIdHolder, Person, PersonRow};
 use crate::store::{new_id, now, units};
 use chrono::{DateTime, NaiveDate, Utc};

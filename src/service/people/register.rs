@@ -105,18 +105,9 @@ pub(crate) fn new_person(
 
 /// The event row of a registration.
 pub(crate) fn created_event(who: &Who, person: &Person, at: chrono::NaiveDateTime) -> EventRow {
-    EventRow {
-        id: new_id(),
-        entity_type: ENTITY.into(),
-        entity_id: person.row.id.clone(),
-        action: "created".into(),
-        actor_id: who.actor_id.clone(),
-        actor_role: who.role.clone(),
-        at,
-        before_json: None,
-        after_json: Some(snapshot(person).to_string()),
-        reason: None,
-    }
+    Event::on(Entity::Person, &person.row.id, "created")
+        .after(&snapshot(person))
+        .row(who, at)
 }
 
 /// The flag and its event when `candidate` is a likely duplicate of `person`.
@@ -147,18 +138,10 @@ pub(crate) fn duplicate_flag(
         resolved_by: None,
     };
     let detail = serde_json::json!({ "candidate_id": candidate.row.id, "flag_id": flag.id });
-    let event = EventRow {
-        id: new_id(),
-        entity_type: ENTITY.into(),
-        entity_id: person.row.id.clone(),
-        action: "flagged_duplicate".into(),
-        actor_id: who.actor_id.clone(),
-        actor_role: who.role.clone(),
-        at,
-        before_json: None,
-        after_json: Some(detail.to_string()),
-        reason: Some(flag.reason.clone()),
-    };
+    let event = Event::on(Entity::Person, &person.row.id, "flagged_duplicate")
+        .after(&detail)
+        .reason(&flag.reason)
+        .row(who, at);
     Some((flag, event))
 }
 

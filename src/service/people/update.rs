@@ -1,6 +1,7 @@
 //! Changing a person's record at the version read.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -211,17 +212,11 @@ pub fn update(
             notices::insert(conn, &[made])?;
         }
         let reason = u.reason.as_deref().map(tidy).filter(|s| !s.is_empty());
-        events::record(
-            conn,
-            &who(actor, &scope, &path),
-            at,
-            ENTITY,
-            id,
-            "updated",
-            Some(&snapshot(&before)),
-            Some(&snapshot(&after)),
-            reason.as_deref(),
-        )?;
+        Event::on(Entity::Person, id, "updated")
+            .before(&snapshot(&before))
+            .after(&snapshot(&after))
+            .reason_opt(reason.as_deref())
+            .write(conn, &who(actor, &scope, &path), at)?;
         Ok(PersonOut::from(&after))
     })
 }

@@ -1,6 +1,7 @@
 //! Episodes: ordering quarantine and reading an episode.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TestOut {
@@ -359,20 +360,17 @@ pub fn order_episode(
             updated_at: at,
         };
         store::insert_episode(conn, &row)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&person.row.unit_path)),
-            at,
-            "episode",
-            &row.id,
-            "ordered",
-            None,
-            Some(
+        Event::on(Entity::Episode, &row.id, "ordered")
+            .after(
                 &json!({"person_id": row.person_id, "mode": row.mode, "regime_id": row.regime_id,
                 "day1": row.day1, "days": row.days, "site_id": row.site_id}),
-            ),
-            reason.as_deref(),
-        )?;
+            )
+            .reason_opt(reason.as_deref())
+            .write(
+                conn,
+                &who_as(actor, scope.role_at(&person.row.unit_path)),
+                at,
+            )?;
         Ok(Outcome::Created(episode_out(&row, &[], today)))
     })
 }

@@ -1,6 +1,7 @@
 //! Regimes: the shipped ones, reading them, and new versions.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegimeOut {
@@ -160,17 +161,9 @@ pub fn create_regime(
         };
         store::insert_regime(conn, &row)?;
         let out = regime_out(&row)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&path)),
-            at,
-            "regime",
-            &row.id,
-            "created",
-            None,
-            Some(&serde_json::to_value(&out).map_err(anyhow::Error::from)?),
-            None,
-        )?;
+        Event::on(Entity::Regime, &row.id, "created")
+            .after(&serde_json::to_value(&out).map_err(anyhow::Error::from)?)
+            .write(conn, &who_as(actor, scope.role_at(&path)), at)?;
         Ok(out)
     })
 }

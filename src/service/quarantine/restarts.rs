@@ -1,6 +1,7 @@
 //! Moving an episode to another regime, and restarting the quarantine of roommates.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -66,17 +67,11 @@ pub fn move_regime(
             schedule_tests(conn, &after, admitted.max(vn_date(at)), at)?;
         }
         write_episode(conn, &after, e.version)?;
-        events::record(
-            conn,
-            &who_as(actor, roles.first().copied()),
-            at,
-            "episode",
-            &e.id,
-            "regime_moved",
-            Some(&json!({"regime_id": e.regime_id, "days": e.days})),
-            Some(&json!({"regime_id": after.regime_id, "days": after.days})),
-            Some(&reason),
-        )?;
+        Event::on(Entity::Episode, &e.id, "regime_moved")
+            .before(&json!({"regime_id": e.regime_id, "days": e.days}))
+            .after(&json!({"regime_id": after.regime_id, "days": after.days}))
+            .reason(&reason)
+            .write(conn, &who_as(actor, roles.first().copied()), at)?;
         let tests = store::tests_of(conn, &e.id)?;
         Ok(episode_out(&after, &tests, vn_date(at)))
     })
@@ -112,17 +107,11 @@ pub fn restart_quarantined_with(
         supersede(conn, who, &other.id, at)?;
         schedule_tests(conn, &after, vn_date(at), at)?;
         write_episode(conn, &after, other.version)?;
-        events::record(
-            conn,
-            who,
-            at,
-            "episode",
-            &other.id,
-            "restart",
-            Some(&json!({"day1": other.day1})),
-            Some(&json!({"day1": contact_date, "positive_person_id": person})),
-            Some("a new positive among people quarantined together"),
-        )?;
+        Event::on(Entity::Episode, &other.id, "restart")
+            .before(&json!({"day1": other.day1}))
+            .after(&json!({"day1": contact_date, "positive_person_id": person}))
+            .reason("a new positive among people quarantined together")
+            .write(conn, who, at)?;
         n += 1;
     }
     Ok(n)

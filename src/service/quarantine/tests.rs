@@ -1,6 +1,7 @@
 //! Scheduled tests: their results, and the samples they order or cancel.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -99,17 +100,9 @@ pub(crate) fn test_resulted(
             .ok_or_else(|| AppError::not_found("episode"))?;
         order_samples_for(conn, &e, &[again], retest, "retest", at)?;
     }
-    events::record(
-        conn,
-        who,
-        at,
-        "episode",
-        &test.episode_id,
-        "test_resulted",
-        None,
-        Some(&json!({"test_id": test_id, "day": test.day, "result": result.as_str()})),
-        None,
-    )?;
+    Event::on(Entity::Episode, &test.episode_id, "test_resulted")
+        .after(&json!({"test_id": test_id, "day": test.day, "result": result.as_str()}))
+        .write(conn, who, at)?;
     Ok(())
 }
 
@@ -192,17 +185,12 @@ fn cancel_samples_of_tests(
     let cancelled = crate::store::samples::cancel_ordered_for_tests(conn, tests, at)?;
     let rows: Vec<crate::store::events::EventRow> = cancelled
         .iter()
-        .map(|id| crate::store::events::EventRow {
-            id: new_id(),
-            entity_type: "sample".into(),
-            entity_id: id.clone(),
-            action: "cancel".into(),
-            actor_id: who.actor_id.clone(),
-            actor_role: who.role.clone(),
-            at,
-            before_json: Some(json!({"state": "ordered"}).to_string()),
-            after_json: Some(json!({"state": "cancelled"}).to_string()),
-            reason: Some(why.to_string()),
+        .map(|id| {
+            Event::on(Entity::Sample, id, "cancel")
+                .before(&json!({"state": "ordered"}))
+                .after(&json!({"state": "cancelled"}))
+                .reason(why)
+                .row(who, at)
         })
         .collect();
     crate::store::events::insert_many(conn, &rows)?;

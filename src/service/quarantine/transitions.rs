@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::home::{Checklist, HouseholdRole};
+use crate::store::events::{Entity, Event};
 use crate::store::quarantine::HomeRow;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -369,17 +370,11 @@ fn record_move(
     if let Some(n) = &after.next_episode_id {
         extra["next_episode_id"] = json!(n);
     }
-    events::record(
-        conn,
-        &who_as(actor, Some(role)),
-        at,
-        "episode",
-        &before.id,
-        input.command.as_str(),
-        Some(&json!({"state": before.state, "days": before.days, "day1": before.day1})),
-        Some(&extra),
-        reason,
-    )?;
+    Event::on(Entity::Episode, &before.id, input.command.as_str())
+        .before(&json!({"state": before.state, "days": before.days, "day1": before.day1}))
+        .after(&extra)
+        .reason_opt(reason)
+        .write(conn, &who_as(actor, Some(role)), at)?;
     Ok(())
 }
 

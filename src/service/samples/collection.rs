@@ -1,6 +1,7 @@
 //! Collection from phones, in batches of barcodes.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -128,17 +129,11 @@ pub fn collect(
         store::insert_samples(conn, &fresh)?;
         let events: Vec<crate::store::events::EventRow> = fresh
             .iter()
-            .map(|s| crate::store::events::EventRow {
-                id: new_id(),
-                entity_type: "sample".into(),
-                entity_id: s.id.clone(),
-                action: "collected".into(),
-                actor_id: who.actor_id.clone(),
-                actor_role: who.role.clone(),
-                at,
-                before_json: None,
-                after_json: Some(json!({"person_id": s.person_id, "kind": s.kind, "barcode": s.barcode, "origin": s.origin}).to_string()),
-                reason: None,
+            .map(|s| {
+                let after = json!({"person_id": s.person_id, "kind": s.kind, "barcode": s.barcode, "origin": s.origin});
+                Event::on(Entity::Sample, &s.id, "collected")
+                    .after(&after)
+                    .row(&who, at)
             })
             .collect();
         crate::store::events::insert_many(conn, &events)?;
@@ -250,17 +245,10 @@ fn collect_one(
                     Some("changed meanwhile".into()),
                 ));
             }
-            events::record(
-                conn,
-                who,
-                at,
-                "sample",
-                &s.id,
-                "collected",
-                Some(&json!({"state": s.state})),
-                Some(&json!({"state": after.state, "barcode": barcode})),
-                None,
-            )?;
+            Event::on(Entity::Sample, &s.id, "collected")
+                .before(&json!({"state": s.state}))
+                .after(&json!({"state": after.state, "barcode": barcode}))
+                .write(conn, who, at)?;
             by_id.insert(s.id.clone(), after);
             Ok(SampleItemResult::new(
                 index,

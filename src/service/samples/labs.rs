@@ -1,6 +1,7 @@
 //! Laboratories: registering them, and the one a technician works for.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -65,17 +66,9 @@ pub fn create_lab(conn: &mut AnyConnection, actor: &Actor, input: CreateLab) -> 
             created_at: at,
         };
         store::insert_lab(conn, &lab)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&lab.unit_path)),
-            at,
-            "lab",
-            &lab.id,
-            "created",
-            None,
-            Some(&json!({"name": lab.name, "unit_code": lab.unit_code})),
-            None,
-        )?;
+        Event::on(Entity::Lab, &lab.id, "created")
+            .after(&json!({"name": lab.name, "unit_code": lab.unit_code}))
+            .write(conn, &who_as(actor, scope.role_at(&lab.unit_path)), at)?;
         Ok(LabOut {
             id: lab.id,
             name: lab.name,

@@ -21,7 +21,7 @@ use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::Paging;
 use crate::service::{utc, who_as};
-use crate::store::events::{self, Who};
+use crate::store::events::Who;
 use crate::store::samples::{self as store, LabRow, PoolRow, RoundRow, SampleRow};
 use crate::store::{
     instant, new_id, now, people as people_store, quarantine as q_store, trace as trace_store,

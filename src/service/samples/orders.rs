@@ -1,6 +1,7 @@
 //! Sample orders: ad hoc, and reading samples.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -54,17 +55,9 @@ pub fn order_sample(
         s.note = input.note.as_deref().map(crate::domain::text::tidy);
         s.created_by = Some(actor.user_id.clone());
         store::insert_samples(conn, std::slice::from_ref(&s))?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&s.unit_path)),
-            at,
-            "sample",
-            &s.id,
-            "ordered",
-            None,
-            Some(&json!({"person_id": s.person_id, "kind": s.kind, "due_date": due})),
-            None,
-        )?;
+        Event::on(Entity::Sample, &s.id, "ordered")
+            .after(&json!({"person_id": s.person_id, "kind": s.kind, "due_date": due}))
+            .write(conn, &who_as(actor, scope.role_at(&s.unit_path)), at)?;
         Ok(crate::service::Outcome::Created(SampleOut::from(&s)))
     })
 }

@@ -1,6 +1,7 @@
 //! Pools: specimens of several people tested as one.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -134,17 +135,9 @@ pub fn create_pool(
                 });
             }
         }
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&pool.unit_path)),
-            at,
-            "pool",
-            &pool.id,
-            "created",
-            None,
-            Some(&json!({"barcode": barcode, "sample_ids": input.sample_ids})),
-            None,
-        )?;
+        Event::on(Entity::Pool, &pool.id, "created")
+            .after(&json!({"barcode": barcode, "sample_ids": input.sample_ids}))
+            .write(conn, &who_as(actor, scope.role_at(&pool.unit_path)), at)?;
         pool_out(conn, &pool)
     })
 }

@@ -1,6 +1,7 @@
 //! Receiving tubes and pools at a laboratory.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -122,17 +123,10 @@ fn receive_sample(
             Some("changed meanwhile".into()),
         ));
     }
-    events::record(
-        conn,
-        who,
-        at,
-        "sample",
-        &s.id,
-        "received",
-        Some(&json!({"state": s.state})),
-        Some(&json!({"state": "received", "lab_id": lab.id})),
-        None,
-    )?;
+    Event::on(Entity::Sample, &s.id, "received")
+        .before(&json!({"state": s.state}))
+        .after(&json!({"state": "received", "lab_id": lab.id}))
+        .write(conn, who, at)?;
     Ok(SampleItemResult::new(
         index,
         SampleItemStatus::Done,
@@ -199,17 +193,9 @@ fn receive_pool(
         };
         store::update_sample(conn, &moved, m.version)?;
     }
-    events::record(
-        conn,
-        who,
-        at,
-        "pool",
-        &p.id,
-        "received",
-        None,
-        Some(&json!({"lab_id": lab.id})),
-        None,
-    )?;
+    Event::on(Entity::Pool, &p.id, "received")
+        .after(&json!({"lab_id": lab.id}))
+        .write(conn, who, at)?;
     Ok(SampleItemResult::new(
         index,
         SampleItemStatus::Done,

@@ -1,6 +1,7 @@
 //! Results, from a laboratory's upload or an antigen test read on the spot: what each means.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -208,17 +209,11 @@ fn reject_sample(
             current: s.version + 1,
         });
     }
-    events::record(
-        conn,
-        &ctx.who,
-        ctx.at,
-        "sample",
-        &s.id,
-        "rejected",
-        Some(&json!({"state": s.state, "pool_id": s.pool_id})),
-        Some(&json!({"state": "rejected"})),
-        Some(why),
-    )?;
+    Event::on(Entity::Sample, &s.id, "rejected")
+        .before(&json!({"state": s.state, "pool_id": s.pool_id}))
+        .after(&json!({"state": "rejected"}))
+        .reason(why)
+        .write(conn, &ctx.who, ctx.at)?;
     let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
     resample(conn, s, kind, "retest", ctx.at)
 }
@@ -260,17 +255,9 @@ fn apply_result(
             current: s.version + 1,
         });
     }
-    events::record(
-        conn,
-        &ctx.who,
-        ctx.at,
-        "sample",
-        &s.id,
-        "resulted",
-        None,
-        Some(&json!({"result": result.as_str(), "note": note})),
-        None,
-    )?;
+    Event::on(Entity::Sample, &s.id, "resulted")
+        .after(&json!({"result": result.as_str(), "note": note}))
+        .write(conn, &ctx.who, ctx.at)?;
     let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
     // a re-test is an individual RT-PCR for a pooled specimen, the same kind otherwise
     let retest = if kind == SampleKind::RtPcrPooled {
@@ -332,19 +319,12 @@ fn positive(
             );
             confirm.replaces_sample_id = Some(s.id.clone());
             store::insert_samples(conn, std::slice::from_ref(&confirm))?;
-            events::record(
-                conn,
-                &ctx.who,
-                ctx.at,
-                "sample",
-                &confirm.id,
-                "ordered",
-                None,
-                Some(
+            Event::on(Entity::Sample, &confirm.id, "ordered")
+                .after(
                     &json!({"person_id": s.person_id, "kind": "rt_pcr", "origin": "confirmation"}),
-                ),
-                Some("a positive antigen test to confirm"),
-            )?;
+                )
+                .reason("a positive antigen test to confirm")
+                .write(conn, &ctx.who, ctx.at)?;
             return Ok(());
         }
     };
@@ -361,17 +341,9 @@ fn positive(
         case_number: None,
     };
     let confirmed = confirm_in_tx(conn, &ctx.who, ctx.rules, &person, new, ctx.at)?;
-    events::record(
-        conn,
-        &ctx.who,
-        ctx.at,
-        "sample",
-        &s.id,
-        "confirmed_case",
-        None,
-        Some(&json!({"case_id": confirmed.case.id})),
-        None,
-    )?;
+    Event::on(Entity::Sample, &s.id, "confirmed_case")
+        .after(&json!({"case_id": confirmed.case.id}))
+        .write(conn, &ctx.who, ctx.at)?;
     if let Some(e) = q_store::open_episode_of(conn, &s.person_id)? {
         if e.state == "active" {
             let move_to_hospital = EpisodeTransition {
@@ -466,17 +438,10 @@ fn result_pool(
             Some("changed meanwhile".into()),
         ));
     }
-    events::record(
-        conn,
-        &ctx.who,
-        ctx.at,
-        "pool",
-        &p.id,
-        command.as_str(),
-        None,
-        Some(&json!({"result": after.result, "members": members.len()})),
-        outcome.as_ref().err().map(String::as_str),
-    )?;
+    Event::on(Entity::Pool, &p.id, command.as_str())
+        .after(&json!({"result": after.result, "members": members.len()}))
+        .reason_opt(outcome.as_ref().err().map(String::as_str))
+        .write(conn, &ctx.who, ctx.at)?;
     let member_result = match &outcome {
         Ok(r) => pool_member_outcome(*r).result,
         // a rejected pool says nothing about its members: each is taken again

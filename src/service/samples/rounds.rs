@@ -1,6 +1,7 @@
 //! Mass-sampling rounds of active cordon zones.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -179,19 +180,11 @@ pub fn create_round(
             ..round
         };
         store::set_round_ordered(conn, &done.id, done.ordered)?;
-        events::record(
-            conn,
-            &who_as(actor, scope.role_at(&zone.unit_path)),
-            at,
-            "zone",
-            &zone.id,
-            "sampling_round",
-            None,
-            Some(
+        Event::on(Entity::Zone, &zone.id, "sampling_round")
+            .after(
                 &json!({"round_id": done.id, "date": date, "kind": done.kind, "ordered": ordered}),
-            ),
-            None,
-        )?;
+            )
+            .write(conn, &who_as(actor, scope.role_at(&zone.unit_path)), at)?;
         Ok(crate::service::Outcome::Created(RoundOut::from(&done)))
     })
 }

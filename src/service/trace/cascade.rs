@@ -182,31 +182,25 @@ pub(crate) fn cascade_attributed(
             }
             let (who, reason) = attribute(&cand.origin);
             origin.insert(p.clone(), cand.origin.clone());
-            evs.push(EventRow {
-                id: new_id(),
-                entity_type: "person".into(),
-                entity_id: p.clone(),
-                action: if level_changed {
-                    "classified"
-                } else {
-                    "exposure_widened"
-                }
-                .into(),
-                actor_id: who.actor_id.clone(),
-                actor_role: who.role.clone(),
-                at,
-                before_json: exposure_json(active).map(|v| v.to_string()),
-                after_json: Some(
-                    json!({
-                        "level": label(level),
-                        "window_start": utc(start),
-                        "via_person_id": row.via_person_id,
-                        "contact_id": cand.contact,
-                    })
-                    .to_string(),
-                ),
-                reason: Some(reason),
+            let action = if level_changed {
+                "classified"
+            } else {
+                "exposure_widened"
+            };
+            let after = json!({
+                "level": label(level),
+                "window_start": utc(start),
+                "via_person_id": row.via_person_id,
+                "contact_id": cand.contact,
             });
+            evs.push(
+                Event::on(Entity::Person, &p, action)
+                    .before(exposure_json(active).as_ref())
+                    .after(&after)
+                    .reason(reason)
+                    .classifies(level, row.via_person_id.as_deref())
+                    .row(&who, at),
+            );
             if level < rules.max_depth {
                 next.push(p.clone());
             }

@@ -1,6 +1,7 @@
 //! Confirmed cases (F0): confirm, read, list and move them through their states.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseOut {
@@ -249,17 +250,9 @@ pub(crate) fn confirm_in_tx(
             e.into()
         }
     })?;
-    events::record(
-        conn,
-        w,
-        at,
-        "case",
-        &case.id,
-        "confirmed",
-        None,
-        Some(&case_json(&case)),
-        None,
-    )?;
+    Event::on(Entity::Case, &case.id, "confirmed")
+        .after(&case_json(&case))
+        .write(conn, w, at)?;
     crate::service::workflow::open_investigation(conn, w, &case, rules, at)?;
     // people quarantined with a new positive start their quarantine again
     crate::service::quarantine::restart_quarantined_with(
@@ -282,17 +275,12 @@ pub(crate) fn confirm_in_tx(
         updated_at: at,
     };
     upsert_exposures(conn, std::slice::from_ref(&f0))?;
-    events::record(
-        conn,
-        w,
-        at,
-        "person",
-        &person.id,
-        "classified",
-        exposure_json(before.as_ref()).as_ref(),
-        exposure_json(Some(&f0)).as_ref(),
-        Some(&format!("case {} confirmed", case.id)),
-    )?;
+    Event::on(Entity::Person, &person.id, "classified")
+        .before(exposure_json(before.as_ref()).as_ref())
+        .after(exposure_json(Some(&f0)).as_ref())
+        .reason(format!("case {} confirmed", case.id))
+        .classifies(0, None)
+        .write(conn, w, at)?;
     let report = cascade(
         conn,
         w,
@@ -419,17 +407,11 @@ pub fn transition_case(
             });
         }
         let w = who(actor, &scope, &case.unit_path);
-        events::record(
-            conn,
-            &w,
-            at,
-            "case",
-            &case.id,
-            input.command.as_str(),
-            Some(&case_json(&case)),
-            Some(&case_json(&after)),
-            reason.as_deref(),
-        )?;
+        Event::on(Entity::Case, &case.id, input.command.as_str())
+            .before(&case_json(&case))
+            .after(&case_json(&after))
+            .reason_opt(reason.as_deref())
+            .write(conn, &w, at)?;
         let mut reviews_opened = 0;
         match next {
             CaseState::InTreatment => {
@@ -438,17 +420,10 @@ pub fn transition_case(
             CaseState::Recovered | CaseState::Deceased => {
                 store::set_status(conn, &case.person_id, next.as_str(), at)?;
                 let detail = json!({"status": next.as_str()});
-                events::record(
-                    conn,
-                    &w,
-                    at,
-                    "person",
-                    &case.person_id,
-                    "case_closed",
-                    None,
-                    Some(&detail),
-                    reason.as_deref(),
-                )?;
+                Event::on(Entity::Person, &case.person_id, "case_closed")
+                    .after(&detail)
+                    .reason_opt(reason.as_deref())
+                    .write(conn, &w, at)?;
             }
             CaseState::NotACase => {
                 reviews_opened = after_correction(

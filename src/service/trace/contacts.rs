@@ -255,18 +255,9 @@ pub(crate) fn contact_row(
 /// The event row of a logged contact.
 pub(crate) fn logged_event(w: &Who, contact: &ContactRow, at: NaiveDateTime) -> EventRow {
     let after = serde_json::to_value(ContactOut::from(contact)).unwrap_or_default();
-    EventRow {
-        id: new_id(),
-        entity_type: "contact".into(),
-        entity_id: contact.id.clone(),
-        action: "logged".into(),
-        actor_id: w.actor_id.clone(),
-        actor_role: w.role.clone(),
-        at,
-        before_json: None,
-        after_json: Some(after.to_string()),
-        reason: None,
-    }
+    Event::on(Entity::Contact, &contact.id, "logged")
+        .after(&after)
+        .row(w, at)
 }
 
 pub fn log_contact(

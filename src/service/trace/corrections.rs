@@ -1,6 +1,7 @@
 //! Corrections: after a retracted case or contact, recompute what it touched; never downgrade automatically.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 /// After a correction: recompute the classification of the part of the graph it touched.
 /// Nobody is downgraded automatically: people whose level would rise or vanish go to the
@@ -82,17 +83,11 @@ pub(super) fn after_correction(
                 },
             };
             upsert_exposures(conn, std::slice::from_ref(&after))?;
-            events::record(
-                conn,
-                who,
-                at,
-                "person",
-                &e.person_id,
-                "reclassified",
-                exposure_json(Some(e)).as_ref(),
-                exposure_json(Some(&after)).as_ref(),
-                Some(reason),
-            )?;
+            Event::on(Entity::Person, &e.person_id, "reclassified")
+                .before(exposure_json(Some(e)).as_ref())
+                .after(exposure_json(Some(&after)).as_ref())
+                .reason(reason)
+                .write(conn, who, at)?;
             continue;
         }
         let could_drop = match now_level {
@@ -114,17 +109,10 @@ pub(super) fn after_correction(
             };
             store::insert_review(conn, &review)?;
             let detail = json!({"review_id": review.id, "current_level": label(e.level as u8), "computed_level": now_level.map(|l| label(l as u8))});
-            events::record(
-                conn,
-                who,
-                at,
-                "person",
-                &e.person_id,
-                "level_review_opened",
-                None,
-                Some(&detail),
-                Some(reason),
-            )?;
+            Event::on(Entity::Person, &e.person_id, "level_review_opened")
+                .after(&detail)
+                .reason(reason)
+                .write(conn, who, at)?;
             opened += 1;
         }
     }

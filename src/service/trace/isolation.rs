@@ -1,6 +1,7 @@
 //! The isolation of a classified person: it ends their exposure window.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 use chrono::Duration;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -41,17 +42,10 @@ pub fn record_isolation(
             ));
         }
         store::set_window_end(conn, person, Some(isolated), at)?;
-        events::record(
-            conn,
-            &who(actor, &scope, &e.unit_path),
-            at,
-            "person",
-            person,
-            "isolated",
-            Some(&json!({"window_end": e.window_end.map(utc)})),
-            Some(&json!({"window_end": utc(isolated)})),
-            None,
-        )?;
+        Event::on(Entity::Person, person, "isolated")
+            .before(&json!({"window_end": e.window_end.map(utc)}))
+            .after(&json!({"window_end": utc(isolated)}))
+            .write(conn, &who(actor, &scope, &e.unit_path), at)?;
         Ok(())
     })?;
     exposure_of(conn, actor, person)

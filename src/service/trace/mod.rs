@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::Paging;
 use crate::service::{utc, who};
 use crate::store::events::insert_many as insert_events;
-use crate::store::events::{self, EventRow, Who};
+use crate::store::events::{self, Entity, Event, EventRow, Who};
 use crate::store::people as people_store;
 use crate::store::trace::upsert_exposures;
 use crate::store::trace::{self as store, CaseRow, ContactRow, ExposureRow, ReviewRow};

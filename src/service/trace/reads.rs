@@ -1,6 +1,7 @@
 //! Retracting a contact, and reading a person's contacts and classification.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -37,17 +38,9 @@ pub fn retract_contact(
             return Err(AppError::conflict("this contact was already retracted"));
         }
         let w = who(actor, &scope, &contact.unit_path);
-        events::record(
-            conn,
-            &w,
-            at,
-            "contact",
-            id,
-            "retracted",
-            None,
-            None,
-            Some(&reason),
-        )?;
+        Event::on(Entity::Contact, id, "retracted")
+            .reason(&reason)
+            .write(conn, &w, at)?;
         let opened = after_correction(
             conn,
             &w,

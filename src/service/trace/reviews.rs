@@ -1,6 +1,7 @@
 //! Level reviews: the people a correction would downgrade, for a health officer to decide.
 
 use super::*;
+use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewOut {
@@ -95,31 +96,18 @@ pub fn resolve_review(
                     },
                 };
                 upsert_exposures(conn, std::slice::from_ref(&after))?;
-                events::record(
-                    conn,
-                    &w,
-                    at,
-                    "person",
-                    &review.person_id,
-                    "reclassified",
-                    exposure_json(Some(&before)).as_ref(),
-                    exposure_json(Some(&after)).as_ref(),
-                    Some(&reason),
-                )?;
+                Event::on(Entity::Person, &review.person_id, "reclassified")
+                    .before(exposure_json(Some(&before)).as_ref())
+                    .after(exposure_json(Some(&after)).as_ref())
+                    .reason(&reason)
+                    .write(conn, &w, at)?;
             }
         } else {
             let detail = json!({"review_id": id, "decision": "kept"});
-            events::record(
-                conn,
-                &w,
-                at,
-                "person",
-                &review.person_id,
-                "level_review_resolved",
-                None,
-                Some(&detail),
-                Some(&reason),
-            )?;
+            Event::on(Entity::Person, &review.person_id, "level_review_resolved")
+                .after(&detail)
+                .reason(&reason)
+                .write(conn, &w, at)?;
         }
         Ok(())
     })
