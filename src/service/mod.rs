@@ -18,6 +18,7 @@ pub mod samples;
 pub mod sync;
 pub mod trace;
 pub mod units;
+pub mod versioned;
 pub mod workflow;
 pub mod zones;
 

@@ -14,6 +14,7 @@ use crate::domain::notices::{notice_transition, NoticeCommand, NoticeReason, Not
 use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
 use crate::error::{AppError, AppResult};
+use crate::service::versioned;
 use crate::service::who;
 use crate::store::events::Who;
 use crate::store::events::{Entity, Event};
@@ -63,9 +64,7 @@ fn answerable(
     let state = NoticeState::parse(&n.state)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice {id}: unknown state")))?;
     let next = notice_transition(state, command)?;
-    if n.version != version {
-        return Err(AppError::StaleVersion { current: n.version });
-    }
+    versioned::expect(version, n.version)?;
     Ok((n, next))
 }
 
@@ -77,11 +76,10 @@ fn answer(
     after: NoticeRow,
     action: &str,
 ) -> AppResult<NoticeOut> {
-    if !store::resolve(conn, &after, before.version)? {
-        return Err(AppError::StaleVersion {
-            current: before.version + 1,
-        });
-    }
+    versioned::applied(
+        store::resolve(conn, &after, before.version)?,
+        before.version,
+    )?;
     let detail = serde_json::json!({
         "state": after.state,
         "linked_person_id": after.linked_person_id,
@@ -235,11 +233,10 @@ fn accept_identity(
         },
         phones: before.phones.clone(),
     };
-    if !people_store::update(conn, &after, before.row.version)? {
-        return Err(AppError::StaleVersion {
-            current: before.row.version + 1,
-        });
-    }
+    versioned::applied(
+        people_store::update(conn, &after, before.row.version)?,
+        before.row.version,
+    )?;
     let moved = trace_store::repoint_contacts(conn, &local.id, &target.id)?;
     let why = format!("notice {}", n.id);
     let link = serde_json::json!({ "merged_into": target.id, "contacts_moved": moved.len() });

@@ -14,6 +14,7 @@ use crate::domain::rules::Rules;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
+use crate::service::versioned;
 use crate::service::Paging;
 use crate::service::{utc, who};
 use crate::store::events::Who;
@@ -196,11 +197,7 @@ pub fn transition_investigation(
         };
         let state = Step::parse(&inv.state).unwrap_or(Step::Opened);
         let next = step_transition(state, input.command, &facts)?;
-        if inv.version != input.version {
-            return Err(AppError::StaleVersion {
-                current: inv.version,
-            });
-        }
+        versioned::expect(input.version, inv.version)?;
         let mut after = InvestigationRow {
             state: next.as_str().into(),
             version: inv.version + 1,
@@ -216,15 +213,16 @@ pub fn transition_investigation(
             Step::Closed => after.closed_at = Some(at),
             Step::Opened => {}
         }
-        if !store::update_investigation(conn, &after, inv.version)? {
-            return Err(AppError::StaleVersion {
-                current: inv.version + 1,
-            });
-        }
-        Event::on(Entity::Investigation, &inv.id, input.command.as_str())
-            .before(&json!({"state": state.as_str()}))
-            .after(&json!({"state": next.as_str()}))
-            .write(conn, &who(actor, &scope, &inv.unit_path), at)?;
+        versioned::write(
+            conn,
+            inv.version,
+            |c| store::update_investigation(c, &after, inv.version),
+            Event::on(Entity::Investigation, &inv.id, input.command.as_str())
+                .before(&json!({"state": state.as_str()}))
+                .after(&json!({"state": next.as_str()})),
+            &who(actor, &scope, &inv.unit_path),
+            at,
+        )?;
         Ok(investigation_out(&after, at))
     })
 }
@@ -612,9 +610,7 @@ pub fn transition_task(
         };
         let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
         let next = task_transition(state, input.command).map_err(|r: Refused| AppError::from(r))?;
-        if t.version != input.version {
-            return Err(AppError::StaleVersion { current: t.version });
-        }
+        versioned::expect(input.version, t.version)?;
         let after = TaskRow {
             state: next.as_str().into(),
             note: note.clone().or(t.note.clone()),
@@ -622,17 +618,18 @@ pub fn transition_task(
             updated_at: at,
             ..t.clone()
         };
-        if !store::update_task(conn, &after, t.version)? {
-            return Err(AppError::StaleVersion {
-                current: t.version + 1,
-            });
-        }
-        Event::on(Entity::TraceTask, &t.id, input.command.as_str())
-            .before(&json!({"state": state.as_str()}))
-            .after(&json!({"state": next.as_str()}))
-            .reason_opt(note.as_deref())
-            .state(next.as_str())
-            .write(conn, &who(actor, &scope, &t.unit_path), at)?;
+        versioned::write(
+            conn,
+            t.version,
+            |c| store::update_task(c, &after, t.version),
+            Event::on(Entity::TraceTask, &t.id, input.command.as_str())
+                .before(&json!({"state": state.as_str()}))
+                .after(&json!({"state": next.as_str()}))
+                .reason_opt(note.as_deref())
+                .state(next.as_str()),
+            &who(actor, &scope, &t.unit_path),
+            at,
+        )?;
         Ok(task_out(&after, at))
     })
 }

@@ -14,6 +14,7 @@ use crate::domain::zones::{
 };
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
+use crate::service::versioned;
 use crate::service::Paging;
 use crate::store::events::Who;
 use crate::store::events::{Entity, Event};
@@ -411,11 +412,7 @@ pub fn transition(
         }
         let state = zone.state();
         let next = zone_transition(state, input.command)?;
-        if zone.row.version != input.version {
-            return Err(AppError::StaleVersion {
-                current: zone.row.version,
-            });
-        }
+        versioned::expect(input.version, zone.row.version)?;
         let times = times_after(
             input.command,
             ZoneTimes {
@@ -433,12 +430,14 @@ pub fn transition(
             updated_at: at,
             ..zone.row.clone()
         };
-        if !store::update(conn, &row, zone.row.version)? {
-            return Err(AppError::StaleVersion {
-                current: zone.row.version + 1,
-            });
-        }
-        Event::on(Entity::Zone, &row.id, input.command.as_str()).before(&json!({"state": state.as_str(), "start_at": zone.row.start_at.map(|t| t.and_utc())}),).after(&json!({"state": next.as_str(), "start_at": row.start_at.map(|t| t.and_utc()), "end_at": row.end_at.map(|t| t.and_utc())}),).reason_opt(reason.as_deref()).write(conn, &who(actor, &scope, &row.unit_path), at)?;
+        versioned::write(
+            conn,
+            zone.row.version,
+            |c| store::update(c, &row, zone.row.version),
+            Event::on(Entity::Zone, &row.id, input.command.as_str()).before(&json!({"state": state.as_str(), "start_at": zone.row.start_at.map(|t| t.and_utc())}),).after(&json!({"state": next.as_str(), "start_at": row.start_at.map(|t| t.and_utc()), "end_at": row.end_at.map(|t| t.and_utc())}),).reason_opt(reason.as_deref()),
+            &who(actor, &scope, &row.unit_path),
+            at,
+        )?;
         Ok(Zone { row, ..zone }.out())
     })
 }

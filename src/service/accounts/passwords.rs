@@ -1,6 +1,7 @@
 //! Changing one's own password, and setting a password (every session ends).
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,11 +57,7 @@ fn set_password(
         updated_at: at,
         ..user.clone()
     };
-    if !store::update(conn, &updated, user.version)? {
-        return Err(AppError::StaleVersion {
-            current: user.version + 1,
-        });
-    }
+    versioned::applied(store::update(conn, &updated, user.version)?, user.version)?;
     store::revoke_all_for_user(conn, &user.id, at)?;
     let who = Who {
         actor_id: Some(by.to_string()),

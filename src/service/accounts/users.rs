@@ -1,6 +1,7 @@
 //! Accounts: created (with their first grant), from the command line, read, listed, changed.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 pub fn create_user(
@@ -247,11 +248,7 @@ pub fn update_user(
     };
     crate::db::write_tx(conn, |conn| {
         let (user, grants) = manageable(conn, &scope, id)?;
-        if user.version != input.version {
-            return Err(AppError::StaleVersion {
-                current: user.version,
-            });
-        }
+        versioned::expect(input.version, user.version)?;
         if input.active == Some(false) && user.id == actor.user_id {
             return Err(AppError::field(
                 "active",
@@ -277,11 +274,7 @@ pub fn update_user(
             updated_at: at,
             ..user.clone()
         };
-        if !store::update(conn, &after, user.version)? {
-            return Err(AppError::StaleVersion {
-                current: user.version + 1,
-            });
-        }
+        versioned::applied(store::update(conn, &after, user.version)?, user.version)?;
         if !after.active || new_hash.is_some() {
             store::revoke_all_for_user(conn, &user.id, at)?;
         }

@@ -1,6 +1,7 @@
 //! Check-in (a bed, or why not) and check-out.
 
 use super::*;
+use crate::service::versioned;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -249,9 +250,7 @@ pub fn check_out(
                 ))
             }
         };
-        if e.version != input.version {
-            return Err(AppError::StaleVersion { current: e.version });
-        }
+        versioned::expect(input.version, e.version)?;
         let (command, destination) = match input.kind {
             CheckOutKind::Release => (EpisodeCommand::Release, None),
             CheckOutKind::Hospital => (EpisodeCommand::Transfer, Some(Destination::Hospital)),

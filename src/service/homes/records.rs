@@ -1,6 +1,7 @@
 //! Homes: created with their checklist, read and changed.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 fn check_officer(conn: &mut AnyConnection, id: &Option<String>) -> AppResult<()> {
@@ -79,9 +80,7 @@ pub fn update_home(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let h = visible_home(conn, &scope, id)?;
-        if h.version != input.version {
-            return Err(AppError::StaleVersion { current: h.version });
-        }
+        versioned::expect(input.version, h.version)?;
         check_officer(conn, &input.officer_id)?;
         let c = input.checklist.unwrap_or_else(|| checklist_of(&h));
         let after = HomeRow {
@@ -93,15 +92,16 @@ pub fn update_home(
             updated_at: at,
             ..h.clone()
         };
-        if !store::update_home(conn, &after, h.version)? {
-            return Err(AppError::StaleVersion {
-                current: h.version + 1,
-            });
-        }
-        Event::on(Entity::Home, &h.id, "updated")
-            .before(&json!({"checklist": checklist_of(&h), "officer_id": h.officer_id}))
-            .after(&json!({"checklist": c, "officer_id": after.officer_id}))
-            .write(conn, &who_as(actor, scope.role_at(&h.unit_path)), at)?;
+        versioned::write(
+            conn,
+            h.version,
+            |c| store::update_home(c, &after, h.version),
+            Event::on(Entity::Home, &h.id, "updated")
+                .before(&json!({"checklist": checklist_of(&h), "officer_id": h.officer_id}))
+                .after(&json!({"checklist": c, "officer_id": after.officer_id})),
+            &who_as(actor, scope.role_at(&h.unit_path)),
+            at,
+        )?;
         home_out(conn, &after)
     })
 }

@@ -1,6 +1,7 @@
 //! The warning sign at the door: posted, taken down, and those left after release.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -93,19 +94,18 @@ pub fn take_down_sign(
             .any(|e| EpisodeState::parse(&e.state).is_some_and(EpisodeState::is_open));
         let state = SignState::parse(&s.state).unwrap_or(SignState::Removed);
         remove_sign(state, still, reason.as_deref())?;
-        if s.version != input.version {
-            return Err(AppError::StaleVersion { current: s.version });
-        }
-        if !store::remove_sign(conn, &s, &actor.user_id, at, reason.as_deref())? {
-            return Err(AppError::StaleVersion {
-                current: s.version + 1,
-            });
-        }
-        Event::on(Entity::WarningSign, &s.id, "removed")
-            .before(&json!({"state": "posted"}))
-            .after(&json!({"state": "removed"}))
-            .reason_opt(reason.as_deref())
-            .write(conn, &who_as(actor, scope.role_at(&s.unit_path)), at)?;
+        versioned::expect(input.version, s.version)?;
+        versioned::write(
+            conn,
+            s.version,
+            |c| store::remove_sign(c, &s, &actor.user_id, at, reason.as_deref()),
+            Event::on(Entity::WarningSign, &s.id, "removed")
+                .before(&json!({"state": "posted"}))
+                .after(&json!({"state": "removed"}))
+                .reason_opt(reason.as_deref()),
+            &who_as(actor, scope.role_at(&s.unit_path)),
+            at,
+        )?;
         let after = store::get_sign(conn, &s.id)?.ok_or_else(|| AppError::not_found("sign"))?;
         Ok(SignOut::from(&after))
     })

@@ -1,6 +1,7 @@
 //! Merging a duplicate into the record kept.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -53,16 +54,8 @@ pub fn merge(
             dup.row.merged_into.is_some(),
         )
         .map_err(AppError::conflict)?;
-        if survivor.row.version != input.version {
-            return Err(AppError::StaleVersion {
-                current: survivor.row.version,
-            });
-        }
-        if dup.row.version != input.duplicate_version {
-            return Err(AppError::StaleVersion {
-                current: dup.row.version,
-            });
-        }
+        versioned::expect(input.version, survivor.row.version)?;
+        versioned::expect(input.duplicate_version, dup.row.version)?;
         let mut phones = survivor.phones.clone();
         for p in &dup.phones {
             if !phones.contains(p) {
@@ -93,11 +86,10 @@ pub fn merge(
             phones: dup.phones.clone(),
         };
         // the duplicate first: a national ID moving across must leave it before it arrives
-        if !store::update(conn, &dup_after, dup.row.version)? {
-            return Err(AppError::StaleVersion {
-                current: dup.row.version + 1,
-            });
-        }
+        versioned::applied(
+            store::update(conn, &dup_after, dup.row.version)?,
+            dup.row.version,
+        )?;
         let surv_after = Person {
             row: PersonRow {
                 national_id: if moves_nid {
@@ -130,11 +122,10 @@ pub fn merge(
             },
             phones,
         };
-        if !store::update(conn, &surv_after, survivor.row.version)? {
-            return Err(AppError::StaleVersion {
-                current: survivor.row.version + 1,
-            });
-        }
+        versioned::applied(
+            store::update(conn, &surv_after, survivor.row.version)?,
+            survivor.row.version,
+        )?;
         store::resolve_flags_between(
             conn,
             &survivor.row.id,

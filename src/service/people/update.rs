@@ -1,6 +1,7 @@
 //! Changing a person's record at the version read.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
@@ -115,11 +116,7 @@ pub fn update(
                 "this record was merged into {target}: update that one"
             )));
         }
-        if before.row.version != u.version {
-            return Err(AppError::StaleVersion {
-                current: before.row.version,
-            });
-        }
+        versioned::expect(u.version, before.row.version)?;
         let r = &before.row;
         let pick = |patch: &Option<Option<String>>, current: &Option<String>| match patch {
             Some(v) => v.clone(),
@@ -190,11 +187,7 @@ pub fn update(
         if changed == before.row && after.phones == before.phones {
             return Ok(PersonOut::from(&before)); // nothing changed: no new version, no event
         }
-        if !store::update(conn, &after, r.version)? {
-            return Err(AppError::StaleVersion {
-                current: r.version + 1,
-            });
-        }
+        versioned::applied(store::update(conn, &after, r.version)?, r.version)?;
         if let Some(holder) = &ids.shared_with {
             let sent = SentPerson {
                 national_id: after.row.pending_national_id.clone(),

@@ -1,6 +1,7 @@
 //! Moving an episode to another regime, and restarting the quarantine of roommates.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -25,9 +26,7 @@ pub fn move_regime(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineOrder, id)?;
-        if e.version != input.version {
-            return Err(AppError::StaleVersion { current: e.version });
-        }
+        versioned::expect(input.version, e.version)?;
         let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
         if !matches!(state, EpisodeState::Ordered | EpisodeState::Active) {
             return Err(Refused {

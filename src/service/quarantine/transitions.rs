@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::home::{Checklist, HouseholdRole};
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 use crate::store::quarantine::HomeRow;
 
@@ -340,11 +341,7 @@ pub(super) fn write_episode(
     after: &EpisodeRow,
     version: i32,
 ) -> AppResult<()> {
-    if !store::update_episode(conn, after, version)? {
-        return Err(AppError::StaleVersion {
-            current: version + 1,
-        });
-    }
+    versioned::applied(store::update_episode(conn, after, version)?, version)?;
     Ok(())
 }
 
@@ -416,9 +413,7 @@ pub fn transition_episode(
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineCommand, id)?;
         let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
         let role = commanding_role(&roles, mode, input.command)?;
-        if e.version != input.version {
-            return Err(AppError::StaleVersion { current: e.version });
-        }
+        versioned::expect(input.version, e.version)?;
         let placement = match (input.command, mode) {
             (EpisodeCommand::Activate, Mode::Concentrated) => {
                 return Err(AppError::field(

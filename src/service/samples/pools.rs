@@ -1,6 +1,7 @@
 //! Pools: specimens of several people tested as one.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -129,11 +130,7 @@ pub fn create_pool(
                 updated_at: at,
                 ..s.clone()
             };
-            if !store::update_sample(conn, &after, s.version)? {
-                return Err(AppError::StaleVersion {
-                    current: s.version + 1,
-                });
-            }
+            versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
         }
         Event::on(Entity::Pool, &pool.id, "created")
             .after(&json!({"barcode": barcode, "sample_ids": input.sample_ids}))

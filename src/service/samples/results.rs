@@ -1,6 +1,7 @@
 //! Results, from a laboratory's upload or an antigen test read on the spot: what each means.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -204,11 +205,7 @@ fn reject_sample(
         updated_at: ctx.at,
         ..s.clone()
     };
-    if !store::update_sample(conn, &after, s.version)? {
-        return Err(AppError::StaleVersion {
-            current: s.version + 1,
-        });
-    }
+    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
     Event::on(Entity::Sample, &s.id, "rejected")
         .before(&json!({"state": s.state, "pool_id": s.pool_id}))
         .after(&json!({"state": "rejected"}))
@@ -250,11 +247,7 @@ fn apply_result(
         updated_at: ctx.at,
         ..s.clone()
     };
-    if !store::update_sample(conn, &after, s.version)? {
-        return Err(AppError::StaleVersion {
-            current: s.version + 1,
-        });
-    }
+    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
     Event::on(Entity::Sample, &s.id, "resulted")
         .after(&json!({"result": result.as_str(), "note": note}))
         .write(conn, &ctx.who, ctx.at)?;
@@ -486,9 +479,7 @@ pub fn antigen_result(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let s = visible_sample(conn, &scope, id)?;
-        if s.version != input.version {
-            return Err(AppError::StaleVersion { current: s.version });
-        }
+        versioned::expect(input.version, s.version)?;
         let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
         if !kind.is_antigen() {
             return Err(refused(

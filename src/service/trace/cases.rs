@@ -1,6 +1,7 @@
 //! Confirmed cases (F0): confirm, read, list and move them through their states.
 
 use super::*;
+use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -380,11 +381,7 @@ pub fn transition_case(
         };
         let state = CaseState::parse(&case.state).unwrap_or(CaseState::Confirmed);
         let next = case_transition(state, input.command)?;
-        if case.version != input.version {
-            return Err(AppError::StaleVersion {
-                current: case.version,
-            });
-        }
+        versioned::expect(input.version, case.version)?;
         let mut after = CaseRow {
             state: next.as_str().into(),
             version: case.version + 1,
@@ -401,11 +398,10 @@ pub fn transition_case(
                 after.isolated_at = Some(isolated);
             }
         }
-        if !store::update_case(conn, &after, case.version)? {
-            return Err(AppError::StaleVersion {
-                current: case.version + 1,
-            });
-        }
+        versioned::applied(
+            store::update_case(conn, &after, case.version)?,
+            case.version,
+        )?;
         let w = who(actor, &scope, &case.unit_path);
         Event::on(Entity::Case, &case.id, input.command.as_str())
             .before(&case_json(&case))
