@@ -116,6 +116,16 @@ pub struct CaseFilter {
 /// case's unit path, confirmation) and `d` (one row per F1 and step: when, seconds after the
 /// confirmation clamped at 0, and whether it is past the step's deadline at `now`).
 fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime) -> String {
+    let as_of = dialect.at(now);
+    format!(
+        "{},\n{}",
+        listed_ctes(dialect, &five_s_cases(dialect, f), &as_of),
+        step_ctes(dialect, dl, now, &as_of)
+    )
+}
+
+/// The condition on `cases c` of the F0s selected.
+fn five_s_cases(dialect: Dialect, f: &CaseFilter) -> String {
     let mut case_where = vec!["c.state <> 'not_a_case'".to_string()];
     if let Some(id) = &f.case_id {
         case_where.push(format!("c.id = {}", lit(id)));
@@ -127,30 +137,17 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime)
     if let Some(t) = f.to {
         case_where.push(format!("c.confirmed_at < {}", dialect.at(t)));
     }
-    let case_where = case_where.join(" AND ");
-    let steps: Vec<String> = FiveSStep::ALL
-        .iter()
-        .map(|s| format!("SELECT {} AS step", lit(s.as_str())))
-        .collect();
-    let steps = steps.join(" UNION ALL ");
-    let deadline_secs: String = FiveSStep::ALL
-        .iter()
-        .map(|s| {
-            format!(
-                " WHEN {} THEN {}",
-                lit(s.as_str()),
-                s.deadline_hours(dl) * 3600
-            )
-        })
-        .collect();
-    let as_of = dialect.at(now);
+    case_where.join(" AND ")
+}
+
+/// `cs` (the F0s), `cand` (who met them) and `f1` (those the log says were classified F1
+/// through them, with when).
+fn listed_ctes(dialect: Dialect, case_where: &str, as_of: &str) -> String {
     // SQLite's planner would rather range over (action, at) than look each person up
     let events_by_entity = match dialect {
         Dialect::Sqlite => "events AS ev INDEXED BY events_entity",
         Dialect::Postgres => "events AS ev",
     };
-    let raw = dialect.secs("d0.confirmed_at", "d0.at");
-    let waited = dialect.secs("d.confirmed_at", &dialect.at(now));
     format!(
         "WITH cs AS MATERIALIZED (
             SELECT c.id AS case_id, c.person_id AS f0, c.confirmed_at, c.unit_path
@@ -174,8 +171,32 @@ fn five_s_ctes(dialect: Dialect, f: &CaseFilter, dl: &Rules, now: NaiveDateTime)
               AND ev.at >= cand.confirmed_at AND ev.at <= {as_of}
               AND ev.level = 1 AND ev.via_id = cand.f0
             GROUP BY cand.case_id, cand.confirmed_at, cand.unit_path, cand.person_id
-        ),
-        m AS (
+        )"
+    )
+}
+
+/// `m` (each moment a step was reached), `ms` (the first per step), `d0`, `d` and `dl` (per
+/// F1 and step: when, seconds after the confirmation, past the deadline or not).
+fn step_ctes(dialect: Dialect, dl: &Rules, now: NaiveDateTime, as_of: &str) -> String {
+    let steps: Vec<String> = FiveSStep::ALL
+        .iter()
+        .map(|s| format!("SELECT {} AS step", lit(s.as_str())))
+        .collect();
+    let steps = steps.join(" UNION ALL ");
+    let deadline_secs: String = FiveSStep::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                " WHEN {} THEN {}",
+                lit(s.as_str()),
+                s.deadline_hours(dl) * 3600
+            )
+        })
+        .collect();
+    let raw = dialect.secs("d0.confirmed_at", "d0.at");
+    let waited = dialect.secs("d.confirmed_at", &dialect.at(now));
+    format!(
+        "m AS (
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'listed' AS step, f1.listed_at AS at FROM f1
             UNION ALL
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'located', ev.at

@@ -47,6 +47,17 @@ struct Line {
     detail: Option<String>,
 }
 
+/// What every line list reads with.
+struct Ctx<'a> {
+    ranges: Vec<(String, String)>,
+    cursor: Option<&'a str>,
+    fetch: i64,
+    rules: &'a Rules,
+    t: NaiveDateTime,
+    /// Whether the reader may see who met whom.
+    contact_read: bool,
+}
+
 /// A page of a line list in the actor's jurisdiction, by key after `cursor`.
 pub fn line_page(
     conn: &mut AnyConnection,
@@ -57,128 +68,22 @@ pub fn line_page(
 ) -> AppResult<Page<LineRow>> {
     actor.scope(Action::ReportRead)?;
     let scope = actor.scope(list.action())?;
-    let ranges = scope.ranges();
     let people_read = actor.scope(Action::PersonRead).ok();
-    let contact_read = actor.scope(Action::ContactRead).ok();
-    let t = now();
-    let (cursor, fetch) = (paging.after(), paging.fetch());
+    let ctx = Ctx {
+        ranges: scope.ranges(),
+        cursor: paging.after(),
+        fetch: paging.fetch(),
+        rules,
+        t: now(),
+        contact_read: actor.scope(Action::ContactRead).is_ok(),
+    };
     let lines: Vec<Line> = match list {
-        LineList::F1NotIsolated => q_store::f1_not_isolated(conn, &ranges, cursor, fetch)?
-            .into_iter()
-            .map(|(person, at, via)| Line {
-                key: person.clone(),
-                person_id: person.clone(),
-                level: Some(1),
-                reference_type: "exposure",
-                reference_id: person,
-                since: Some(at),
-                due: Some(at + Duration::hours(rules.steps.isolating_hours)),
-                // through whom says who met whom
-                detail: via
-                    .filter(|_| contact_read.is_some())
-                    .map(|v| format!("classified through {v}")),
-            })
-            .collect(),
-        LineList::NotSampled => store::not_sampled(conn, &ranges, cursor, fetch)?
-            .into_iter()
-            .map(|(person, level, at)| Line {
-                key: person.clone(),
-                person_id: person.clone(),
-                level: Some(level),
-                reference_type: "exposure",
-                reference_id: person,
-                since: Some(at),
-                due: Some(at + Duration::hours(rules.steps.sampling_hours)),
-                detail: None,
-            })
-            .collect(),
-        LineList::SamplesOverdue => {
-            samples_store::overdue(conn, &ranges, rules.overdue_before(t), cursor, fetch)?
-                .into_iter()
-                .map(|s| Line {
-                    key: s.id.clone(),
-                    person_id: s.person_id.clone(),
-                    level: None,
-                    reference_type: "sample",
-                    reference_id: s.id.clone(),
-                    since: s.collected_at,
-                    due: s.collected_at.map(|c| rules.result_due(c)),
-                    detail: Some(
-                        format!(
-                            "{} {} {}",
-                            s.kind,
-                            s.state,
-                            s.barcode.as_deref().unwrap_or("")
-                        )
-                        .trim()
-                        .to_string(),
-                    ),
-                })
-                .collect()
-        }
-        LineList::MissedReports => {
-            let rows =
-                q_store::open_follow_ups(conn, &ranges, Some("missed_report"), cursor, fetch)?;
-            let ids: Vec<String> = rows.iter().map(|f| f.episode_id.clone()).collect();
-            let episodes: HashMap<String, q_store::EpisodeRow> =
-                store::episodes_by_ids(conn, &ids)?
-                    .into_iter()
-                    .map(|e| (e.id.clone(), e))
-                    .collect();
-            let mut lines = Vec::new();
-            for f in rows {
-                let episode = episodes.get(&f.episode_id);
-                lines.push(Line {
-                    key: f.id.clone(),
-                    person_id: episode.map(|e| e.person_id.clone()).unwrap_or_default(),
-                    level: episode.map(|e| e.level),
-                    reference_type: "follow_up",
-                    reference_id: f.id,
-                    since: Some(vn_midnight(f.for_date)),
-                    due: Some(vn_midnight(f.for_date + Duration::days(1))),
-                    detail: Some(format!("no daily report on {}", f.for_date)),
-                });
-            }
-            lines
-        }
-        LineList::DueForRelease => q_store::list_episodes(
-            conn,
-            &ranges,
-            &EpisodeFilter {
-                due_by: Some(vn_date(t)),
-                after: cursor.map(str::to_string),
-                fetch,
-                ..Default::default()
-            },
-        )?
-        .into_iter()
-        .map(|e| Line {
-            key: e.id.clone(),
-            person_id: e.person_id.clone(),
-            level: Some(e.level),
-            reference_type: "episode",
-            reference_id: e.id.clone(),
-            since: e.admitted_at,
-            due: Some(vn_midnight(e.release_from)),
-            detail: Some(format!("{} quarantine", e.mode)),
-        })
-        .collect(),
-        LineList::DowngradeReviews => trace_store::open_reviews(conn, &ranges, cursor, fetch)?
-            .into_iter()
-            .map(|r| Line {
-                key: r.id.clone(),
-                person_id: r.person_id.clone(),
-                level: Some(r.current_level),
-                reference_type: "level_review",
-                reference_id: r.id.clone(),
-                since: Some(r.created_at),
-                due: None,
-                detail: Some(match r.computed_level {
-                    Some(l) => format!("{}; computed {}", r.reason, label(l as u8)),
-                    None => format!("{}; no longer classified", r.reason),
-                }),
-            })
-            .collect(),
+        LineList::F1NotIsolated => f1_not_isolated(conn, &ctx)?,
+        LineList::NotSampled => not_sampled(conn, &ctx)?,
+        LineList::SamplesOverdue => samples_overdue(conn, &ctx)?,
+        LineList::MissedReports => missed_reports(conn, &ctx)?,
+        LineList::DueForRelease => due_for_release(conn, &ctx)?,
+        LineList::DowngradeReviews => downgrade_reviews(conn, &ctx)?,
     };
     // the page and the cursor come from the records fetched, before people are joined in, so
     // that a line whose person cannot be shown never ends the list early
@@ -247,4 +152,142 @@ pub fn line_csv(rows: &[LineRow]) -> Vec<u8> {
         ]);
     }
     w.into_inner().unwrap_or_default()
+}
+
+fn f1_not_isolated(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    Ok(
+        q_store::f1_not_isolated(conn, &c.ranges, c.cursor, c.fetch)?
+            .into_iter()
+            .map(|(person, at, via)| Line {
+                key: person.clone(),
+                person_id: person.clone(),
+                level: Some(1),
+                reference_type: "exposure",
+                reference_id: person,
+                since: Some(at),
+                due: Some(at + Duration::hours(c.rules.steps.isolating_hours)),
+                // through whom says who met whom
+                detail: via
+                    .filter(|_| c.contact_read)
+                    .map(|v| format!("classified through {v}")),
+            })
+            .collect(),
+    )
+}
+
+fn not_sampled(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    Ok(store::not_sampled(conn, &c.ranges, c.cursor, c.fetch)?
+        .into_iter()
+        .map(|(person, level, at)| Line {
+            key: person.clone(),
+            person_id: person.clone(),
+            level: Some(level),
+            reference_type: "exposure",
+            reference_id: person,
+            since: Some(at),
+            due: Some(at + Duration::hours(c.rules.steps.sampling_hours)),
+            detail: None,
+        })
+        .collect())
+}
+
+fn samples_overdue(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    Ok(samples_store::overdue(
+        conn,
+        &c.ranges,
+        c.rules.overdue_before(c.t),
+        c.cursor,
+        c.fetch,
+    )?
+    .into_iter()
+    .map(|s| Line {
+        key: s.id.clone(),
+        person_id: s.person_id.clone(),
+        level: None,
+        reference_type: "sample",
+        reference_id: s.id.clone(),
+        since: s.collected_at,
+        due: s.collected_at.map(|at| c.rules.result_due(at)),
+        detail: Some(
+            format!(
+                "{} {} {}",
+                s.kind,
+                s.state,
+                s.barcode.as_deref().unwrap_or("")
+            )
+            .trim()
+            .to_string(),
+        ),
+    })
+    .collect())
+}
+
+fn missed_reports(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    let rows = q_store::open_follow_ups(conn, &c.ranges, Some("missed_report"), c.cursor, c.fetch)?;
+    let ids: Vec<String> = rows.iter().map(|f| f.episode_id.clone()).collect();
+    let episodes: HashMap<String, q_store::EpisodeRow> = store::episodes_by_ids(conn, &ids)?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let mut lines = Vec::new();
+    for f in rows {
+        let episode = episodes.get(&f.episode_id);
+        lines.push(Line {
+            key: f.id.clone(),
+            person_id: episode.map(|e| e.person_id.clone()).unwrap_or_default(),
+            level: episode.map(|e| e.level),
+            reference_type: "follow_up",
+            reference_id: f.id,
+            since: Some(vn_midnight(f.for_date)),
+            due: Some(vn_midnight(f.for_date + Duration::days(1))),
+            detail: Some(format!("no daily report on {}", f.for_date)),
+        });
+    }
+    Ok(lines)
+}
+
+fn due_for_release(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    Ok(q_store::list_episodes(
+        conn,
+        &c.ranges,
+        &EpisodeFilter {
+            due_by: Some(vn_date(c.t)),
+            after: c.cursor.map(str::to_string),
+            fetch: c.fetch,
+            ..Default::default()
+        },
+    )?
+    .into_iter()
+    .map(|e| Line {
+        key: e.id.clone(),
+        person_id: e.person_id.clone(),
+        level: Some(e.level),
+        reference_type: "episode",
+        reference_id: e.id.clone(),
+        since: e.admitted_at,
+        due: Some(vn_midnight(e.release_from)),
+        detail: Some(format!("{} quarantine", e.mode)),
+    })
+    .collect())
+}
+
+fn downgrade_reviews(conn: &mut AnyConnection, c: &Ctx) -> AppResult<Vec<Line>> {
+    Ok(
+        trace_store::open_reviews(conn, &c.ranges, c.cursor, c.fetch)?
+            .into_iter()
+            .map(|r| Line {
+                key: r.id.clone(),
+                person_id: r.person_id.clone(),
+                level: Some(r.current_level),
+                reference_type: "level_review",
+                reference_id: r.id.clone(),
+                since: Some(r.created_at),
+                due: None,
+                detail: Some(match r.computed_level {
+                    Some(l) => format!("{}; computed {}", r.reason, label(l as u8)),
+                    None => format!("{}; no longer classified", r.reason),
+                }),
+            })
+            .collect(),
+    )
 }
