@@ -135,6 +135,41 @@ pub(super) fn push_items(
     let mut plan = look_up(conn, &parsed)?;
 
     // 2. the items in order, in memory; landmarks wait for the per-item path
+    let (mut results, landmarks) = plan_items(actor, &scopes, rules, &mut plan, parsed, at)?;
+
+    // what the duplicate flags and the cascade need of the stored state, read before writing
+    let (flags, flag_events) = duplicate_flags(conn, &plan, &scopes, at)?;
+    let seeds = seeds(conn, &plan, rules)?;
+    plan.events.extend(flag_events);
+
+    // 3. the writes, a few multi-row statements
+    write_plan(conn, &plan, &flags)?;
+
+    // 4. one cascade for every new contact that classifies
+    if !seeds.is_empty() {
+        cascade_plan(conn, &plan, seeds, rules, at)?;
+    }
+
+    // landmarks, an item at a time
+    for (index, kind, item) in landmarks {
+        results.push(applied(conn, actor, rules, index, kind, item, at)?);
+    }
+    results.sort_by_key(|r| r.index);
+    Ok(results)
+}
+
+/// A landmark, left for the per-item path: its index and kind as sent.
+type SetAside = (usize, Option<String>, SyncItem);
+
+/// 2. Each item against the plan, in memory: its result, and the landmarks set aside.
+fn plan_items(
+    actor: &Actor,
+    scopes: &Scopes,
+    rules: Rules,
+    plan: &mut Plan,
+    parsed: Vec<Parsed>,
+    at: NaiveDateTime,
+) -> Result<(Vec<SyncItemResult>, Vec<SetAside>), Failure> {
     let mut results: Vec<SyncItemResult> = Vec::with_capacity(parsed.len());
     let mut landmarks = Vec::new();
     for Parsed { index, kind, item } in parsed {
@@ -151,11 +186,11 @@ pub(super) fn push_items(
         };
         let (id, outcome) = match &item {
             SyncItem::Person(p) => match need_id(p.id) {
-                Ok(id) => (Some(id), plan.person(actor, &scopes, p, at)),
+                Ok(id) => (Some(id), plan.person(actor, scopes, p, at)),
                 Err(e) => (None, Err(e)),
             },
             SyncItem::Contact(c) => match need_id(c.id) {
-                Ok(id) => (Some(id), plan.contact(actor, &scopes, rules, c, at)),
+                Ok(id) => (Some(id), plan.contact(actor, scopes, rules, c, at)),
                 Err(e) => (None, Err(e)),
             },
             SyncItem::Landmark(_) => unreachable!("set aside above"),
@@ -173,12 +208,11 @@ pub(super) fn push_items(
             (Err(e), id) => invalid(index, kind, id, &e),
         });
     }
+    Ok((results, landmarks))
+}
 
-    // what the duplicate flags and the cascade need of the stored state, read before writing
-    let (flags, flag_events) = duplicate_flags(conn, &plan, &scopes, at)?;
-    let seeds = seeds(conn, &plan, rules)?;
-
-    // 3. the writes, a few multi-row statements
+/// 3. The writes of the plan, a few multi-row statements.
+fn write_plan(conn: &mut AnyConnection, plan: &Plan, flags: &[FlagRow]) -> Result<(), Failure> {
     let rows: Vec<PersonRow> = plan.created.iter().map(|(p, _)| p.row.clone()).collect();
     insert_person_rows(conn, &rows)?;
     let phones: Vec<PhoneRow> = plan
@@ -194,41 +228,41 @@ pub(super) fn push_items(
     crate::store::people::insert_phones(conn, &phones)?;
     let contacts: Vec<ContactRow> = plan.logged.iter().map(|(c, _)| c.clone()).collect();
     insert_contacts(conn, &contacts)?;
-    insert_flags(conn, &flags)?;
-    plan.events.extend(flag_events);
+    insert_flags(conn, flags)?;
     insert_events(conn, &plan.events)?;
     notices::insert(conn, &plan.notices)?;
+    Ok(())
+}
 
-    // 4. one cascade for every new contact that classifies
-    if !seeds.is_empty() {
-        let by_contact: HashMap<String, Who> = plan
-            .logged
-            .iter()
-            .map(|(c, w)| (c.id.clone(), w.clone()))
-            .collect();
-        let fallback = plan
-            .logged
-            .first()
-            .map(|(_, w)| w.clone())
-            .unwrap_or_default();
-        let new_contacts: HashMap<String, usize> = plan
-            .logged
-            .iter()
-            .enumerate()
-            .map(|(n, (c, _))| (c.id.clone(), n))
-            .collect();
-        cascade_attributed(conn, seeds, rules, at, &new_contacts, &|contact| {
-            let w = by_contact.get(contact).unwrap_or(&fallback).clone();
-            (w, format!("contact {contact}"))
-        })?;
-    }
-
-    // landmarks, an item at a time
-    for (index, kind, item) in landmarks {
-        results.push(applied(conn, actor, rules, index, kind, item, at)?);
-    }
-    results.sort_by_key(|r| r.index);
-    Ok(results)
+/// 4. One cascade for every new contact that classifies, attributed to the contacts.
+fn cascade_plan(
+    conn: &mut AnyConnection,
+    plan: &Plan,
+    seeds: Vec<String>,
+    rules: Rules,
+    at: NaiveDateTime,
+) -> Result<(), Failure> {
+    let by_contact: HashMap<String, Who> = plan
+        .logged
+        .iter()
+        .map(|(c, w)| (c.id.clone(), w.clone()))
+        .collect();
+    let fallback = plan
+        .logged
+        .first()
+        .map(|(_, w)| w.clone())
+        .unwrap_or_default();
+    let new_contacts: HashMap<String, usize> = plan
+        .logged
+        .iter()
+        .enumerate()
+        .map(|(n, (c, _))| (c.id.clone(), n))
+        .collect();
+    cascade_attributed(conn, seeds, rules, at, &new_contacts, &|contact| {
+        let w = by_contact.get(contact).unwrap_or(&fallback).clone();
+        (w, format!("contact {contact}"))
+    })?;
+    Ok(())
 }
 
 /// 1. Everything the items name, one query per kind (chunked).
