@@ -30,6 +30,22 @@ use utoipa::ToSchema;
 
 pub use paging::{Page, PageQuery, Paging, SizeQuery};
 
+/// The unit named by `unit_code` in a body, when it lies in the scope; otherwise the field
+/// error an unknown code gets, so that a unit outside says nothing of itself.
+pub(crate) fn unit_in_scope(
+    conn: &mut crate::db::AnyConnection,
+    scope: &Scope,
+    code: &str,
+) -> crate::error::AppResult<crate::store::units::UnitRow> {
+    match crate::store::units::get(conn, code)? {
+        Some(u) if scope.covers(&u.path) => Ok(u),
+        _ => Err(crate::error::AppError::field(
+            "unit_code",
+            "no such unit in your jurisdiction",
+        )),
+    }
+}
+
 /// The actor as an event names them: their id and the role under which they act on a
 /// record at `path` (the grant covering it).
 pub fn who(actor: &Actor, scope: &Scope, path: &str) -> Who {

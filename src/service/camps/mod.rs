@@ -16,7 +16,7 @@ use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who_as};
 use crate::store::quarantine::{self as store, AreaRow, BedRow, EpisodeRow, RoomRow, SiteRow};
-use crate::store::{new_id, now, trace as trace_store, units};
+use crate::store::{new_id, now, trace as trace_store};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -34,15 +34,7 @@ pub fn create_site(
     }
     let at = now();
     crate::db::write_tx(conn, |conn| {
-        let unit = match units::get(conn, &input.unit_code)? {
-            Some(u) if scope.covers(&u.path) => u,
-            _ => {
-                return Err(AppError::field(
-                    "unit_code",
-                    "no such unit in your jurisdiction",
-                ))
-            }
-        };
+        let unit = crate::service::unit_in_scope(conn, &scope, &input.unit_code)?;
         if store::get_site(conn, &id)?.is_some() {
             return Err(AppError::Conflict {
                 detail: format!("a site with id '{id}' exists"),

@@ -32,15 +32,7 @@ pub fn create_home(
             }
             return home_out(conn, &h);
         }
-        let unit = match units::get(conn, &input.unit_code)? {
-            Some(u) if scope.covers(&u.path) => u,
-            _ => {
-                return Err(AppError::field(
-                    "unit_code",
-                    "no such unit in your jurisdiction",
-                ))
-            }
-        };
+        let unit = crate::service::unit_in_scope(conn, &scope, &input.unit_code)?;
         check_officer(conn, &input.officer_id)?;
         let h = HomeRow {
             id: id.clone(),

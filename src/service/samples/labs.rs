@@ -42,15 +42,7 @@ pub fn create_lab(conn: &mut AnyConnection, actor: &Actor, input: CreateLab) -> 
     }
     let at = now();
     crate::db::write_tx(conn, |conn| {
-        let unit = match units::get(conn, &input.unit_code)? {
-            Some(u) if scope.covers(&u.path) => u,
-            _ => {
-                return Err(AppError::field(
-                    "unit_code",
-                    "no such unit in your jurisdiction",
-                ))
-            }
-        };
+        let unit = crate::service::unit_in_scope(conn, &scope, &input.unit_code)?;
         if store::get_lab(conn, &id)?.is_some() {
             return Err(AppError::Conflict {
                 detail: format!("a laboratory with id '{id}' exists"),
