@@ -53,8 +53,13 @@ pub enum AppError {
         detail: String,
         existing_id: Option<String>,
     },
+    /// `reason`, when given, is the problem's detail instead of the generic sentence.
     #[error("invalid transition: {command} from {state}")]
-    InvalidTransition { state: String, command: String },
+    InvalidTransition {
+        state: String,
+        command: String,
+        reason: Option<String>,
+    },
     #[error("stale version: {current}")]
     StaleVersion { current: i32 },
     #[error("method not allowed")]
@@ -128,7 +133,11 @@ impl AppError {
             AppError::StaleVersion { current } => {
                 format!("the record changed since it was read: its version is now {current}")
             }
-            AppError::InvalidTransition { state, command } => {
+            AppError::InvalidTransition {
+                reason: Some(reason),
+                ..
+            } => reason.clone(),
+            AppError::InvalidTransition { state, command, .. } => {
                 format!("'{command}' is not allowed from state '{state}'")
             }
             AppError::MethodNotAllowed { allow } => {
@@ -214,11 +223,17 @@ impl ResponseError for AppError {
     }
 }
 
-impl From<crate::domain::cases::Refused> for AppError {
-    fn from(r: crate::domain::cases::Refused) -> Self {
+/// A refusal with a reason keeps the reason in the command the client sees, the way the
+/// domain's own refusals name what blocks them, and makes it the problem's detail.
+impl From<crate::domain::states::Refused> for AppError {
+    fn from(r: crate::domain::states::Refused) -> Self {
         AppError::InvalidTransition {
+            command: match &r.reason {
+                None => r.command,
+                Some(why) => format!("{} ({why})", r.command),
+            },
             state: r.state,
-            command: r.command,
+            reason: r.reason,
         }
     }
 }

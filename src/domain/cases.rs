@@ -1,8 +1,8 @@
 //! Confirmed cases (F0) and the contacts logged by tracing teams: their states, the moves
 //! between them, and the rules that say what a command does.
 
+use super::states::{text_enum, Refused};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -46,47 +46,10 @@ pub enum ConfirmationTest {
     AntigenTwice,
 }
 
-macro_rules! text_enum {
-    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)+ _ => None }
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-pub(crate) use text_enum;
-
 text_enum!(CaseState { Confirmed => "confirmed", InTreatment => "in_treatment", Recovered => "recovered", Deceased => "deceased", NotACase => "not_a_case" });
 text_enum!(Treatment { Facility => "facility", HomeCare => "home_care" });
 text_enum!(CaseCommand { StartTreatment => "start_treatment", Recover => "recover", Die => "die", Retract => "retract" });
 text_enum!(ConfirmationTest { RtPcr => "rt_pcr", AntigenF1 => "antigen_f1", AntigenTwice => "antigen_twice" });
-
-/// A refused move names the state and the command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub state: String,
-    pub command: String,
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "'{}' is not allowed from state '{}'",
-            self.command, self.state
-        )
-    }
-}
 
 /// The case state machine, as a table: (state, command) → next state.
 pub fn case_transition(state: CaseState, command: CaseCommand) -> Result<CaseState, Refused> {
@@ -97,10 +60,7 @@ pub fn case_transition(state: CaseState, command: CaseCommand) -> Result<CaseSta
         (InTreatment, Recover) => Ok(Recovered),
         (Confirmed | InTreatment, Die) => Ok(Deceased),
         (Confirmed | InTreatment, Retract) => Ok(NotACase),
-        _ => Err(Refused {
-            state: state.to_string(),
-            command: command.to_string(),
-        }),
+        _ => Err(Refused::new(state, command)),
     }
 }
 

@@ -1,10 +1,9 @@
 //! Home quarantine (DOMAIN.md §5): a suitable address, the warning sign at the door as a
 //! record with its own lifecycle, and the daily report that raises follow-ups.
 
-use super::cases::{text_enum, Refused};
+use super::states::{text_enum, Refused};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use utoipa::ToSchema;
 
 /// The address checklist: all three must hold before anyone is quarantined there.
@@ -63,11 +62,13 @@ pub fn remove_sign(
     let refuse = |why: &str| Refused {
         state: state.to_string(),
         command: format!("remove ({why})"),
+        reason: None,
     };
     match state {
         SignState::Removed => Err(Refused {
             state: state.to_string(),
             command: "remove".into(),
+            reason: None,
         }),
         SignState::Posted if anyone_still_quarantined && reason.is_none() => Err(refuse(
             "people are still quarantined there: give a reason to remove it before release",

@@ -39,6 +39,8 @@ pub enum Source {
     BulkImport,
 }
 
+super::states::text_conversions!(Source);
+
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {

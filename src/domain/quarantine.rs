@@ -2,8 +2,8 @@
 //! episode (its days, release date and test days), and the episode state machine with who
 //! may ask for each move.
 
-use super::cases::{text_enum, Refused};
 use super::roles::Role;
+use super::states::{text_enum, Refused};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -354,6 +354,7 @@ pub fn episode_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (S::Ordered, C::Activate) => Ok(S::Active),

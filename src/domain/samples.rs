@@ -2,10 +2,10 @@
 //! result means for its members, when a positive makes a new F0 (DOMAIN.md §3), the cadence
 //! of mass-sampling rounds and the turnaround deadline.
 
-use super::cases::{text_enum, ConfirmationTest, Refused};
+use super::cases::ConfirmationTest;
+use super::states::{text_enum, Refused};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -83,6 +83,7 @@ pub fn sample_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (S::Ordered, C::Collect) => Ok(S::Collected),
@@ -151,6 +152,7 @@ pub fn pool_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (PoolState::Open, SampleCommand::Receive) if members >= 2 => Ok(PoolState::Received),

@@ -5,12 +5,12 @@
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::investigation::{
     step_transition, task_transition, Facts, Step, StepCommand, TaskCommand, TaskState,
 };
 use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
+use crate::domain::states::Refused;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};

@@ -101,9 +101,10 @@ fn find_expected(
         (Some(id), _, _) => match store::get_episode(conn, id)? {
             Some(e) if e.site_id.as_deref() == Some(site.id.as_str()) => {
                 if e.state != "ordered" {
-                    return Err(crate::domain::cases::Refused {
+                    return Err(crate::domain::states::Refused {
                         state: e.state,
                         command: "check in".into(),
+                        reason: None,
                     }
                     .into());
                 }

@@ -76,9 +76,10 @@ pub fn record_report(
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
         if e.mode != "home" || e.state != "active" {
-            return Err(crate::domain::cases::Refused {
+            return Err(crate::domain::states::Refused {
                 state: format!("{} ({})", e.state, e.mode),
                 command: "daily report".into(),
+                reason: None,
             }
             .into());
         }
@@ -305,9 +306,10 @@ pub fn resolve_follow_up(
             _ => return Err(AppError::not_found("follow-up")),
         };
         if !store::resolve_follow_up(conn, &f.id, &actor.user_id, at, Some(&note))? {
-            return Err(crate::domain::cases::Refused {
+            return Err(crate::domain::states::Refused {
                 state: f.state,
                 command: "resolve".into(),
+                reason: None,
             }
             .into());
         }

@@ -81,9 +81,10 @@ pub fn report_violation(
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
         if e.mode != "home" || !matches!(e.state.as_str(), "active" | "absconded") {
-            return Err(crate::domain::cases::Refused {
+            return Err(crate::domain::states::Refused {
                 state: format!("{} ({})", e.state, e.mode),
                 command: "report violation".into(),
+                reason: None,
             }
             .into());
         }
@@ -170,9 +171,10 @@ pub fn handle_violation(
             _ => return Err(AppError::not_found("violation")),
         };
         if !store::handle_violation(conn, &v.id, &actor.user_id, at, &outcome)? {
-            return Err(crate::domain::cases::Refused {
+            return Err(crate::domain::states::Refused {
                 state: "handled".into(),
                 command: "handle".into(),
+                reason: None,
             }
             .into());
         }

@@ -5,7 +5,6 @@ use super::Outcome;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::home::HouseholdRole;
 use crate::domain::quarantine::{
     episode_transition, may_command, plan, select_regime, shipped_regimes, Destination,
@@ -13,6 +12,7 @@ use crate::domain::quarantine::{
 };
 use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{SampleKind, TestResult};
+use crate::domain::states::Refused;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who_as};

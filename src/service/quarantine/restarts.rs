@@ -32,6 +32,7 @@ pub fn move_regime(
             return Err(Refused {
                 state: e.state.clone(),
                 command: "move_regime".into(),
+                reason: None,
             }
             .into());
         }

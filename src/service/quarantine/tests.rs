@@ -78,6 +78,7 @@ pub(crate) fn test_resulted(
         return Err(Refused {
             state: test.result.clone().unwrap_or_else(|| "superseded".into()),
             command: "record result".into(),
+            reason: None,
         }
         .into());
     }

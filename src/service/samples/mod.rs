@@ -7,7 +7,6 @@ use super::trace::{confirm_in_tx, NewCase};
 use super::Page;
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::quarantine::{Destination, EpisodeCommand};
 use crate::domain::risk::{RiskLevel, Scale};
 use crate::domain::roles::{Action, Role};
@@ -17,6 +16,7 @@ use crate::domain::samples::{
     round_interval_days, sample_transition, PoolState, PositiveMeans, SampleCommand, SampleKind,
     SampleState, TestResult,
 };
+use crate::domain::states::Refused;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who_as};
@@ -131,6 +131,7 @@ fn refused(s: &SampleRow, command: &str, why: &str) -> AppError {
     Refused {
         state: s.state.clone(),
         command: format!("{command} ({why})"),
+        reason: None,
     }
     .into()
 }

@@ -132,6 +132,7 @@ pub fn create_round(
             return Err(Refused {
                 state: zone.state.clone(),
                 command: "sampling round".into(),
+                reason: None,
             }
             .into());
         }
