@@ -91,6 +91,12 @@ impl AppError {
     pub fn not_found(what: &str) -> AppError {
         AppError::NotFound(format!("{what} not found"))
     }
+    /// A stored value the code does not know (an enum's text, say): the data is wrong, not
+    /// the request, so this is an internal error that names the value.
+    pub fn stored(message: impl std::fmt::Display) -> AppError {
+        AppError::Internal(anyhow::anyhow!("unknown stored value: {message}"))
+    }
+
     pub fn conflict(detail: impl Into<String>) -> AppError {
         AppError::Conflict {
             detail: detail.into(),

@@ -119,6 +119,33 @@ pub fn missed_days(
         .collect()
 }
 
+/// Daily reports are for a home quarantine under way.
+pub fn may_report_daily(
+    mode: super::quarantine::Mode,
+    state: super::quarantine::EpisodeState,
+) -> Result<(), Refused> {
+    use super::quarantine::{EpisodeState, Mode};
+    match (mode, state) {
+        (Mode::Home, EpisodeState::Active) => Ok(()),
+        _ => Err(Refused::new(format!("{state} ({mode})"), "daily report")),
+    }
+}
+
+/// A violation is reported of a home quarantine under way, or of one who left it.
+pub fn may_report_violation(
+    mode: super::quarantine::Mode,
+    state: super::quarantine::EpisodeState,
+) -> Result<(), Refused> {
+    use super::quarantine::{EpisodeState, Mode};
+    match (mode, state) {
+        (Mode::Home, EpisodeState::Active | EpisodeState::Absconded) => Ok(()),
+        _ => Err(Refused::new(
+            format!("{state} ({mode})"),
+            "report violation",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

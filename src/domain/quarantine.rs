@@ -520,6 +520,22 @@ pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
     ]
 }
 
+/// A camp checks in only the people it expects: an episode ordered to it.
+pub fn may_check_in(state: EpisodeState) -> Result<(), Refused> {
+    match state {
+        EpisodeState::Ordered => Ok(()),
+        _ => Err(Refused::new(state, "check in")),
+    }
+}
+
+/// The regime of an episode moves only before or during the quarantine.
+pub fn may_move_regime(state: EpisodeState) -> Result<(), Refused> {
+    match state {
+        EpisodeState::Ordered | EpisodeState::Active => Ok(()),
+        _ => Err(Refused::new(state, "move_regime")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

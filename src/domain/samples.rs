@@ -248,6 +248,19 @@ pub fn check_barcode(raw: &str) -> Result<String, String> {
     }
 }
 
+/// Only an antigen test is resulted where it is taken; an RT-PCR sample by its laboratory.
+pub fn may_result_on_site(kind: SampleKind, state: SampleState) -> Result<(), Refused> {
+    if kind.is_antigen() {
+        Ok(())
+    } else {
+        Err(Refused::because(
+            state,
+            SampleCommand::Result,
+            "an RT-PCR sample is resulted by its laboratory",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -216,6 +216,14 @@ pub fn intersect_subtrees(a: &[String], b: &[String]) -> Vec<String> {
     roots
 }
 
+/// Sampling rounds are ordered in a zone in force.
+pub fn may_order_round(state: ZoneState) -> Result<(), Refused> {
+    match state {
+        ZoneState::Active => Ok(()),
+        _ => Err(Refused::new(state.as_str(), "sampling round")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

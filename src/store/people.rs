@@ -1,6 +1,7 @@
 //! The people registry.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::people::Source;
 use crate::schema::{duplicate_flags, person_phones, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -26,7 +27,8 @@ pub struct PersonRow {
     pub occupation: Option<String>,
     pub workplace: Option<String>,
     pub vaccination_doses: i32,
-    pub source: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub source: Source,
     pub merged_into: Option<String>,
     pub version: i32,
     pub created_by: Option<String>,
@@ -57,7 +59,7 @@ pub struct Person {
 
 pub fn insert(conn: &mut AnyConnection, p: &Person) -> QueryResult<()> {
     diesel::insert_into(persons::table)
-        .values(&p.row)
+        .values(p.row.clone())
         .execute(conn)?;
     set_phones(conn, &p.row.id, &p.phones)
 }
@@ -102,7 +104,7 @@ pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResul
             persons::occupation.eq(&r.occupation),
             persons::workplace.eq(&r.workplace),
             persons::vaccination_doses.eq(r.vaccination_doses),
-            persons::source.eq(&r.source),
+            persons::source.eq(r.source.as_str()),
             persons::merged_into.eq(&r.merged_into),
             persons::version.eq(r.version),
             persons::updated_by.eq(&r.updated_by),

@@ -2,6 +2,8 @@
 //! tests, warning signs, daily reports, follow-ups and violations.
 
 use crate::db::AnyConnection;
+use crate::domain::home::{FollowUpKind, HouseholdRole, ReportSource, SignState};
+use crate::domain::quarantine::{EpisodeState, Mode};
 use crate::schema::{
     beds, daily_reports, episode_tests, episodes, exposures, follow_ups, homes, persons, regimes,
     rooms, site_areas, sites, violations, warning_signs,
@@ -92,8 +94,10 @@ pub struct EpisodeRow {
     pub id: String,
     pub person_id: String,
     pub level: i32,
-    pub mode: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub mode: Mode,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: EpisodeState,
     pub regime_id: String,
     pub day1: NaiveDate,
     pub days: i32,
@@ -103,7 +107,8 @@ pub struct EpisodeRow {
     pub room_id: Option<String>,
     pub bed_id: Option<String>,
     pub home_id: Option<String>,
-    pub household_role: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub household_role: HouseholdRole,
     pub admitted_at: Option<NaiveDateTime>,
     pub released_at: Option<NaiveDateTime>,
     pub monitoring_from: Option<NaiveDate>,
@@ -140,7 +145,8 @@ pub struct TestRow {
 pub struct SignRow {
     pub id: String,
     pub home_id: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: SignState,
     pub posted_by: Option<String>,
     pub posted_at: NaiveDateTime,
     pub photo_ref: Option<String>,
@@ -160,7 +166,8 @@ pub struct ReportRow {
     pub report_date: NaiveDate,
     pub temperature_c: Option<f64>,
     pub symptoms: String,
-    pub source: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub source: ReportSource,
     pub recorded_by: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -170,7 +177,8 @@ pub struct ReportRow {
 pub struct FollowUpRow {
     pub id: String,
     pub episode_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: FollowUpKind,
     pub for_date: NaiveDate,
     pub state: String,
     pub note: Option<String>,
@@ -407,7 +415,7 @@ pub fn expected_at_site(
 
 pub fn insert_episode(conn: &mut AnyConnection, e: &EpisodeRow) -> QueryResult<()> {
     diesel::insert_into(episodes::table)
-        .values(e)
+        .values(e.clone())
         .execute(conn)
         .map(drop)
 }
@@ -427,7 +435,7 @@ pub fn update_episode(conn: &mut AnyConnection, e: &EpisodeRow, version: i32) ->
             .filter(episodes::id.eq(&e.id))
             .filter(episodes::version.eq(version)),
     )
-    .set(e)
+    .set(e.clone())
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -665,7 +673,7 @@ pub fn update_home(conn: &mut AnyConnection, h: &HomeRow, version: i32) -> Query
 
 pub fn insert_sign(conn: &mut AnyConnection, s: &SignRow) -> QueryResult<()> {
     diesel::insert_into(warning_signs::table)
-        .values(s)
+        .values(s.clone())
         .execute(conn)
         .map(drop)
 }
@@ -738,7 +746,7 @@ pub fn signs_left_posted(
 
 pub fn insert_report(conn: &mut AnyConnection, r: &ReportRow) -> QueryResult<()> {
     diesel::insert_into(daily_reports::table)
-        .values(r)
+        .values(r.clone())
         .execute(conn)
         .map(drop)
 }
@@ -784,7 +792,7 @@ pub fn report_dates(
 /// Insert a follow-up unless the same one (episode, kind, date) exists; true if inserted.
 pub fn raise_follow_up(conn: &mut AnyConnection, f: &FollowUpRow) -> QueryResult<bool> {
     let n = crate::db::on_inner!(conn, |c| diesel::insert_into(follow_ups::table)
-        .values(f)
+        .values(f.clone())
         .on_conflict_do_nothing()
         .execute(c))?;
     Ok(n == 1)

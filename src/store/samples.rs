@@ -1,6 +1,7 @@
 //! Laboratories, samples, pools and mass-sampling rounds.
 
 use crate::db::AnyConnection;
+use crate::domain::samples::{PoolState, SampleKind, SampleState};
 use crate::schema::{labs, persons, pools, samples, sampling_rounds};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -24,7 +25,8 @@ pub struct LabRow {
 pub struct PoolRow {
     pub id: String,
     pub barcode: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: PoolState,
     pub max_size: i32,
     pub lab_id: Option<String>,
     pub result: Option<String>,
@@ -59,8 +61,10 @@ pub struct RoundRow {
 pub struct SampleRow {
     pub id: String,
     pub person_id: String,
-    pub kind: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: SampleKind,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: SampleState,
     pub origin: String,
     pub episode_test_id: Option<String>,
     pub round_id: Option<String>,
@@ -144,7 +148,7 @@ pub fn update_sample(conn: &mut AnyConnection, s: &SampleRow, version: i32) -> Q
             .filter(samples::id.eq(&s.id))
             .filter(samples::version.eq(version)),
     )
-    .set(s)
+    .set(s.clone())
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -195,7 +199,7 @@ pub fn pool_members(conn: &mut AnyConnection, pool: &str) -> QueryResult<Vec<Sam
 
 pub fn insert_pool(conn: &mut AnyConnection, p: &PoolRow) -> QueryResult<()> {
     diesel::insert_into(pools::table)
-        .values(p)
+        .values(p.clone())
         .execute(conn)
         .map(drop)
 }
@@ -230,7 +234,7 @@ pub fn update_pool(conn: &mut AnyConnection, p: &PoolRow, version: i32) -> Query
             .filter(pools::id.eq(&p.id))
             .filter(pools::version.eq(version)),
     )
-    .set(p)
+    .set(p.clone())
     .execute(conn)
     .map(|n| n == 1)
 }

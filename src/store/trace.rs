@@ -1,6 +1,7 @@
 //! Cases, contacts, classifications and level reviews.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::cases::{CaseState, ConfirmationTest, Proximity, Setting};
 use crate::schema::{cases, contacts, exposures, level_reviews, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -14,8 +15,10 @@ pub struct CaseRow {
     pub id: String,
     pub person_id: String,
     pub case_number: Option<String>,
-    pub state: String,
-    pub confirmation_test: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: CaseState,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub confirmation_test: ConfirmationTest,
     pub test_ref: String,
     pub sample_date: NaiveDate,
     pub onset_date: Option<NaiveDate>,
@@ -39,8 +42,10 @@ pub struct ContactRow {
     pub first_at: NaiveDateTime,
     pub last_at: NaiveDateTime,
     pub place: Option<String>,
-    pub setting: String,
-    pub proximity: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub setting: Setting,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub proximity: Proximity,
     pub duration_minutes: Option<i32>,
     pub masked: bool,
     pub unit_path: String,
@@ -83,7 +88,9 @@ pub struct ReviewRow {
 // ---- cases ----------------------------------------------------------------------------
 
 pub fn insert_case(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
-    diesel::insert_into(cases::table).values(c).execute(conn)?;
+    diesel::insert_into(cases::table)
+        .values(c.clone())
+        .execute(conn)?;
     Ok(())
 }
 
@@ -107,7 +114,7 @@ pub fn open_case_of(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Op
 pub fn update_case(conn: &mut AnyConnection, c: &CaseRow, expected: i32) -> QueryResult<bool> {
     let n = diesel::update(cases::table.find(&c.id).filter(cases::version.eq(expected)))
         .set((
-            cases::state.eq(&c.state),
+            cases::state.eq(c.state.as_str()),
             cases::isolated_at.eq(c.isolated_at),
             cases::treatment.eq(&c.treatment),
             cases::version.eq(c.version),
@@ -185,7 +192,7 @@ pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> Query
 
 pub fn insert_contact(conn: &mut AnyConnection, c: &ContactRow) -> QueryResult<()> {
     diesel::insert_into(contacts::table)
-        .values(c)
+        .values(c.clone())
         .execute(conn)?;
     Ok(())
 }

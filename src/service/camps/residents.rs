@@ -65,7 +65,7 @@ pub(super) fn residents_out(
                     .map(|t| t.due_date)
                     .min(),
                 episode_id: e.id,
-                state: e.state,
+                state: e.state.to_string(),
                 room_id: e.room_id,
                 bed_id: e.bed_id,
                 admitted_at: e.admitted_at.map(utc),

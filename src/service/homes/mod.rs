@@ -9,7 +9,6 @@ use crate::domain::home::{
     missed_days, remove_sign, report_needs_follow_up, Checklist, FollowUpKind, ReportSource,
     SignState,
 };
-use crate::domain::quarantine::EpisodeState;
 use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
@@ -66,7 +65,7 @@ impl From<&SignRow> for SignOut {
         SignOut {
             id: s.id.clone(),
             home_id: s.home_id.clone(),
-            state: SignState::parse(&s.state).unwrap_or(SignState::Posted),
+            state: s.state,
             posted_at: utc(s.posted_at),
             posted_by: s.posted_by.clone(),
             photo_ref: s.photo_ref.clone(),

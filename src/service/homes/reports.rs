@@ -75,14 +75,7 @@ pub fn record_report(
     }
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
-        if e.mode != "home" || e.state != "active" {
-            return Err(crate::domain::states::Refused {
-                state: format!("{} ({})", e.state, e.mode),
-                command: "daily report".into(),
-                reason: None,
-            }
-            .into());
-        }
+        crate::domain::home::may_report_daily(e.mode, e.state)?;
         if date < e.admitted_at.map(vn_date).unwrap_or(today) {
             return Err(AppError::field("date", "is before the quarantine began"));
         }
@@ -92,7 +85,7 @@ pub fn record_report(
             report_date: date,
             temperature_c: input.temperature_c,
             symptoms: serde_json::to_string(&symptoms).map_err(anyhow::Error::from)?,
-            source: input.source.as_str().into(),
+            source: input.source,
             recorded_by: Some(actor.user_id.clone()),
             created_at: at,
         };
@@ -135,7 +128,7 @@ pub fn record_report(
             date,
             temperature_c: r.temperature_c,
             symptoms,
-            source: r.source,
+            source: r.source.to_string(),
             follow_up_id,
         })
     })
@@ -155,7 +148,7 @@ pub fn reports(
             episode_id: r.episode_id,
             date: r.report_date,
             temperature_c: r.temperature_c,
-            source: r.source,
+            source: r.source.to_string(),
             follow_up_id: None,
         })
         .collect())
@@ -170,7 +163,7 @@ fn follow_up(
     FollowUpRow {
         id: new_id(),
         episode_id: e.id.clone(),
-        kind: kind.as_str().into(),
+        kind,
         for_date: date,
         state: "open".into(),
         note: None,
@@ -239,7 +232,7 @@ impl From<&FollowUpRow> for FollowUpOut {
         FollowUpOut {
             id: f.id.clone(),
             episode_id: f.episode_id.clone(),
-            kind: FollowUpKind::parse(&f.kind).unwrap_or(FollowUpKind::Symptom),
+            kind: f.kind,
             for_date: f.for_date,
             state: f.state.clone(),
             note: f.note.clone(),

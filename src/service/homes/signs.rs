@@ -35,7 +35,7 @@ pub fn post_sign(
         let h = visible_home(conn, &scope, home_id)?;
         if let Some(s) = store::signs_of(conn, &h.id)?
             .into_iter()
-            .find(|s| s.state == "posted")
+            .find(|s| s.state == SignState::Posted)
         {
             return Err(AppError::Conflict {
                 detail: "a sign is posted at this home already".into(),
@@ -45,7 +45,7 @@ pub fn post_sign(
         let s = SignRow {
             id: new_id(),
             home_id: h.id.clone(),
-            state: SignState::Posted.as_str().into(),
+            state: SignState::Posted,
             posted_by: Some(actor.user_id.clone()),
             posted_at: posted,
             photo_ref: input.photo_ref.clone(),
@@ -97,8 +97,8 @@ pub fn take_down_sign(
         };
         let still = store::home_episodes(conn, &s.home_id)?
             .iter()
-            .any(|e| EpisodeState::parse(&e.state).is_some_and(EpisodeState::is_open));
-        let state = SignState::parse(&s.state).unwrap_or(SignState::Removed);
+            .any(|e| e.state.is_open());
+        let state = s.state;
         remove_sign(state, still, reason.as_deref())?;
         if s.version != input.version {
             return Err(AppError::StaleVersion { current: s.version });

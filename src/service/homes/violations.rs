@@ -80,14 +80,7 @@ pub fn report_violation(
     }
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
-        if e.mode != "home" || !matches!(e.state.as_str(), "active" | "absconded") {
-            return Err(crate::domain::states::Refused {
-                state: format!("{} ({})", e.state, e.mode),
-                command: "report violation".into(),
-                reason: None,
-            }
-            .into());
-        }
+        crate::domain::home::may_report_violation(e.mode, e.state)?;
         let v = ViolationRow {
             id: new_id(),
             episode_id: e.id.clone(),

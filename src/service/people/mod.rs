@@ -72,7 +72,7 @@ impl From<&Person> for PersonOut {
             occupation: r.occupation.clone(),
             workplace: r.workplace.clone(),
             vaccination_doses: r.vaccination_doses,
-            source: Source::parse(&r.source).unwrap_or(Source::TracingInterview),
+            source: r.source,
             merged_into: r.merged_into.clone(),
             version: r.version,
             created_by: r.created_by.clone(),

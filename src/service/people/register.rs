@@ -86,11 +86,7 @@ pub(crate) fn new_person(
             occupation: opt_text(input.occupation.clone()),
             workplace: opt_text(input.workplace.clone()),
             vaccination_doses: valid.vaccination_doses,
-            source: input
-                .source
-                .unwrap_or(Source::TracingInterview)
-                .as_str()
-                .to_string(),
+            source: input.source.unwrap_or(Source::TracingInterview),
             merged_into: None,
             pending_national_id: None,
             version: 1,

@@ -169,10 +169,7 @@ pub fn update(
                 occupation: opt_text(pick(&u.occupation, &r.occupation)),
                 workplace: opt_text(pick(&u.workplace, &r.workplace)),
                 vaccination_doses: valid.vaccination_doses,
-                source: u
-                    .source
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| r.source.clone()),
+                source: u.source.unwrap_or(r.source),
                 version: r.version + 1,
                 updated_by: Some(actor.user_id.clone()),
                 updated_at: at,

@@ -73,8 +73,8 @@ pub(crate) fn episode_out(e: &EpisodeRow, tests: &[TestRow], today: NaiveDate) -
         id: e.id.clone(),
         person_id: e.person_id.clone(),
         level: e.level,
-        mode: Mode::parse(&e.mode).unwrap_or(Mode::Home),
-        state: EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered),
+        mode: e.mode,
+        state: e.state,
         regime_id: e.regime_id.clone(),
         day1: e.day1,
         days: e.days,
@@ -86,7 +86,7 @@ pub(crate) fn episode_out(e: &EpisodeRow, tests: &[TestRow], today: NaiveDate) -
         room_id: e.room_id.clone(),
         bed_id: e.bed_id.clone(),
         home_id: e.home_id.clone(),
-        household_role: HouseholdRole::parse(&e.household_role).unwrap_or(HouseholdRole::Person),
+        household_role: e.household_role,
         admitted_at: e.admitted_at.map(utc),
         released_at: e.released_at.map(utc),
         monitoring_from: e.monitoring_from,
@@ -327,8 +327,8 @@ pub fn order_episode(
             id: id.clone(),
             person_id: person.row.id.clone(),
             level,
-            mode: input.mode.as_str().into(),
-            state: EpisodeState::Ordered.as_str().into(),
+            mode: input.mode,
+            state: EpisodeState::Ordered,
             regime_id: regime.id.clone(),
             day1,
             days: days as i32,
@@ -338,11 +338,7 @@ pub fn order_episode(
             room_id: None,
             bed_id: None,
             home_id: None,
-            household_role: input
-                .household_role
-                .unwrap_or(HouseholdRole::Person)
-                .as_str()
-                .into(),
+            household_role: input.household_role.unwrap_or(HouseholdRole::Person),
             admitted_at: None,
             released_at: None,
             monitoring_from: None,

@@ -128,8 +128,8 @@ pub(super) fn order_samples_for(
         .map(|t| crate::store::samples::SampleRow {
             id: new_id(),
             person_id: e.person_id.clone(),
-            kind: kind.as_str().into(),
-            state: "ordered".into(),
+            kind,
+            state: crate::domain::samples::SampleState::Ordered,
             origin: origin.into(),
             episode_test_id: Some(t.id.clone()),
             round_id: None,

@@ -85,7 +85,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
         monitoring_from: e.monitoring_from,
         monitoring_tests_not_negative: monitoring_not_negative,
         positive,
-        mode: Mode::parse(&e.mode),
+        mode: Some(e.mode),
         home_transfer_allowed,
         upstream_cleared,
     })
@@ -190,7 +190,7 @@ pub(crate) fn apply(
     at: NaiveDateTime,
 ) -> AppResult<EpisodeRow> {
     let today = vn_date(at);
-    let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
+    let state = e.state;
     let reason = match (&input.reason, input.command.needs_reason()) {
         (Some(r), _) => Some(require_reason(r)?),
         (None, true) => return Err(AppError::field("reason", "is required for this command")),
@@ -201,7 +201,7 @@ pub(crate) fn apply(
     let who = who_as(actor, Some(role));
     let ended = format!("the episode moved: {}", input.command);
     let mut after = EpisodeRow {
-        state: next.as_str().into(),
+        state: next,
         version: e.version + 1,
         updated_at: at,
         ..e.clone()
@@ -283,8 +283,8 @@ pub(crate) fn apply(
                 after.next_episode_id = Some(next_id.clone());
                 let home = EpisodeRow {
                     id: next_id,
-                    mode: Mode::Home.as_str().into(),
-                    state: EpisodeState::Ordered.as_str().into(),
+                    mode: Mode::Home,
+                    state: EpisodeState::Ordered,
                     site_id: None,
                     room_id: None,
                     bed_id: None,
@@ -419,7 +419,7 @@ pub fn transition_episode(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineCommand, id)?;
-        let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
+        let mode = e.mode;
         let role = commanding_role(&roles, mode, input.command)?;
         if e.version != input.version {
             return Err(AppError::StaleVersion { current: e.version });
@@ -481,7 +481,7 @@ fn home_placement(
         ));
     }
     let signed = input.commitment_signed.unwrap_or(false);
-    if e.household_role == HouseholdRole::Person.as_str() && !signed {
+    if e.household_role == HouseholdRole::Person && !signed {
         return Err(AppError::field(
             "commitment_signed",
             "the person must sign the commitment",

@@ -158,8 +158,8 @@ fn result_sample(
         }
         _ => {}
     }
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-    let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+    let kind = s.kind;
+    let state = s.state;
     let command = if outcome.is_ok() {
         SampleCommand::Result
     } else {
@@ -195,7 +195,7 @@ fn reject_sample(
     why: &str,
 ) -> AppResult<()> {
     let after = SampleRow {
-        state: SampleState::Rejected.as_str().into(),
+        state: SampleState::Rejected,
         note: Some(why.to_string()),
         // a tube rejected alone leaves its pool: the pool's result is not its result
         pool_id: None,
@@ -219,7 +219,7 @@ fn reject_sample(
         Some(&json!({"state": "rejected"})),
         Some(why),
     )?;
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
+    let kind = s.kind;
     resample(conn, s, kind, "retest", ctx.at)
 }
 
@@ -247,7 +247,7 @@ fn apply_result(
     note: Option<&str>,
 ) -> AppResult<()> {
     let after = SampleRow {
-        state: SampleState::Resulted.as_str().into(),
+        state: SampleState::Resulted,
         result: Some(result.as_str().into()),
         resulted_at: Some(ctx.at),
         note: note.map(str::to_string).or(s.note.clone()),
@@ -271,7 +271,7 @@ fn apply_result(
         Some(&json!({"result": result.as_str(), "note": note})),
         None,
     )?;
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
+    let kind = s.kind;
     // a re-test is an individual RT-PCR for a pooled specimen, the same kind otherwise
     let retest = if kind == SampleKind::RtPcrPooled {
         SampleKind::RtPcr
@@ -316,7 +316,7 @@ fn positive(
     let earlier: Vec<NaiveDateTime> = store::samples_of_person(conn, &s.person_id)?
         .iter()
         .filter(|o| o.id != s.id && o.result.as_deref() == Some("positive"))
-        .filter(|o| SampleKind::parse(&o.kind).is_some_and(SampleKind::is_antigen))
+        .filter(|o| o.kind.is_antigen())
         .filter_map(|o| o.collected_at)
         .collect();
     let test = match positive_means(kind, level, collected, &earlier) {
@@ -373,7 +373,7 @@ fn positive(
         None,
     )?;
     if let Some(e) = q_store::open_episode_of(conn, &s.person_id)? {
-        if e.state == "active" {
+        if e.state == crate::domain::quarantine::EpisodeState::Active {
             let move_to_hospital = EpisodeTransition {
                 command: EpisodeCommand::Transfer,
                 version: e.version,
@@ -431,7 +431,7 @@ fn result_pool(
         _ => {}
     }
     let members = store::pool_members(conn, &p.id)?;
-    let state = PoolState::parse(&p.state).unwrap_or(PoolState::Open);
+    let state = p.state;
     let command = if outcome.is_ok() {
         SampleCommand::Result
     } else {
@@ -450,7 +450,7 @@ fn result_pool(
         }
     };
     let after = PoolRow {
-        state: next.as_str().into(),
+        state: next,
         result: outcome.as_ref().ok().map(|r| r.as_str().to_string()),
         note: outcome.as_ref().err().cloned(),
         resulted_at: Some(ctx.at),
@@ -490,7 +490,7 @@ fn result_pool(
         ),
         (Err(why), _) => format!("pool {} rejected: {why}", p.barcode),
     };
-    for m in members.iter().filter(|m| m.state == "received") {
+    for m in members.iter().filter(|m| m.state == SampleState::Received) {
         apply_result(conn, ctx, m, member_result, Some(&note))?;
     }
     Ok(SampleItemResult::new(
@@ -524,15 +524,9 @@ pub fn antigen_result(
         if s.version != input.version {
             return Err(AppError::StaleVersion { current: s.version });
         }
-        let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-        if !kind.is_antigen() {
-            return Err(refused(
-                &s,
-                "result",
-                "an RT-PCR sample is resulted by its laboratory",
-            ));
-        }
-        let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+        let kind = s.kind;
+        let state = s.state;
+        crate::domain::samples::may_result_on_site(kind, state)?;
         sample_transition(kind, state, SampleCommand::Result, false)?;
         let ctx = ResultContext {
             actor,

@@ -54,9 +54,7 @@ fn zone_high_risk(conn: &mut AnyConnection, zone: &str, at: NaiveDateTime) -> Ap
         // each unit's newest level in effect comes first
         let mut seen = std::collections::HashSet::new();
         for l in levels {
-            if seen.insert(l.unit_code.clone())
-                && RiskLevel::parse(&l.level).is_some_and(RiskLevel::is_high)
-            {
+            if seen.insert(l.unit_code.clone()) && l.level.is_high() {
                 return Ok(true);
             }
         }
@@ -128,14 +126,7 @@ pub fn create_round(
     }
     crate::db::write_tx(conn, |conn| {
         let (zone, ranges) = visible_zone(conn, &scope, zone_id)?;
-        if zone.state != "active" {
-            return Err(Refused {
-                state: zone.state.clone(),
-                command: "sampling round".into(),
-                reason: None,
-            }
-            .into());
-        }
+        crate::domain::zones::may_order_round(zone.state)?;
         if let Some(id) = input.id {
             if let Some(r) = store::get_round(conn, &id.to_string())? {
                 if r.zone_id != zone.id {

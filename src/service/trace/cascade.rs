@@ -3,8 +3,7 @@
 use super::*;
 
 pub(super) fn contact_is_close(c: &ContactRow) -> bool {
-    Proximity::parse(&c.proximity)
-        .is_some_and(|p| is_close(p, c.masked, c.duration_minutes).is_ok())
+    is_close(c.proximity, c.masked, c.duration_minutes).is_ok()
 }
 
 pub(super) fn exposure_json(e: Option<&ExposureRow>) -> Option<serde_json::Value> {

@@ -28,9 +28,8 @@ impl From<&CaseRow> for CaseOut {
             id: c.id.clone(),
             person_id: c.person_id.clone(),
             case_number: c.case_number.clone(),
-            state: CaseState::parse(&c.state).unwrap_or(CaseState::Confirmed),
-            confirmation_test: ConfirmationTest::parse(&c.confirmation_test)
-                .unwrap_or(ConfirmationTest::RtPcr),
+            state: c.state,
+            confirmation_test: c.confirmation_test,
             test_ref: c.test_ref.clone(),
             sample_date: c.sample_date,
             onset_date: c.onset_date,
@@ -227,8 +226,8 @@ pub(crate) fn confirm_in_tx(
         id: new.id.clone(),
         person_id: person.id.clone(),
         case_number: new.case_number.clone(),
-        state: CaseState::Confirmed.as_str().into(),
-        confirmation_test: new.confirmation_test.as_str().into(),
+        state: CaseState::Confirmed,
+        confirmation_test: new.confirmation_test,
         test_ref: new.test_ref.clone(),
         sample_date: new.sample_date,
         onset_date: new.onset_date,
@@ -390,7 +389,7 @@ pub fn transition_case(
             Some(c) if scope.covers(&c.unit_path) => c,
             _ => return Err(AppError::not_found("case")),
         };
-        let state = CaseState::parse(&case.state).unwrap_or(CaseState::Confirmed);
+        let state = case.state;
         let next = case_transition(state, input.command)?;
         if case.version != input.version {
             return Err(AppError::StaleVersion {
@@ -398,7 +397,7 @@ pub fn transition_case(
             });
         }
         let mut after = CaseRow {
-            state: next.as_str().into(),
+            state: next,
             version: case.version + 1,
             updated_at: at,
             ..case.clone()

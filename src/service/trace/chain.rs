@@ -129,7 +129,7 @@ pub fn chain(
                         to: down.person_id.clone(),
                         first_at: utc(c.first_at),
                         last_at: utc(c.last_at),
-                        setting: Setting::parse(&c.setting).unwrap_or(Setting::Other),
+                        setting: c.setting,
                     });
                     if !hops.contains_key(m) {
                         if hops.len() >= CHAIN_NODE_CAP {
