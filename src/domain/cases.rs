@@ -121,6 +121,54 @@ pub fn is_close(
     }
 }
 
+/// Where a person's classification stands: in force, or ended by the case's outcome or by
+/// a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureStatus {
+    Active,
+    Recovered,
+    Deceased,
+    /// A correction took the classification back.
+    Declassified,
+}
+
+/// What ends a classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureCommand {
+    Recover,
+    Die,
+    Declassify,
+}
+
+text_enum!(ExposureStatus { Active => "active", Recovered => "recovered", Deceased => "deceased", Declassified => "declassified" });
+text_enum!(ExposureCommand { Recover => "recover", Die => "die", Declassify => "declassify" });
+
+/// The classification state machine: only one in force ends, and only once.
+pub fn exposure_transition(
+    status: ExposureStatus,
+    command: ExposureCommand,
+) -> Result<ExposureStatus, Refused> {
+    use ExposureCommand as C;
+    use ExposureStatus as S;
+    match (status, command) {
+        (S::Active, C::Recover) => Ok(S::Recovered),
+        (S::Active, C::Die) => Ok(S::Deceased),
+        (S::Active, C::Declassify) => Ok(S::Declassified),
+        _ => Err(Refused::new(status, command)),
+    }
+}
+
+/// How a case's outcome ends the classification of its person.
+pub fn exposure_command_of(outcome: CaseState) -> Option<ExposureCommand> {
+    match outcome {
+        CaseState::Recovered => Some(ExposureCommand::Recover),
+        CaseState::Deceased => Some(ExposureCommand::Die),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +229,22 @@ mod tests {
             serde_json::to_value(Proximity::Within2m).unwrap(),
             "within_2m"
         );
+    }
+
+    #[test]
+    fn exposure_moves() {
+        use ExposureCommand::*;
+        use ExposureStatus::*;
+        assert_eq!(exposure_transition(Active, Recover), Ok(Recovered));
+        assert_eq!(exposure_transition(Active, Die), Ok(Deceased));
+        assert_eq!(exposure_transition(Active, Declassify), Ok(Declassified));
+        let err = exposure_transition(Declassified, Recover).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'recover' is not allowed from state 'declassified'"
+        );
+        assert!(exposure_transition(Recovered, Die).is_err());
+        assert_eq!(exposure_command_of(CaseState::Recovered), Some(Recover));
+        assert_eq!(exposure_command_of(CaseState::InTreatment), None);
     }
 }

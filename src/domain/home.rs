@@ -2,7 +2,7 @@
 //! record with its own lifecycle, and the daily report that raises follow-ups.
 
 use super::states::{text_enum, Refused};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -146,6 +146,72 @@ pub fn may_report_violation(
     }
 }
 
+/// Where a follow-up stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpState {
+    Open,
+    Done,
+}
+text_enum!(FollowUpState { Open => "open", Done => "done" });
+
+/// What may be asked of a follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpCommand {
+    Resolve,
+}
+text_enum!(FollowUpCommand { Resolve => "resolve" });
+
+/// The follow-up state machine: an open follow-up is resolved once.
+pub fn follow_up_transition(
+    state: FollowUpState,
+    command: FollowUpCommand,
+) -> Result<FollowUpState, Refused> {
+    match (state, command) {
+        (FollowUpState::Open, FollowUpCommand::Resolve) => Ok(FollowUpState::Done),
+        _ => Err(Refused::new(state, command)),
+    }
+}
+
+/// Where a reported violation stands: waiting for the police, or handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationState {
+    Open,
+    Handled,
+}
+text_enum!(ViolationState { Open => "open", Handled => "handled" });
+
+impl ViolationState {
+    /// A violation is handled once it has a handling time.
+    pub fn of(handled_at: Option<NaiveDateTime>) -> ViolationState {
+        match handled_at {
+            None => ViolationState::Open,
+            Some(_) => ViolationState::Handled,
+        }
+    }
+}
+
+/// What may be asked of a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationCommand {
+    Handle,
+}
+text_enum!(ViolationCommand { Handle => "handle" });
+
+/// The violation state machine: an open violation is handled once.
+pub fn violation_transition(
+    state: ViolationState,
+    command: ViolationCommand,
+) -> Result<ViolationState, Refused> {
+    match (state, command) {
+        (ViolationState::Open, ViolationCommand::Handle) => Ok(ViolationState::Handled),
+        _ => Err(Refused::new(state, command)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +270,35 @@ mod tests {
         assert_eq!(
             missed_days(from, d("2021-05-13"), &[d("2021-05-11")]),
             [d("2021-05-10"), d("2021-05-12")]
+        );
+    }
+
+    #[test]
+    fn follow_up_moves() {
+        use FollowUpCommand::Resolve;
+        assert_eq!(
+            follow_up_transition(FollowUpState::Open, Resolve),
+            Ok(FollowUpState::Done)
+        );
+        let err = follow_up_transition(FollowUpState::Done, Resolve).unwrap_err();
+        assert_eq!(
+            (err.state.as_str(), err.command.as_str()),
+            ("done", "resolve")
+        );
+    }
+
+    #[test]
+    fn violation_moves() {
+        use ViolationCommand::Handle;
+        assert_eq!(ViolationState::of(None), ViolationState::Open);
+        assert_eq!(
+            violation_transition(ViolationState::Open, Handle),
+            Ok(ViolationState::Handled)
+        );
+        let err = violation_transition(ViolationState::Handled, Handle).unwrap_err();
+        assert_eq!(
+            (err.state.as_str(), err.command.as_str()),
+            ("handled", "handle")
         );
     }
 }

@@ -2,7 +2,7 @@
 //! tests, warning signs, daily reports, follow-ups and violations.
 
 use crate::db::AnyConnection;
-use crate::domain::home::{FollowUpKind, HouseholdRole, ReportSource, SignState};
+use crate::domain::home::{FollowUpKind, FollowUpState, HouseholdRole, ReportSource, SignState};
 use crate::domain::quarantine::{EpisodeState, Mode};
 use crate::schema::{
     beds, daily_reports, episode_tests, episodes, exposures, follow_ups, homes, persons, regimes,
@@ -180,7 +180,8 @@ pub struct FollowUpRow {
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub kind: FollowUpKind,
     pub for_date: NaiveDate,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: FollowUpState,
     pub note: Option<String>,
     pub unit_path: String,
     pub created_at: NaiveDateTime,
@@ -694,9 +695,11 @@ pub fn signs_of(conn: &mut AnyConnection, home: &str) -> QueryResult<Vec<SignRow
         .load(conn)
 }
 
+/// Take a sign down: `next` is what the sign state machine moved it to.
 pub fn remove_sign(
     conn: &mut AnyConnection,
     s: &SignRow,
+    next: SignState,
     by: &str,
     at: NaiveDateTime,
     reason: Option<&str>,
@@ -707,7 +710,7 @@ pub fn remove_sign(
             .filter(warning_signs::version.eq(s.version)),
     )
     .set((
-        warning_signs::state.eq("removed"),
+        warning_signs::state.eq(next.as_str()),
         warning_signs::removed_by.eq(Some(by)),
         warning_signs::removed_at.eq(Some(at)),
         warning_signs::removed_reason.eq(reason),
@@ -735,7 +738,7 @@ pub fn signs_left_posted(
         warning_signs::unit_path,
         ranges
     );
-    q.filter(warning_signs::state.eq("posted"))
+    q.filter(warning_signs::state.eq(SignState::Posted.as_str()))
         .filter(warning_signs::home_id.ne_all(still))
         .filter(warning_signs::home_id.eq_any(ever))
         .select(SignRow::as_select())
@@ -806,9 +809,13 @@ pub fn get_follow_up(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<F
         .optional()
 }
 
+/// Move a follow-up from `from` to `next` (the follow-up state machine's move); false when
+/// it is no longer in `from`.
 pub fn resolve_follow_up(
     conn: &mut AnyConnection,
     id: &str,
+    from: FollowUpState,
+    next: FollowUpState,
     by: &str,
     at: NaiveDateTime,
     note: Option<&str>,
@@ -816,10 +823,10 @@ pub fn resolve_follow_up(
     diesel::update(
         follow_ups::table
             .filter(follow_ups::id.eq(id))
-            .filter(follow_ups::state.eq("open")),
+            .filter(follow_ups::state.eq(from.as_str())),
     )
     .set((
-        follow_ups::state.eq("done"),
+        follow_ups::state.eq(next.as_str()),
         follow_ups::resolved_at.eq(Some(at)),
         follow_ups::resolved_by.eq(Some(by)),
         follow_ups::note.eq(note),
@@ -840,7 +847,7 @@ pub fn open_follow_ups(
         follow_ups::unit_path,
         ranges
     );
-    q = q.filter(follow_ups::state.eq("open"));
+    q = q.filter(follow_ups::state.eq(FollowUpState::Open.as_str()));
     if let Some(k) = kind {
         q = q.filter(follow_ups::kind.eq(k.to_string()));
     }

@@ -168,20 +168,22 @@ pub fn samples_of_tests(conn: &mut AnyConnection, tests: &[String]) -> QueryResu
         .load(conn)
 }
 
-/// Cancel the samples still only ordered for these scheduled tests; their ids.
+/// Move the samples still only ordered for these scheduled tests to `next` (what the
+/// sample state machine makes of an ordered sample that is cancelled); their ids.
 pub fn cancel_ordered_for_tests(
     conn: &mut AnyConnection,
     tests: &[String],
+    next: SampleState,
     at: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let ids: Vec<String> = samples::table
         .filter(samples::episode_test_id.eq_any(tests))
-        .filter(samples::state.eq("ordered"))
+        .filter(samples::state.eq(SampleState::Ordered.as_str()))
         .select(samples::id)
         .load(conn)?;
     diesel::update(samples::table.filter(samples::id.eq_any(&ids)))
         .set((
-            samples::state.eq("cancelled"),
+            samples::state.eq(next.as_str()),
             samples::updated_at.eq(at),
             samples::version.eq(samples::version + 1),
         ))

@@ -1,7 +1,7 @@
 //! Cases, contacts, classifications and level reviews.
 
 use crate::db::{AnyConnection, MultiBackend};
-use crate::domain::cases::{CaseState, ConfirmationTest, Proximity, Setting};
+use crate::domain::cases::{CaseState, ConfirmationTest, ExposureStatus, Proximity, Setting};
 use crate::schema::{cases, contacts, exposures, level_reviews, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -60,7 +60,8 @@ pub struct ContactRow {
 pub struct ExposureRow {
     pub person_id: String,
     pub level: i32,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: ExposureStatus,
     pub window_start: NaiveDateTime,
     pub window_end: Option<NaiveDateTime>,
     pub via_person_id: Option<String>,
@@ -373,14 +374,18 @@ pub fn set_window_end(
     Ok(())
 }
 
+/// Write the status the classification state machine moved to.
 pub fn set_status(
     conn: &mut AnyConnection,
     person: &str,
-    status: &str,
+    next: ExposureStatus,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(exposures::table.find(person))
-        .set((exposures::status.eq(status), exposures::updated_at.eq(at)))
+        .set((
+            exposures::status.eq(next.as_str()),
+            exposures::updated_at.eq(at),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -465,5 +470,6 @@ pub fn active_exposures_in(
         .into_boxed::<MultiBackend>();
     // the jurisdiction first: later filters are AND-ed onto its OR of ranges
     q = in_ranges!(q, exposures::unit_path, ranges);
-    q.filter(exposures::status.eq("active")).load(conn)
+    q.filter(exposures::status.eq(ExposureStatus::Active.as_str()))
+        .load(conn)
 }

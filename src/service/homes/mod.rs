@@ -6,8 +6,9 @@ use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::home::{
-    missed_days, remove_sign, report_needs_follow_up, Checklist, FollowUpKind, ReportSource,
-    SignState,
+    follow_up_transition, missed_days, remove_sign, report_needs_follow_up, violation_transition,
+    Checklist, FollowUpCommand, FollowUpKind, FollowUpState, ReportSource, SignState,
+    ViolationCommand, ViolationState,
 };
 use crate::domain::roles::Action;
 use crate::domain::text::tidy;

@@ -165,7 +165,7 @@ fn follow_up(
         episode_id: e.id.clone(),
         kind,
         for_date: date,
-        state: "open".into(),
+        state: FollowUpState::Open,
         note: None,
         unit_path: e.unit_path.clone(),
         created_at: at,
@@ -234,7 +234,7 @@ impl From<&FollowUpRow> for FollowUpOut {
             episode_id: f.episode_id.clone(),
             kind: f.kind,
             for_date: f.for_date,
-            state: f.state.clone(),
+            state: f.state.to_string(),
             note: f.note.clone(),
             created_at: utc(f.created_at),
         }
@@ -298,13 +298,14 @@ pub fn resolve_follow_up(
             Some(f) if scope.covers(&f.unit_path) => f,
             _ => return Err(AppError::not_found("follow-up")),
         };
-        if !store::resolve_follow_up(conn, &f.id, &actor.user_id, at, Some(&note))? {
-            return Err(crate::domain::states::Refused {
-                state: f.state,
-                command: "resolve".into(),
-                reason: None,
-            }
-            .into());
+        let next = follow_up_transition(f.state, FollowUpCommand::Resolve)?;
+        if !store::resolve_follow_up(conn, &f.id, f.state, next, &actor.user_id, at, Some(&note))? {
+            // resolved since it was read: refused from the state it is in now
+            let now = store::get_follow_up(conn, &f.id)?.map_or(f.state, |f| f.state);
+            follow_up_transition(now, FollowUpCommand::Resolve)?;
+            return Err(AppError::Contention(
+                "follow-up changed while resolving".into(),
+            ));
         }
         events::record(
             conn,

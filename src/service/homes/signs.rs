@@ -99,11 +99,11 @@ pub fn take_down_sign(
             .iter()
             .any(|e| e.state.is_open());
         let state = s.state;
-        remove_sign(state, still, reason.as_deref())?;
+        let next = remove_sign(state, still, reason.as_deref())?;
         if s.version != input.version {
             return Err(AppError::StaleVersion { current: s.version });
         }
-        if !store::remove_sign(conn, &s, &actor.user_id, at, reason.as_deref())? {
+        if !store::remove_sign(conn, &s, next, &actor.user_id, at, reason.as_deref())? {
             return Err(AppError::StaleVersion {
                 current: s.version + 1,
             });

@@ -163,13 +163,14 @@ pub fn handle_violation(
             Some(v) if scope.covers(&v.unit_path) => v,
             _ => return Err(AppError::not_found("violation")),
         };
+        violation_transition(ViolationState::of(v.handled_at), ViolationCommand::Handle)?;
         if !store::handle_violation(conn, &v.id, &actor.user_id, at, &outcome)? {
-            return Err(crate::domain::states::Refused {
-                state: "handled".into(),
-                command: "handle".into(),
-                reason: None,
-            }
-            .into());
+            // handled since it was read: refused from the state it is in now
+            let now = store::get_violation(conn, &v.id)?.map_or(v.handled_at, |v| v.handled_at);
+            violation_transition(ViolationState::of(now), ViolationCommand::Handle)?;
+            return Err(AppError::Contention(
+                "violation changed while handling".into(),
+            ));
         }
         events::record(
             conn,

@@ -244,8 +244,8 @@ pub fn order_episode(
                 existing_id: Some(open.id),
             });
         }
-        let exposure =
-            trace_store::exposure(conn, &person.row.id)?.filter(|x| x.status == "active");
+        let exposure = trace_store::exposure(conn, &person.row.id)?
+            .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active);
         let level = match (&exposure, input.level) {
             (Some(x), _) if x.level == 0 => {
                 return Err(AppError::field(

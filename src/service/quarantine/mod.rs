@@ -7,12 +7,11 @@ use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::home::HouseholdRole;
 use crate::domain::quarantine::{
-    episode_transition, may_command, plan, select_regime, shipped_regimes, Destination,
-    EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
+    episode_transition, may_command, plan, result_refused, select_regime, shipped_regimes,
+    Destination, EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
 };
 use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{SampleKind, TestResult};
-use crate::domain::states::Refused;
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
 use crate::service::{utc, who_as};

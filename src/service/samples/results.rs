@@ -310,7 +310,7 @@ fn positive(
         return Ok(());
     }
     let level = trace_store::exposure(conn, &s.person_id)?
-        .filter(|x| x.status == "active")
+        .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active)
         .map(|x| x.level);
     let collected = s.collected_at.unwrap_or(ctx.at);
     let earlier: Vec<NaiveDateTime> = store::samples_of_person(conn, &s.person_id)?

@@ -209,7 +209,7 @@ pub(crate) fn confirm_in_tx(
     if new.confirmation_test == ConfirmationTest::AntigenF1
         && !before
             .as_ref()
-            .is_some_and(|e| e.status == "active" && e.level == 1)
+            .is_some_and(|e| e.status == ExposureStatus::Active && e.level == 1)
     {
         return Err(AppError::field(
             "confirmation_test",
@@ -271,7 +271,7 @@ pub(crate) fn confirm_in_tx(
     let f0 = ExposureRow {
         person_id: person.id.clone(),
         level: 0,
-        status: "active".into(),
+        status: ExposureStatus::Active,
         window_start: window.start,
         window_end: window.end,
         via_person_id: None,
@@ -435,7 +435,11 @@ pub fn transition_case(
                 store::set_window_end(conn, &case.person_id, after.isolated_at, at)?
             }
             CaseState::Recovered | CaseState::Deceased => {
-                store::set_status(conn, &case.person_id, next.as_str(), at)?;
+                let exposure = store::exposure(conn, &case.person_id)?;
+                if let (Some(e), Some(command)) = (exposure, exposure_command_of(next)) {
+                    let status = exposure_transition(e.status, command)?;
+                    store::set_status(conn, &case.person_id, status, at)?;
+                }
                 let detail = json!({"status": next.as_str()});
                 events::record(
                     conn,

@@ -118,7 +118,7 @@ pub(crate) fn why_not(
     let sides: Vec<&ExposureRow> = [a, b]
         .into_iter()
         .flatten()
-        .filter(|e| e.status == "active")
+        .filter(|e| e.status == ExposureStatus::Active)
         .collect();
     if sides.is_empty() {
         return Some("neither person is an active F0, F1 or F2".into());
@@ -289,7 +289,7 @@ pub(crate) fn implied_level(
     input: &LogContact,
     max_depth: u8,
 ) -> Option<u8> {
-    let up = source.filter(|e| e.status == "active")?;
+    let up = source.filter(|e| e.status == ExposureStatus::Active)?;
     is_close(input.proximity, input.masked, input.duration_minutes).ok()?;
     let window = Window {
         start: up.window_start,
