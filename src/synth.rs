@@ -112,7 +112,11 @@ pub fn person(
         full_name: name,
         birth_date: None,
         birth_year: Some(1940 + rng.below(82) as i32),
-        sex: Some(if rng.below(2) == 0 { "male" } else { "female" }.into()),
+        sex: Some(if rng.below(2) == 0 {
+            crate::domain::people::Sex::Male
+        } else {
+            crate::domain::people::Sex::Female
+        }),
         national_id: None,
         passport_no: None,
         nationality: Some("VN".into()),

@@ -538,8 +538,11 @@ pub fn may_move_regime(state: EpisodeState) -> Result<(), Refused> {
 
 /// A scheduled test takes one result: once it has one, or was superseded by a reschedule,
 /// another is refused from that state.
-pub fn result_refused(recorded: Option<&str>) -> Refused {
-    Refused::new(recorded.unwrap_or("superseded"), "record result")
+pub fn result_refused(recorded: Option<super::samples::TestResult>) -> Refused {
+    Refused::new(
+        recorded.map_or("superseded", |r| r.as_str()),
+        "record result",
+    )
 }
 
 #[cfg(test)]

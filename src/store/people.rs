@@ -16,7 +16,8 @@ pub struct PersonRow {
     pub name_folded: String,
     pub birth_date: Option<NaiveDate>,
     pub birth_year: Option<i32>,
-    pub sex: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub sex: Option<crate::domain::people::Sex>,
     pub national_id: Option<String>,
     pub passport_no: Option<String>,
     pub nationality: Option<String>,
@@ -91,7 +92,7 @@ pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResul
             persons::name_folded.eq(&r.name_folded),
             persons::birth_date.eq(r.birth_date),
             persons::birth_year.eq(r.birth_year),
-            persons::sex.eq(&r.sex),
+            persons::sex.eq(r.sex.map(|s| s.as_str())),
             persons::national_id.eq(&r.national_id),
             persons::passport_no.eq(&r.passport_no),
             persons::nationality.eq(&r.nationality),

@@ -113,7 +113,8 @@ pub struct EpisodeRow {
     pub released_at: Option<NaiveDateTime>,
     pub monitoring_from: Option<NaiveDate>,
     pub closed_at: Option<NaiveDateTime>,
-    pub destination: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub destination: Option<crate::domain::quarantine::Destination>,
     pub next_episode_id: Option<String>,
     pub previous_episode_id: Option<String>,
     pub commitment_signed_at: Option<NaiveDateTime>,
@@ -133,7 +134,8 @@ pub struct TestRow {
     pub phase: String,
     pub day: i32,
     pub due_date: NaiveDate,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub resulted_at: Option<NaiveDateTime>,
     pub recorded_by: Option<String>,
     pub superseded_at: Option<NaiveDateTime>,
@@ -563,7 +565,7 @@ pub fn f1_not_isolated(
 pub fn insert_tests(conn: &mut AnyConnection, rows: &[TestRow]) -> QueryResult<()> {
     for r in rows {
         diesel::insert_into(episode_tests::table)
-            .values(r)
+            .values(r.clone())
             .execute(conn)?;
     }
     Ok(())

@@ -29,7 +29,8 @@ pub struct PoolRow {
     pub state: PoolState,
     pub max_size: i32,
     pub lab_id: Option<String>,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub note: Option<String>,
     pub unit_path: String,
     pub created_by: Option<String>,
@@ -76,7 +77,8 @@ pub struct SampleRow {
     pub collected_at: Option<NaiveDateTime>,
     pub received_at: Option<NaiveDateTime>,
     pub resulted_at: Option<NaiveDateTime>,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub note: Option<String>,
     pub unit_path: String,
     pub version: i32,

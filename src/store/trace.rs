@@ -24,7 +24,8 @@ pub struct CaseRow {
     pub onset_date: Option<NaiveDate>,
     pub confirmed_at: NaiveDateTime,
     pub isolated_at: Option<NaiveDateTime>,
-    pub treatment: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub treatment: Option<crate::domain::cases::Treatment>,
     pub window_start: NaiveDateTime,
     pub unit_path: String,
     pub version: i32,
@@ -117,7 +118,7 @@ pub fn update_case(conn: &mut AnyConnection, c: &CaseRow, expected: i32) -> Quer
         .set((
             cases::state.eq(c.state.as_str()),
             cases::isolated_at.eq(c.isolated_at),
-            cases::treatment.eq(&c.treatment),
+            cases::treatment.eq(c.treatment.map(|t| t.as_str())),
             cases::version.eq(c.version),
             cases::updated_at.eq(c.updated_at),
         ))

@@ -60,7 +60,7 @@ impl From<&Person> for PersonOut {
             full_name: r.full_name.clone(),
             birth_date: r.birth_date,
             birth_year: r.birth_year,
-            sex: r.sex.as_deref().and_then(Sex::parse),
+            sex: r.sex,
             national_id: r.national_id_here().map(str::to_string),
             id_kind: r.national_id_here().and_then(id_kind_of),
             passport_no: r.passport_no.clone(),

@@ -75,7 +75,7 @@ pub(crate) fn new_person(
             name_folded: valid.name_folded,
             birth_date: valid.birth_date,
             birth_year: valid.birth_year,
-            sex: valid.sex.map(|s| s.as_str().to_string()),
+            sex: valid.sex,
             national_id: valid.national_id,
             passport_no: valid.passport_no,
             nationality: valid.nationality,

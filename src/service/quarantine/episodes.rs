@@ -23,7 +23,7 @@ impl From<&TestRow> for TestOut {
             phase: t.phase.clone(),
             day: t.day,
             due_date: t.due_date,
-            result: t.result.clone(),
+            result: t.result.map(String::from),
             resulted_at: t.resulted_at.map(utc),
             superseded: t.superseded_at.is_some(),
         }
@@ -91,7 +91,7 @@ pub(crate) fn episode_out(e: &EpisodeRow, tests: &[TestRow], today: NaiveDate) -
         released_at: e.released_at.map(utc),
         monitoring_from: e.monitoring_from,
         closed_at: e.closed_at.map(utc),
-        destination: e.destination.clone(),
+        destination: e.destination.map(String::from),
         next_episode_id: e.next_episode_id.clone(),
         previous_episode_id: e.previous_episode_id.clone(),
         commitment_signed_at: e.commitment_signed_at.map(utc),

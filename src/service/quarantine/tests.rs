@@ -75,7 +75,7 @@ pub(crate) fn test_resulted(
     };
     let by = who.actor_id.clone().unwrap_or_default();
     if !store::set_test_result(conn, test_id, result.as_str(), at, &by)? {
-        return Err(result_refused(test.result.as_deref()).into());
+        return Err(result_refused(test.result).into());
     }
     if result == TestResult::Inconclusive {
         let again = TestRow {

@@ -32,7 +32,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
         tests
             .iter()
             .filter(|t| t.phase == phase && t.superseded_at.is_none())
-            .filter(|t| t.result.as_deref() != Some("negative"))
+            .filter(|t| t.result != Some(TestResult::Negative))
             .map(|t| match &t.result {
                 None => format!("the day-{} {phase} test is pending", t.day),
                 Some(r) => format!("the day-{} {phase} test is {r}", t.day),
@@ -43,7 +43,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
     let not_negative = describe("quarantine");
     let positive = tests
         .iter()
-        .any(|t| t.result.as_deref() == Some("positive") && t.superseded_at.is_none())
+        .any(|t| t.result == Some(TestResult::Positive) && t.superseded_at.is_none())
         || trace_store::open_case_of(conn, &e.person_id)?.is_some();
     let regime = store::get_regime(conn, &e.regime_id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
@@ -53,7 +53,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
             t.phase == "quarantine"
                 && t.day == day as i32
                 && t.superseded_at.is_none()
-                && t.result.as_deref() == Some("negative")
+                && t.result == Some(TestResult::Negative)
         })
     });
     let upstream_cleared = e.level == 2 && rules.f2_release_on_f1_negative && {
@@ -69,7 +69,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
                         cleared |= tests
                             .iter()
                             .filter(|t| t.phase == "quarantine" && t.superseded_at.is_none())
-                            .all(|t| t.result.as_deref() == Some("negative"));
+                            .all(|t| t.result == Some(TestResult::Negative));
                     }
                 }
                 cleared && trace_store::open_case_of(conn, &f1)?.is_none()
@@ -115,7 +115,7 @@ pub(super) fn schedule_tests(
     let done: Vec<i32> = match previous.map(|p| p.id) {
         Some(prev) => store::tests_of(conn, &prev)?
             .into_iter()
-            .filter(|t| t.result.as_deref() == Some("negative") && t.superseded_at.is_none())
+            .filter(|t| t.result == Some(TestResult::Negative) && t.superseded_at.is_none())
             .map(|t| t.day)
             .collect(),
         None => Vec::new(),
@@ -276,7 +276,7 @@ pub(crate) fn apply(
         }
         EpisodeCommand::Transfer => {
             cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
-            after.destination = input.destination.map(|d| d.as_str().to_string());
+            after.destination = input.destination;
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
                 let next_id = new_id();

@@ -78,7 +78,7 @@ impl From<&SampleRow> for SampleOut {
             collected_at: s.collected_at.map(utc),
             received_at: s.received_at.map(utc),
             resulted_at: s.resulted_at.map(utc),
-            result: s.result.as_deref().and_then(TestResult::parse),
+            result: s.result,
             note: s.note.clone(),
             version: s.version,
         }

@@ -43,7 +43,7 @@ fn pool_out(conn: &mut AnyConnection, p: &PoolRow) -> AppResult<PoolOut> {
         state: p.state,
         max_size: p.max_size,
         lab_id: p.lab_id.clone(),
-        result: p.result.as_deref().and_then(TestResult::parse),
+        result: p.result,
         members: members.iter().map(SampleOut::from).collect(),
     })
 }

@@ -137,8 +137,8 @@ fn result_sample(
     index: usize,
 ) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
-    match (&outcome, s.state.as_str(), s.result.as_deref()) {
-        (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
+    match (&outcome, s.state.as_str(), s.result) {
+        (Ok(r), "resulted", Some(prev)) if prev == *r => {
             return Ok(SampleItemResult::new(
                 index,
                 SampleItemStatus::Unchanged,
@@ -248,7 +248,7 @@ fn apply_result(
 ) -> AppResult<()> {
     let after = SampleRow {
         state: SampleState::Resulted,
-        result: Some(result.as_str().into()),
+        result: Some(result),
         resulted_at: Some(ctx.at),
         note: note.map(str::to_string).or(s.note.clone()),
         version: s.version + 1,
@@ -315,7 +315,7 @@ fn positive(
     let collected = s.collected_at.unwrap_or(ctx.at);
     let earlier: Vec<NaiveDateTime> = store::samples_of_person(conn, &s.person_id)?
         .iter()
-        .filter(|o| o.id != s.id && o.result.as_deref() == Some("positive"))
+        .filter(|o| o.id != s.id && o.result == Some(TestResult::Positive))
         .filter(|o| o.kind.is_antigen())
         .filter_map(|o| o.collected_at)
         .collect();
@@ -409,8 +409,8 @@ fn result_pool(
     index: usize,
 ) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
-    match (&outcome, p.state.as_str(), p.result.as_deref()) {
-        (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
+    match (&outcome, p.state.as_str(), p.result) {
+        (Ok(r), "resulted", Some(prev)) if prev == *r => {
             return Ok(SampleItemResult::new(
                 index,
                 SampleItemStatus::Unchanged,
@@ -451,7 +451,7 @@ fn result_pool(
     };
     let after = PoolRow {
         state: next,
-        result: outcome.as_ref().ok().map(|r| r.as_str().to_string()),
+        result: outcome.as_ref().ok().copied(),
         note: outcome.as_ref().err().cloned(),
         resulted_at: Some(ctx.at),
         version: p.version + 1,

@@ -91,7 +91,7 @@ pub fn lab_figures(
             .count(),
         positive: rows
             .iter()
-            .filter(|s| s.result.as_deref() == Some("positive"))
+            .filter(|s| s.result == Some(crate::domain::samples::TestResult::Positive))
             .count(),
         pending: rows
             .iter()

@@ -35,7 +35,7 @@ impl From<&CaseRow> for CaseOut {
             onset_date: c.onset_date,
             confirmed_at: utc(c.confirmed_at),
             isolated_at: c.isolated_at.map(utc),
-            treatment: c.treatment.as_deref().and_then(Treatment::parse),
+            treatment: c.treatment,
             window_start: utc(c.window_start),
             version: c.version,
         }
@@ -403,7 +403,7 @@ pub fn transition_case(
             ..case.clone()
         };
         if input.command == CaseCommand::StartTreatment {
-            after.treatment = input.treatment.map(|t| t.as_str().to_string());
+            after.treatment = input.treatment;
             if after.isolated_at.is_none() {
                 let isolated = input.at.map(instant).unwrap_or(at);
                 if isolated > at + chrono::Duration::hours(1) {
