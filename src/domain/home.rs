@@ -212,6 +212,20 @@ pub fn violation_transition(
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// Left the home during quarantine.
+    LeftHome,
+    /// Received visitors.
+    Visitors,
+    /// Removed or covered the warning sign.
+    SignTampered,
+    Other,
+}
+
+text_enum!(ViolationKind { LeftHome => "left_home", Visitors => "visitors", SignTampered => "sign_tampered", Other => "other" });
+
 #[cfg(test)]
 mod tests {
     use super::*;

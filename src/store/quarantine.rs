@@ -31,7 +31,8 @@ pub struct RegimeRow {
 pub struct SiteRow {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: crate::domain::camps::SiteKind,
     pub address: String,
     pub unit_code: String,
     pub unit_path: String,
@@ -197,7 +198,8 @@ pub struct ViolationRow {
     pub id: String,
     pub episode_id: String,
     pub person_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: crate::domain::home::ViolationKind,
     pub occurred_at: NaiveDateTime,
     pub note: Option<String>,
     pub unit_path: String,
@@ -247,7 +249,7 @@ pub fn latest_version(conn: &mut AnyConnection, code: &str) -> QueryResult<Optio
 
 pub fn insert_site(conn: &mut AnyConnection, s: &SiteRow) -> QueryResult<()> {
     diesel::insert_into(sites::table)
-        .values(s)
+        .values(s.clone())
         .execute(conn)
         .map(drop)
 }
@@ -864,7 +866,7 @@ pub fn open_follow_ups(
 
 pub fn insert_violation(conn: &mut AnyConnection, v: &ViolationRow) -> QueryResult<()> {
     diesel::insert_into(violations::table)
-        .values(v)
+        .values(v.clone())
         .execute(conn)
         .map(drop)
 }

@@ -1,29 +1,7 @@
 //! Violations, and the police list of them and of people who absconded.
 
 use super::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ViolationKind {
-    /// Left the home during quarantine.
-    LeftHome,
-    /// Received visitors.
-    Visitors,
-    /// Removed or covered the warning sign.
-    SignTampered,
-    Other,
-}
-
-impl ViolationKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ViolationKind::LeftHome => "left_home",
-            ViolationKind::Visitors => "visitors",
-            ViolationKind::SignTampered => "sign_tampered",
-            ViolationKind::Other => "other",
-        }
-    }
-}
+pub use crate::domain::home::ViolationKind;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +31,7 @@ impl From<&ViolationRow> for ViolationOut {
             id: v.id.clone(),
             episode_id: v.episode_id.clone(),
             person_id: v.person_id.clone(),
-            kind: v.kind.clone(),
+            kind: v.kind.to_string(),
             occurred_at: utc(v.occurred_at),
             note: v.note.clone(),
             handled_at: v.handled_at.map(utc),
@@ -85,7 +63,7 @@ pub fn report_violation(
             id: new_id(),
             episode_id: e.id.clone(),
             person_id: e.person_id.clone(),
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             occurred_at: occurred,
             note: note.clone(),
             unit_path: e.unit_path.clone(),
