@@ -46,7 +46,8 @@ pub struct RoundRow {
     pub id: String,
     pub zone_id: String,
     pub round_date: NaiveDate,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: SampleKind,
     pub ordered: i32,
     pub unit_path: String,
     pub created_by: Option<String>,
@@ -274,7 +275,7 @@ pub fn lab_samples(conn: &mut AnyConnection, lab: &str) -> QueryResult<Vec<Sampl
 
 pub fn insert_round(conn: &mut AnyConnection, r: &RoundRow) -> QueryResult<()> {
     diesel::insert_into(sampling_rounds::table)
-        .values(r)
+        .values(r.clone())
         .execute(conn)
         .map(drop)
 }

@@ -37,7 +37,7 @@ impl From<&RoundRow> for RoundOut {
             id: r.id.clone(),
             zone_id: r.zone_id.clone(),
             date: r.round_date,
-            kind: r.kind.clone(),
+            kind: r.kind.to_string(),
             ordered: r.ordered,
         }
     }
@@ -139,7 +139,7 @@ pub fn create_round(
             id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
             zone_id: zone.id.clone(),
             round_date: date,
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             ordered: 0,
             unit_path: zone.unit_path.clone(),
             created_by: Some(actor.user_id.clone()),
