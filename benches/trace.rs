@@ -17,6 +17,7 @@ use std::time::Instant;
 use tracing_backend::api::{build_app, AppState};
 use tracing_backend::config::Config;
 use tracing_backend::db;
+use tracing_backend::domain::cases::{Proximity, Setting};
 use tracing_backend::domain::roles::Role;
 use tracing_backend::domain::units::Structure;
 use tracing_backend::service::accounts::{bootstrap_user, GrantTarget};
@@ -400,8 +401,8 @@ fn main() -> anyhow::Result<()> {
         first_at: at + Duration::hours(hours),
         last_at: at + Duration::hours(hours + 1),
         place: None,
-        setting: "workplace".into(),
-        proximity: "within_2m".into(),
+        setting: Setting::Workplace,
+        proximity: Proximity::Within2m,
         duration_minutes: Some(60),
         masked: false,
         unit_path: communes[n % communes.len()].1.clone(),

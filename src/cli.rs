@@ -240,7 +240,7 @@ fn demo_site(conn: &mut AnyConnection) -> Result<(), crate::error::AppError> {
         &SiteRow {
             id: DEMO_SITE.into(),
             name: "Khu cách ly Trung đoàn 244".into(),
-            kind: "barracks".into(),
+            kind: crate::domain::camps::SiteKind::Barracks,
             address: "Vân Đồn, Quảng Ninh".into(),
             unit_code: unit.code,
             unit_path: unit.path,

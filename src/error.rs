@@ -53,8 +53,13 @@ pub enum AppError {
         detail: String,
         existing_id: Option<String>,
     },
+    /// `reason`, when given, is the problem's detail instead of the generic sentence.
     #[error("invalid transition: {command} from {state}")]
-    InvalidTransition { state: String, command: String },
+    InvalidTransition {
+        state: String,
+        command: String,
+        reason: Option<String>,
+    },
     #[error("stale version: {current}")]
     StaleVersion { current: i32 },
     #[error("method not allowed")]
@@ -86,6 +91,12 @@ impl AppError {
     pub fn not_found(what: &str) -> AppError {
         AppError::NotFound(format!("{what} not found"))
     }
+    /// A stored value the code does not know (an enum's text, say): the data is wrong, not
+    /// the request, so this is an internal error that names the value.
+    pub fn stored(message: impl std::fmt::Display) -> AppError {
+        AppError::Internal(anyhow::anyhow!("unknown stored value: {message}"))
+    }
+
     pub fn conflict(detail: impl Into<String>) -> AppError {
         AppError::Conflict {
             detail: detail.into(),
@@ -128,7 +139,11 @@ impl AppError {
             AppError::StaleVersion { current } => {
                 format!("the record changed since it was read: its version is now {current}")
             }
-            AppError::InvalidTransition { state, command } => {
+            AppError::InvalidTransition {
+                reason: Some(reason),
+                ..
+            } => reason.clone(),
+            AppError::InvalidTransition { state, command, .. } => {
                 format!("'{command}' is not allowed from state '{state}'")
             }
             AppError::MethodNotAllowed { allow } => {
@@ -214,11 +229,17 @@ impl ResponseError for AppError {
     }
 }
 
-impl From<crate::domain::cases::Refused> for AppError {
-    fn from(r: crate::domain::cases::Refused) -> Self {
+/// A refusal with a reason keeps the reason in the command the client sees, the way the
+/// domain's own refusals name what blocks them, and makes it the problem's detail.
+impl From<crate::domain::states::Refused> for AppError {
+    fn from(r: crate::domain::states::Refused) -> Self {
         AppError::InvalidTransition {
+            command: match &r.reason {
+                None => r.command,
+                Some(why) => format!("{} ({why})", r.command),
+            },
             state: r.state,
-            command: r.command,
+            reason: r.reason,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! The same seed always gives the same people and contacts.
 
 use crate::db::AnyConnection;
+use crate::domain::cases::{Proximity, Setting};
 use crate::domain::text::fold;
 use crate::schema::admin_units;
 use crate::store::people::insert_rows as insert_person_rows;
@@ -46,13 +47,13 @@ const GIVEN: [&str; 16] = [
     "An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hoa", "Hùng", "Lan", "Long", "Mai", "Nam",
     "Phương", "Quân", "Tuấn",
 ];
-const SETTINGS: [&str; 6] = [
-    "household",
-    "workplace",
-    "market",
-    "vehicle",
-    "healthcare",
-    "other",
+const SETTINGS: [Setting; 6] = [
+    Setting::Household,
+    Setting::Workplace,
+    Setting::Market,
+    Setting::Vehicle,
+    Setting::Healthcare,
+    Setting::Other,
 ];
 
 /// The id of synthetic person `i` of a seed: stable, and never a real record's.
@@ -111,7 +112,11 @@ pub fn person(
         full_name: name,
         birth_date: None,
         birth_year: Some(1940 + rng.below(82) as i32),
-        sex: Some(if rng.below(2) == 0 { "male" } else { "female" }.into()),
+        sex: Some(if rng.below(2) == 0 {
+            crate::domain::people::Sex::Male
+        } else {
+            crate::domain::people::Sex::Female
+        }),
         national_id: None,
         passport_no: None,
         nationality: Some("VN".into()),
@@ -122,7 +127,7 @@ pub fn person(
         occupation: None,
         workplace: None,
         vaccination_doses: rng.below(4) as i32,
-        source: "bulk_import".into(),
+        source: crate::domain::people::Source::BulkImport,
         merged_into: None,
         version: 1,
         created_by: None,
@@ -168,13 +173,12 @@ pub fn contact(
         first_at: first,
         last_at: first + Duration::minutes(minutes),
         place: None,
-        setting: SETTINGS[rng.below(SETTINGS.len())].into(),
+        setting: SETTINGS[rng.below(SETTINGS.len())],
         proximity: if rng.below(3) == 0 {
-            "physical"
+            Proximity::Physical
         } else {
-            "within_2m"
-        }
-        .into(),
+            Proximity::Within2m
+        },
         duration_minutes: Some(minutes as i32),
         masked: false,
         unit_path: path.clone(),

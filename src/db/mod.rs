@@ -269,13 +269,14 @@ pub const CHUNK_ROWS: usize = 1000;
 /// Insert a slice of rows in chunks of [`CHUNK_ROWS`], each chunk one statement on the inner
 /// connection; an optional tail (`.on_conflict_do_nothing()`, an upsert's `.on_conflict(..)`)
 /// is applied to every statement. The number of rows written. The one chunked insert of the
-/// code base: each store wraps it with its own row type.
+/// code base: each store wraps it with its own row type. Each chunk is copied: a row whose
+/// enums are written as text (`serialize_as`) is insertable only by value.
 macro_rules! insert_chunks {
     ($conn:expr, $table:expr, $rows:expr $(, $($tail:tt)+)?) => {{
         let mut written = 0usize;
         for chunk in $rows.chunks($crate::db::CHUNK_ROWS) {
             written += $crate::db::on_inner!($conn, |c| diesel::insert_into($table)
-                .values(chunk)
+                .values(chunk.to_vec())
                 $($($tail)+)?
                 .execute(c))?;
         }

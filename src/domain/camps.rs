@@ -1,7 +1,10 @@
 //! Concentrated quarantine sites: who may share a room. People admitted together are kept
 //! apart from other cohorts; an F0 never shares a room with people who are not.
 
+use super::states::text_enum;
 use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Someone in a room (or arriving): their level and when they were checked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,17 @@ pub fn admit_to_room(
 pub fn near_capacity(occupied: i64, capacity: i64, threshold: f64) -> bool {
     capacity > 0 && occupied as f64 >= threshold * capacity as f64
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    Barracks,
+    Dormitory,
+    Hotel,
+    Other,
+}
+
+text_enum!(SiteKind { Barracks => "barracks", Dormitory => "dormitory", Hotel => "hotel", Other => "other" });
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,8 @@
 //! Confirmed cases (F0) and the contacts logged by tracing teams: their states, the moves
 //! between them, and the rules that say what a command does.
 
+use super::states::{text_enum, Refused};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -46,47 +46,10 @@ pub enum ConfirmationTest {
     AntigenTwice,
 }
 
-macro_rules! text_enum {
-    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)+ _ => None }
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-pub(crate) use text_enum;
-
 text_enum!(CaseState { Confirmed => "confirmed", InTreatment => "in_treatment", Recovered => "recovered", Deceased => "deceased", NotACase => "not_a_case" });
 text_enum!(Treatment { Facility => "facility", HomeCare => "home_care" });
 text_enum!(CaseCommand { StartTreatment => "start_treatment", Recover => "recover", Die => "die", Retract => "retract" });
 text_enum!(ConfirmationTest { RtPcr => "rt_pcr", AntigenF1 => "antigen_f1", AntigenTwice => "antigen_twice" });
-
-/// A refused move names the state and the command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub state: String,
-    pub command: String,
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "'{}' is not allowed from state '{}'",
-            self.command, self.state
-        )
-    }
-}
 
 /// The case state machine, as a table: (state, command) → next state.
 pub fn case_transition(state: CaseState, command: CaseCommand) -> Result<CaseState, Refused> {
@@ -97,10 +60,7 @@ pub fn case_transition(state: CaseState, command: CaseCommand) -> Result<CaseSta
         (InTreatment, Recover) => Ok(Recovered),
         (Confirmed | InTreatment, Die) => Ok(Deceased),
         (Confirmed | InTreatment, Retract) => Ok(NotACase),
-        _ => Err(Refused {
-            state: state.to_string(),
-            command: command.to_string(),
-        }),
+        _ => Err(Refused::new(state, command)),
     }
 }
 
@@ -158,6 +118,54 @@ pub fn is_close(
             None => Err(format!("masked and of unknown duration: a masked contact is close from {MASKED_MIN_MINUTES} minutes")),
         },
         Proximity::SameSpace => Err("the same space but farther than 2 m is not a close contact".into()),
+    }
+}
+
+/// Where a person's classification stands: in force, or ended by the case's outcome or by
+/// a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureStatus {
+    Active,
+    Recovered,
+    Deceased,
+    /// A correction took the classification back.
+    Declassified,
+}
+
+/// What ends a classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureCommand {
+    Recover,
+    Die,
+    Declassify,
+}
+
+text_enum!(ExposureStatus { Active => "active", Recovered => "recovered", Deceased => "deceased", Declassified => "declassified" });
+text_enum!(ExposureCommand { Recover => "recover", Die => "die", Declassify => "declassify" });
+
+/// The classification state machine: only one in force ends, and only once.
+pub fn exposure_transition(
+    status: ExposureStatus,
+    command: ExposureCommand,
+) -> Result<ExposureStatus, Refused> {
+    use ExposureCommand as C;
+    use ExposureStatus as S;
+    match (status, command) {
+        (S::Active, C::Recover) => Ok(S::Recovered),
+        (S::Active, C::Die) => Ok(S::Deceased),
+        (S::Active, C::Declassify) => Ok(S::Declassified),
+        _ => Err(Refused::new(status, command)),
+    }
+}
+
+/// How a case's outcome ends the classification of its person.
+pub fn exposure_command_of(outcome: CaseState) -> Option<ExposureCommand> {
+    match outcome {
+        CaseState::Recovered => Some(ExposureCommand::Recover),
+        CaseState::Deceased => Some(ExposureCommand::Die),
+        _ => None,
     }
 }
 
@@ -221,5 +229,22 @@ mod tests {
             serde_json::to_value(Proximity::Within2m).unwrap(),
             "within_2m"
         );
+    }
+
+    #[test]
+    fn exposure_moves() {
+        use ExposureCommand::*;
+        use ExposureStatus::*;
+        assert_eq!(exposure_transition(Active, Recover), Ok(Recovered));
+        assert_eq!(exposure_transition(Active, Die), Ok(Deceased));
+        assert_eq!(exposure_transition(Active, Declassify), Ok(Declassified));
+        let err = exposure_transition(Declassified, Recover).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'recover' is not allowed from state 'declassified'"
+        );
+        assert!(exposure_transition(Recovered, Die).is_err());
+        assert_eq!(exposure_command_of(CaseState::Recovered), Some(Recover));
+        assert_eq!(exposure_command_of(CaseState::InTreatment), None);
     }
 }

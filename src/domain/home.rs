@@ -1,10 +1,9 @@
 //! Home quarantine (docs/domain.md §5): a suitable address, the warning sign at the door as a
 //! record with its own lifecycle, and the daily report that raises follow-ups.
 
-use super::cases::{text_enum, Refused};
-use chrono::NaiveDate;
+use super::states::{text_enum, Refused};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use utoipa::ToSchema;
 
 /// The address checklist: all three must hold before anyone is quarantined there.
@@ -63,11 +62,13 @@ pub fn remove_sign(
     let refuse = |why: &str| Refused {
         state: state.to_string(),
         command: format!("remove ({why})"),
+        reason: None,
     };
     match state {
         SignState::Removed => Err(Refused {
             state: state.to_string(),
             command: "remove".into(),
+            reason: None,
         }),
         SignState::Posted if anyone_still_quarantined && reason.is_none() => Err(refuse(
             "people are still quarantined there: give a reason to remove it before release",
@@ -117,6 +118,113 @@ pub fn missed_days(
         .filter(|d| !reported.contains(d))
         .collect()
 }
+
+/// Daily reports are for a home quarantine under way.
+pub fn may_report_daily(
+    mode: super::quarantine::Mode,
+    state: super::quarantine::EpisodeState,
+) -> Result<(), Refused> {
+    use super::quarantine::{EpisodeState, Mode};
+    match (mode, state) {
+        (Mode::Home, EpisodeState::Active) => Ok(()),
+        _ => Err(Refused::new(format!("{state} ({mode})"), "daily report")),
+    }
+}
+
+/// A violation is reported of a home quarantine under way, or of one who left it.
+pub fn may_report_violation(
+    mode: super::quarantine::Mode,
+    state: super::quarantine::EpisodeState,
+) -> Result<(), Refused> {
+    use super::quarantine::{EpisodeState, Mode};
+    match (mode, state) {
+        (Mode::Home, EpisodeState::Active | EpisodeState::Absconded) => Ok(()),
+        _ => Err(Refused::new(
+            format!("{state} ({mode})"),
+            "report violation",
+        )),
+    }
+}
+
+/// Where a follow-up stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpState {
+    Open,
+    Done,
+}
+text_enum!(FollowUpState { Open => "open", Done => "done" });
+
+/// What may be asked of a follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpCommand {
+    Resolve,
+}
+text_enum!(FollowUpCommand { Resolve => "resolve" });
+
+/// The follow-up state machine: an open follow-up is resolved once.
+pub fn follow_up_transition(
+    state: FollowUpState,
+    command: FollowUpCommand,
+) -> Result<FollowUpState, Refused> {
+    match (state, command) {
+        (FollowUpState::Open, FollowUpCommand::Resolve) => Ok(FollowUpState::Done),
+        _ => Err(Refused::new(state, command)),
+    }
+}
+
+/// Where a reported violation stands: waiting for the police, or handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationState {
+    Open,
+    Handled,
+}
+text_enum!(ViolationState { Open => "open", Handled => "handled" });
+
+impl ViolationState {
+    /// A violation is handled once it has a handling time.
+    pub fn of(handled_at: Option<NaiveDateTime>) -> ViolationState {
+        match handled_at {
+            None => ViolationState::Open,
+            Some(_) => ViolationState::Handled,
+        }
+    }
+}
+
+/// What may be asked of a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationCommand {
+    Handle,
+}
+text_enum!(ViolationCommand { Handle => "handle" });
+
+/// The violation state machine: an open violation is handled once.
+pub fn violation_transition(
+    state: ViolationState,
+    command: ViolationCommand,
+) -> Result<ViolationState, Refused> {
+    match (state, command) {
+        (ViolationState::Open, ViolationCommand::Handle) => Ok(ViolationState::Handled),
+        _ => Err(Refused::new(state, command)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// Left the home during quarantine.
+    LeftHome,
+    /// Received visitors.
+    Visitors,
+    /// Removed or covered the warning sign.
+    SignTampered,
+    Other,
+}
+
+text_enum!(ViolationKind { LeftHome => "left_home", Visitors => "visitors", SignTampered => "sign_tampered", Other => "other" });
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +284,35 @@ mod tests {
         assert_eq!(
             missed_days(from, d("2021-05-13"), &[d("2021-05-11")]),
             [d("2021-05-10"), d("2021-05-12")]
+        );
+    }
+
+    #[test]
+    fn follow_up_moves() {
+        use FollowUpCommand::Resolve;
+        assert_eq!(
+            follow_up_transition(FollowUpState::Open, Resolve),
+            Ok(FollowUpState::Done)
+        );
+        let err = follow_up_transition(FollowUpState::Done, Resolve).unwrap_err();
+        assert_eq!(
+            (err.state.as_str(), err.command.as_str()),
+            ("done", "resolve")
+        );
+    }
+
+    #[test]
+    fn violation_moves() {
+        use ViolationCommand::Handle;
+        assert_eq!(ViolationState::of(None), ViolationState::Open);
+        assert_eq!(
+            violation_transition(ViolationState::Open, Handle),
+            Ok(ViolationState::Handled)
+        );
+        let err = violation_transition(ViolationState::Handled, Handle).unwrap_err();
+        assert_eq!(
+            (err.state.as_str(), err.command.as_str()),
+            ("handled", "handle")
         );
     }
 }

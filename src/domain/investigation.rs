@@ -1,7 +1,7 @@
 //! The Vân Đồn workflow for each F0 as a state machine: opened → tracing → cordoning →
 //! isolating → sampling → monitoring → closed. Trace tasks and their states live here too.
 
-use super::cases::Refused;
+use super::states::Refused;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -30,6 +30,8 @@ pub enum StepCommand {
     StartMonitoring,
     Close,
 }
+
+super::states::text_conversions!(Step);
 
 impl Step {
     pub const ALL: [Step; 7] = [
@@ -138,6 +140,7 @@ fn refused(state: Step, command: StepCommand, why: &[String]) -> Refused {
         } else {
             format!("{} ({})", command.as_str(), why.join(", "))
         },
+        reason: None,
     }
 }
 
@@ -161,6 +164,8 @@ pub enum TaskCommand {
     /// Try again (after unreachable).
     Reopen,
 }
+
+super::states::text_conversions!(TaskState);
 
 impl TaskState {
     pub fn as_str(self) -> &'static str {
@@ -209,6 +214,7 @@ pub fn task_transition(state: TaskState, command: TaskCommand) -> Result<TaskSta
         _ => Err(Refused {
             state: state.as_str().into(),
             command: command.as_str().into(),
+            reason: None,
         }),
     }
 }

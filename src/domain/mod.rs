@@ -15,6 +15,7 @@ pub mod risk;
 pub mod roles;
 pub mod rules;
 pub mod samples;
+pub mod states;
 pub mod text;
 pub mod time;
 pub mod units;

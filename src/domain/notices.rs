@@ -6,9 +6,8 @@
 //! its records (or makes one), or rejects the notice with a reason, and from then on owns
 //! the person.
 
-use super::cases::{text_enum, Refused};
+use super::states::{text_enum, Refused};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Why the notice went where it went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,6 +54,7 @@ pub fn notice_transition(
         _ => Err(Refused {
             state: state.to_string(),
             command: command.to_string(),
+            reason: None,
         }),
     }
 }

@@ -14,6 +14,8 @@ pub enum Sex {
     Other,
 }
 
+super::states::text_conversions!(Sex);
+
 impl Sex {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,8 @@ pub enum Source {
     LabSystem,
     BulkImport,
 }
+
+super::states::text_conversions!(Source);
 
 impl Source {
     pub fn as_str(self) -> &'static str {

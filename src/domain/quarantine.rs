@@ -2,8 +2,8 @@
 //! episode (its days, release date and test days), and the episode state machine with who
 //! may ask for each move.
 
-use super::cases::{text_enum, Refused};
 use super::roles::Role;
+use super::states::{text_enum, Refused};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -354,6 +354,7 @@ pub fn episode_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (S::Ordered, C::Activate) => Ok(S::Active),
@@ -517,6 +518,31 @@ pub fn shipped_regimes() -> Vec<(NaiveDate, &'static str, RegimeRules)> {
             },
         ),
     ]
+}
+
+/// A camp checks in only the people it expects: an episode ordered to it.
+pub fn may_check_in(state: EpisodeState) -> Result<(), Refused> {
+    match state {
+        EpisodeState::Ordered => Ok(()),
+        _ => Err(Refused::new(state, "check in")),
+    }
+}
+
+/// The regime of an episode moves only before or during the quarantine.
+pub fn may_move_regime(state: EpisodeState) -> Result<(), Refused> {
+    match state {
+        EpisodeState::Ordered | EpisodeState::Active => Ok(()),
+        _ => Err(Refused::new(state, "move_regime")),
+    }
+}
+
+/// A scheduled test takes one result: once it has one, or was superseded by a reschedule,
+/// another is refused from that state.
+pub fn result_refused(recorded: Option<super::samples::TestResult>) -> Refused {
+    Refused::new(
+        recorded.map_or("superseded", |r| r.as_str()),
+        "record result",
+    )
 }
 
 #[cfg(test)]

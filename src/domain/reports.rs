@@ -39,6 +39,8 @@ pub enum FiveSStep {
     Resulted,
 }
 
+super::states::text_conversions!(FiveSStep);
+
 impl FiveSStep {
     pub const ALL: [FiveSStep; 5] = [
         FiveSStep::Listed,

@@ -43,6 +43,8 @@ pub enum RiskLevel {
 /// The rank of a level on its scale: 1 (lowest) to 4 (highest).
 pub type Rank = u8;
 
+super::states::text_conversions!(Scale);
+
 impl Scale {
     pub const ALL: [Scale; 2] = [Scale::Qd2686, Scale::Nq128];
     pub fn as_str(self) -> &'static str {
@@ -67,6 +69,8 @@ impl Scale {
         self.levels()[usize::from(rank.clamp(1, 4)) - 1]
     }
 }
+
+super::states::text_conversions!(RiskLevel);
 
 impl RiskLevel {
     pub const ALL: [RiskLevel; 8] = [

@@ -83,6 +83,22 @@ impl FromStr for Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown Role '{s}'"))
+    }
+}
+
+impl From<Role> for String {
+    fn from(r: Role) -> String {
+        r.as_str().to_string()
+    }
+}
+
 /// Everything a user can ask the system to do. Each handler names the one it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {

@@ -2,10 +2,10 @@
 //! result means for its members, when a positive makes a new F0 (docs/domain.md §3), the cadence
 //! of mass-sampling rounds and the turnaround deadline.
 
-use super::cases::{text_enum, ConfirmationTest, Refused};
+use super::cases::ConfirmationTest;
+use super::states::{text_enum, Refused};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -83,6 +83,7 @@ pub fn sample_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (S::Ordered, C::Collect) => Ok(S::Collected),
@@ -151,6 +152,7 @@ pub fn pool_transition(
             None => command.to_string(),
             Some(w) => format!("{command} ({w})"),
         },
+        reason: None,
     };
     match (state, command) {
         (PoolState::Open, SampleCommand::Receive) if members >= 2 => Ok(PoolState::Received),
@@ -243,6 +245,19 @@ pub fn check_barcode(raw: &str) -> Result<String, String> {
         Ok(b)
     } else {
         Err("must be 4 to 40 letters, digits or '-'".into())
+    }
+}
+
+/// Only an antigen test is resulted where it is taken; an RT-PCR sample by its laboratory.
+pub fn may_result_on_site(kind: SampleKind, state: SampleState) -> Result<(), Refused> {
+    if kind.is_antigen() {
+        Ok(())
+    } else {
+        Err(Refused::because(
+            state,
+            SampleCommand::Result,
+            "an RT-PCR sample is resulted by its laboratory",
+        ))
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Level {
     Village,
 }
 
+super::states::text_conversions!(Level);
+
 impl Level {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 //! that caused it. A zone moves `proposed → active → lifted`; its start is fixed when it is
 //! activated (or announced beforehand) and its end when it is lifted.
 
-use super::cases::Refused;
+use super::states::Refused;
 use super::units::in_subtree;
 use super::FieldError;
 use chrono::NaiveDateTime;
@@ -38,6 +38,8 @@ pub enum ZoneCommand {
     Lift,
 }
 
+super::states::text_conversions!(ZoneLevel);
+
 impl ZoneLevel {
     pub const ALL: [ZoneLevel; 3] = [
         ZoneLevel::HardLockdown,
@@ -55,6 +57,8 @@ impl ZoneLevel {
         ZoneLevel::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }
+
+super::states::text_conversions!(ZoneState);
 
 impl ZoneState {
     pub const ALL: [ZoneState; 3] = [ZoneState::Proposed, ZoneState::Active, ZoneState::Lifted];
@@ -103,6 +107,7 @@ pub fn zone_transition(state: ZoneState, command: ZoneCommand) -> Result<ZoneSta
         _ => Err(Refused {
             state: state.as_str().into(),
             command: command.as_str().into(),
+            reason: None,
         }),
     }
 }
@@ -209,6 +214,14 @@ pub fn intersect_subtrees(a: &[String], b: &[String]) -> Vec<String> {
         .cloned()
         .collect();
     roots
+}
+
+/// Sampling rounds are ordered in a zone in force.
+pub fn may_order_round(state: ZoneState) -> Result<(), Refused> {
+    match state {
+        ZoneState::Active => Ok(()),
+        _ => Err(Refused::new(state.as_str(), "sampling round")),
+    }
 }
 
 #[cfg(test)]

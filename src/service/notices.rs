@@ -104,8 +104,8 @@ pub fn out(n: &NoticeRow, reader: Reader) -> AppResult<NoticeOut> {
     let receiver = reader == Reader::Receiver;
     Ok(NoticeOut {
         id: n.id.clone(),
-        reason: NoticeReason::parse(&n.reason).ok_or_else(|| bad("unknown reason"))?,
-        state: NoticeState::parse(&n.state).ok_or_else(|| bad("unknown state"))?,
+        reason: n.reason,
+        state: n.state,
         from_unit_code: n.from_unit_code.clone(),
         to_unit_code: n.to_unit_code.clone(),
         sent_at: n.sent_at.and_utc(),
@@ -164,8 +164,8 @@ pub fn residence(
     let from = from_root(scope, contact.as_ref().map(|c| c.source_path.as_str()));
     let row = NoticeRow {
         id: new_id(),
-        reason: NoticeReason::Residence.as_str().into(),
-        state: NoticeState::Sent.as_str().into(),
+        reason: NoticeReason::Residence,
+        state: NoticeState::Sent,
         from_unit_code: code_of_path(&from).to_string(),
         from_path: from,
         to_unit_code: to.unit_code.to_string(),
@@ -210,8 +210,8 @@ pub fn identity(
     let from = from_root(scope, Some(local_path));
     let row = NoticeRow {
         id: new_id(),
-        reason: NoticeReason::Identity.as_str().into(),
-        state: NoticeState::Sent.as_str().into(),
+        reason: NoticeReason::Identity,
+        state: NoticeState::Sent,
         from_unit_code: code_of_path(&from).to_string(),
         from_path: from,
         to_unit_code: holder.unit_code.clone(),
@@ -294,8 +294,7 @@ pub fn reader_of(scope: &Scope, n: &NoticeRow) -> Option<Reader> {
     if scope.covers(&n.to_path) {
         return Some(Reader::Receiver);
     }
-    let reason = NoticeReason::parse(&n.reason)?;
-    (sender_sees(reason) && scope.covers(&n.from_path)).then_some(Reader::Sender)
+    (sender_sees(n.reason) && scope.covers(&n.from_path)).then_some(Reader::Sender)
 }
 
 pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<NoticeOut> {

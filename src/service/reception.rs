@@ -61,9 +61,7 @@ fn answerable(
     let n = store::get_for_update(conn, id)?
         .filter(|n| scope.covers(&n.to_path))
         .ok_or_else(|| AppError::not_found("notice"))?;
-    let state = NoticeState::parse(&n.state)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice {id}: unknown state")))?;
-    let next = notice_transition(state, command)?;
+    let next = notice_transition(n.state, command)?;
     versioned::expect(version, n.version)?;
     Ok((n, next))
 }
@@ -126,16 +124,14 @@ pub fn accept(
     crate::db::write_tx(conn, |conn| {
         let (n, next) = answerable(conn, &scope, id, input.version, NoticeCommand::Accept)?;
         let w = who(actor, &scope, &n.to_path);
-        let reason = NoticeReason::parse(&n.reason)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("notice {id}: unknown reason")))?;
-        let linked = match reason {
+        let linked = match n.reason {
             NoticeReason::Residence => {
                 accept_residence(conn, actor, &scope, &w, rules, &n, &input, at)?
             }
             NoticeReason::Identity => accept_identity(conn, &scope, &w, rules, &n, &input, at)?,
         };
         let after = NoticeRow {
-            state: next.as_str().into(),
+            state: next,
             linked_person_id: Some(linked),
             resolved_by: Some(actor.user_id.clone()),
             resolved_at: Some(at),
@@ -275,7 +271,7 @@ pub fn reject(
         let (n, next) = answerable(conn, &scope, id, input.version, NoticeCommand::Reject)?;
         let w = who(actor, &scope, &n.to_path);
         let after = NoticeRow {
-            state: next.as_str().into(),
+            state: next,
             resolved_by: Some(actor.user_id.clone()),
             resolved_at: Some(at),
             resolution_reason: Some(reason.clone()),

@@ -33,11 +33,11 @@ pub struct RiskLevelOut {
 
 impl From<&RiskRow> for RiskLevelOut {
     fn from(r: &RiskRow) -> Self {
-        let level = RiskLevel::parse(&r.level).unwrap_or(RiskLevel::NewNormal);
+        let level = r.level;
         RiskLevelOut {
             id: r.id.clone(),
             unit_code: r.unit_code.clone(),
-            scale: Scale::parse(&r.scale).unwrap_or(level.scale()),
+            scale: r.scale,
             level,
             effective_at: r.effective_at.and_utc(),
             reason: r.reason.clone(),
@@ -94,7 +94,7 @@ pub fn record(
                 "the unit is outside your jurisdiction".into(),
             ));
         }
-        if unit.level != Level::Commune.as_str() {
+        if unit.level != Level::Commune {
             return Err(AppError::field(
                 "unit_code",
                 "levels are recorded for communes; a district's is derived from them",
@@ -104,8 +104,8 @@ pub fn record(
             id: new_id(),
             unit_code: unit.code.clone(),
             unit_path: unit.path.clone(),
-            scale: input.scale.as_str().into(),
-            level: input.level.as_str().into(),
+            scale: input.scale,
+            level: input.level,
             effective_at,
             reason,
             set_by: Some(actor.user_id.clone()),
@@ -236,9 +236,9 @@ pub(crate) fn level_at(
     scale: Scale,
     at: NaiveDateTime,
 ) -> AppResult<Option<CurrentRiskLevel>> {
-    Ok(match Level::parse(&unit.level) {
-        Some(Level::Commune) => Some(commune_level(conn, unit, scale, at)?),
-        Some(Level::District) => Some(district_level(conn, unit, scale, at)?),
+    Ok(match unit.level {
+        Level::Commune => Some(commune_level(conn, unit, scale, at)?),
+        Level::District => Some(district_level(conn, unit, scale, at)?),
         _ => None,
     })
 }
@@ -255,7 +255,7 @@ fn commune_level(
         unit_code: unit.code.clone(),
         unit_level: Level::Commune,
         scale,
-        level: entry.and_then(|r| RiskLevel::parse(&r.level)),
+        level: entry.map(|r| r.level),
         since: entry.map(|r| r.effective_at.and_utc()),
         entry_id: entry.map(|r| r.id.clone()),
         derived: false,
@@ -274,11 +274,7 @@ fn district_level(
     // rows come each unit's newest first: the first row of a unit is its level in effect
     let levels: Vec<Option<RiskLevel>> = communes
         .iter()
-        .map(|c| {
-            rows.iter()
-                .find(|r| &r.unit_code == c)
-                .and_then(|r| RiskLevel::parse(&r.level))
-        })
+        .map(|c| rows.iter().find(|r| &r.unit_code == c).map(|r| r.level))
         .collect();
     let counts = CommuneCounts::of(&levels);
     Ok(CurrentRiskLevel {

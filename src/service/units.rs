@@ -33,7 +33,7 @@ impl From<&UnitRow> for UnitOut {
         UnitOut {
             code: u.code.clone(),
             parent_code: u.parent_code.clone(),
-            level: Level::parse(&u.level).unwrap_or(Level::Village),
+            level: u.level,
             name: u.name.clone(),
             unit_type: u.unit_type.clone(),
         }
@@ -167,7 +167,7 @@ pub fn add_village(
                 "the commune is outside your jurisdiction".into(),
             ));
         }
-        if commune.level != Level::Commune.as_str() {
+        if commune.level != Level::Commune {
             return Err(AppError::conflict(
                 "villages and quarters can be added only under a commune",
             ));
@@ -197,7 +197,7 @@ pub fn add_village(
         let unit = NewUnit {
             code: code.clone(),
             parent_code: Some(commune.code.clone()),
-            level: Level::Village.as_str().into(),
+            level: Level::Village,
             name_folded: fold(&name),
             name,
             unit_type: input

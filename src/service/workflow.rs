@@ -5,12 +5,12 @@
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::investigation::{
     step_transition, task_transition, Facts, Step, StepCommand, TaskCommand, TaskState,
 };
 use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
+use crate::domain::states::Refused;
 use crate::domain::text::tidy;
 use crate::domain::units::{subtree_range, Level};
 use crate::error::{AppError, AppResult};
@@ -44,7 +44,7 @@ pub fn open_investigation(
         id: new_id(),
         case_id: case.id.clone(),
         person_id: case.person_id.clone(),
-        state: Step::Opened.as_str().into(),
+        state: Step::Opened,
         opened_at: case.confirmed_at,
         tracing_at: None,
         isolating_at: None,
@@ -104,7 +104,7 @@ fn investigation_out(i: &InvestigationRow, now: NaiveDateTime) -> InvestigationO
         id: i.id.clone(),
         case_id: i.case_id.clone(),
         person_id: i.person_id.clone(),
-        state: Step::parse(&i.state).unwrap_or(Step::Opened),
+        state: i.state,
         steps: vec![
             step(Step::Opened, Some(i.opened_at), None),
             step(Step::Tracing, i.tracing_at, Some(i.tracing_due)),
@@ -195,11 +195,11 @@ pub fn transition_investigation(
             samples_pending: 0,
             zones_declared: zone_store::declared_for_investigation(conn, &inv.id)? as usize,
         };
-        let state = Step::parse(&inv.state).unwrap_or(Step::Opened);
+        let state = inv.state;
         let next = step_transition(state, input.command, &facts)?;
         versioned::expect(input.version, inv.version)?;
         let mut after = InvestigationRow {
-            state: next.as_str().into(),
+            state: next,
             version: inv.version + 1,
             updated_at: at,
             ..inv.clone()
@@ -325,7 +325,7 @@ pub fn add_landmark_in_tx(
         let unit_path = match &input.unit_code {
             Some(code) => {
                 units::get(conn, code)?
-                    .filter(|u| u.level != Level::Country.as_str())
+                    .filter(|u| u.level != Level::Country)
                     .ok_or_else(|| {
                         AppError::field(
                             "unit_code",
@@ -461,7 +461,7 @@ pub struct TaskOut {
 }
 
 fn task_out(t: &TaskRow, at: NaiveDateTime) -> TaskOut {
-    let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+    let state = t.state;
     TaskOut {
         id: t.id.clone(),
         case_id: t.case_id.clone(),
@@ -521,7 +521,7 @@ pub fn create_tasks(
                 person_id: pid.to_string(),
                 assignee_id: input.assignee_id.map(|u| u.to_string()),
                 team: input.team.as_deref().map(tidy),
-                state: TaskState::Open.as_str().into(),
+                state: TaskState::Open,
                 due_at: due,
                 note: None,
                 unit_path: case.unit_path.clone(),
@@ -608,11 +608,11 @@ pub fn transition_task(
             Some(t) if scope.covers(&t.unit_path) => t,
             _ => return Err(AppError::not_found("trace task")),
         };
-        let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+        let state = t.state;
         let next = task_transition(state, input.command).map_err(|r: Refused| AppError::from(r))?;
         versioned::expect(input.version, t.version)?;
         let after = TaskRow {
-            state: next.as_str().into(),
+            state: next,
             note: note.clone().or(t.note.clone()),
             version: t.version + 1,
             updated_at: at,

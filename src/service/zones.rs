@@ -62,7 +62,7 @@ struct Zone {
 
 impl Zone {
     fn state(&self) -> ZoneState {
-        ZoneState::parse(&self.row.state).unwrap_or(ZoneState::Proposed)
+        self.row.state
     }
     /// Visible when any of its units lies in the scope.
     fn seen_by(&self, scope: &Scope) -> bool {
@@ -77,7 +77,7 @@ impl Zone {
         ZoneOut {
             id: r.id.clone(),
             name: r.name.clone(),
-            level: ZoneLevel::parse(&r.level).unwrap_or(ZoneLevel::MedicalIsolation),
+            level: r.level,
             area_name: r.area_name.clone(),
             state: self.state(),
             start_at: r.start_at.map(|t| t.and_utc()),
@@ -227,7 +227,7 @@ fn resolve_units(
         let unit = units::get(conn, code)?.ok_or_else(|| {
             AppError::field(&field, format!("no administrative unit has code '{code}'"))
         })?;
-        if unit.level == Level::Country.as_str() {
+        if unit.level == Level::Country {
             return Err(AppError::field(
                 &field,
                 "must be a province or a unit below it",
@@ -312,9 +312,9 @@ fn create_in_tx(
     let row = ZoneRow {
         id: id.clone(),
         name: tidy(&input.name),
-        level: input.level.as_str().into(),
+        level: input.level,
         area_name: input.area_name.as_deref().map(tidy),
-        state: ZoneState::Proposed.as_str().into(),
+        state: ZoneState::Proposed,
         start_at: input.start_at.map(instant),
         end_at: None,
         reason: reason.clone(),
@@ -422,7 +422,7 @@ pub fn transition(
             at,
         );
         let row = ZoneRow {
-            state: next.as_str().into(),
+            state: next,
             start_at: times.start_at,
             end_at: times.end_at,
             reason: reason.clone().or(zone.row.reason.clone()),

@@ -15,6 +15,71 @@ macro_rules! in_ranges {
     }};
 }
 
+/// A nullable text column that holds an optional enum: rows read it as text and convert it
+/// with the enum's `TryFrom<String>` (an unknown value is an error naming the type), and
+/// write the enum's text or NULL. `deserialize_as`/`serialize_as` go through this type
+/// because `Option<String>` and `Option<Enum>` are both foreign to the crate.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct OptText(pub Option<String>);
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for OptText
+where
+    DB: diesel::backend::Backend,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        match &self.0 {
+            Some(s) => s.to_sql(out),
+            None => Ok(diesel::serialize::IsNull::Yes),
+        }
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>
+    for OptText
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        String::from_sql(bytes).map(|s| OptText(Some(s)))
+    }
+    fn from_nullable_sql(bytes: Option<DB::RawValue<'_>>) -> diesel::deserialize::Result<Self> {
+        match bytes {
+            Some(b) => Self::from_sql(b),
+            None => Ok(OptText(None)),
+        }
+    }
+}
+
+/// The conversions between [`OptText`] and an optional enum.
+macro_rules! opt_text {
+    ($($t:ty),+) => {$(
+        impl TryFrom<OptText> for Option<$t> {
+            type Error = String;
+            fn try_from(v: OptText) -> Result<Self, String> {
+                v.0.map(<$t>::try_from).transpose()
+            }
+        }
+        impl From<Option<$t>> for OptText {
+            fn from(v: Option<$t>) -> OptText {
+                OptText(v.map(String::from))
+            }
+        }
+    )+};
+}
+
+opt_text!(
+    crate::domain::cases::Treatment,
+    crate::domain::samples::TestResult,
+    crate::domain::quarantine::Destination,
+    crate::domain::people::Sex
+);
+
 pub mod events;
 pub mod notices;
 pub mod people;

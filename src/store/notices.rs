@@ -1,6 +1,7 @@
 //! Notices across jurisdictions (`service::notices`) and the identity look-up counts.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::notices::{NoticeReason, NoticeState};
 use crate::schema::{lookup_counts, notices};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,8 +10,10 @@ use diesel::prelude::*;
 #[diesel(table_name = notices, treat_none_as_default_value = false)]
 pub struct NoticeRow {
     pub id: String,
-    pub reason: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub reason: NoticeReason,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: NoticeState,
     pub from_unit_code: String,
     pub from_path: String,
     pub to_unit_code: String,
@@ -33,7 +36,7 @@ pub struct NoticeRow {
 pub fn insert(conn: &mut AnyConnection, rows: &[NoticeRow]) -> QueryResult<()> {
     for row in rows {
         diesel::insert_into(notices::table)
-            .values(row)
+            .values(row.clone())
             .execute(conn)?;
     }
     Ok(())
@@ -68,7 +71,7 @@ pub fn resolve(conn: &mut AnyConnection, n: &NoticeRow, expected: i32) -> QueryR
             .filter(notices::version.eq(expected)),
     )
     .set((
-        notices::state.eq(&n.state),
+        notices::state.eq(n.state.as_str()),
         notices::linked_person_id.eq(&n.linked_person_id),
         notices::resolved_by.eq(&n.resolved_by),
         notices::resolved_at.eq(n.resolved_at),

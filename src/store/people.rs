@@ -1,6 +1,7 @@
 //! The people registry.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::people::Source;
 use crate::schema::{duplicate_flags, person_phones, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -15,7 +16,8 @@ pub struct PersonRow {
     pub name_folded: String,
     pub birth_date: Option<NaiveDate>,
     pub birth_year: Option<i32>,
-    pub sex: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub sex: Option<crate::domain::people::Sex>,
     pub national_id: Option<String>,
     pub passport_no: Option<String>,
     pub nationality: Option<String>,
@@ -26,7 +28,8 @@ pub struct PersonRow {
     pub occupation: Option<String>,
     pub workplace: Option<String>,
     pub vaccination_doses: i32,
-    pub source: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub source: Source,
     pub merged_into: Option<String>,
     pub version: i32,
     pub created_by: Option<String>,
@@ -57,7 +60,7 @@ pub struct Person {
 
 pub fn insert(conn: &mut AnyConnection, p: &Person) -> QueryResult<()> {
     diesel::insert_into(persons::table)
-        .values(&p.row)
+        .values(p.row.clone())
         .execute(conn)?;
     set_phones(conn, &p.row.id, &p.phones)
 }
@@ -89,7 +92,7 @@ pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResul
             persons::name_folded.eq(&r.name_folded),
             persons::birth_date.eq(r.birth_date),
             persons::birth_year.eq(r.birth_year),
-            persons::sex.eq(&r.sex),
+            persons::sex.eq(r.sex.map(|s| s.as_str())),
             persons::national_id.eq(&r.national_id),
             persons::passport_no.eq(&r.passport_no),
             persons::nationality.eq(&r.nationality),
@@ -102,7 +105,7 @@ pub fn update(conn: &mut AnyConnection, p: &Person, expected: i32) -> QueryResul
             persons::occupation.eq(&r.occupation),
             persons::workplace.eq(&r.workplace),
             persons::vaccination_doses.eq(r.vaccination_doses),
-            persons::source.eq(&r.source),
+            persons::source.eq(r.source.as_str()),
             persons::merged_into.eq(&r.merged_into),
             persons::version.eq(r.version),
             persons::updated_by.eq(&r.updated_by),

@@ -2,6 +2,8 @@
 //! tests, warning signs, daily reports, follow-ups and violations.
 
 use crate::db::AnyConnection;
+use crate::domain::home::{FollowUpKind, FollowUpState, HouseholdRole, ReportSource, SignState};
+use crate::domain::quarantine::{EpisodeState, Mode};
 use crate::schema::{
     beds, daily_reports, episode_tests, episodes, exposures, follow_ups, homes, persons, regimes,
     rooms, site_areas, sites, violations, warning_signs,
@@ -29,7 +31,8 @@ pub struct RegimeRow {
 pub struct SiteRow {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: crate::domain::camps::SiteKind,
     pub address: String,
     pub unit_code: String,
     pub unit_path: String,
@@ -92,8 +95,10 @@ pub struct EpisodeRow {
     pub id: String,
     pub person_id: String,
     pub level: i32,
-    pub mode: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub mode: Mode,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: EpisodeState,
     pub regime_id: String,
     pub day1: NaiveDate,
     pub days: i32,
@@ -103,12 +108,14 @@ pub struct EpisodeRow {
     pub room_id: Option<String>,
     pub bed_id: Option<String>,
     pub home_id: Option<String>,
-    pub household_role: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub household_role: HouseholdRole,
     pub admitted_at: Option<NaiveDateTime>,
     pub released_at: Option<NaiveDateTime>,
     pub monitoring_from: Option<NaiveDate>,
     pub closed_at: Option<NaiveDateTime>,
-    pub destination: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub destination: Option<crate::domain::quarantine::Destination>,
     pub next_episode_id: Option<String>,
     pub previous_episode_id: Option<String>,
     pub commitment_signed_at: Option<NaiveDateTime>,
@@ -128,7 +135,8 @@ pub struct TestRow {
     pub phase: String,
     pub day: i32,
     pub due_date: NaiveDate,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub resulted_at: Option<NaiveDateTime>,
     pub recorded_by: Option<String>,
     pub superseded_at: Option<NaiveDateTime>,
@@ -140,7 +148,8 @@ pub struct TestRow {
 pub struct SignRow {
     pub id: String,
     pub home_id: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: SignState,
     pub posted_by: Option<String>,
     pub posted_at: NaiveDateTime,
     pub photo_ref: Option<String>,
@@ -160,7 +169,8 @@ pub struct ReportRow {
     pub report_date: NaiveDate,
     pub temperature_c: Option<f64>,
     pub symptoms: String,
-    pub source: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub source: ReportSource,
     pub recorded_by: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -170,9 +180,11 @@ pub struct ReportRow {
 pub struct FollowUpRow {
     pub id: String,
     pub episode_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: FollowUpKind,
     pub for_date: NaiveDate,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: FollowUpState,
     pub note: Option<String>,
     pub unit_path: String,
     pub created_at: NaiveDateTime,
@@ -186,7 +198,8 @@ pub struct ViolationRow {
     pub id: String,
     pub episode_id: String,
     pub person_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: crate::domain::home::ViolationKind,
     pub occurred_at: NaiveDateTime,
     pub note: Option<String>,
     pub unit_path: String,
@@ -236,7 +249,7 @@ pub fn latest_version(conn: &mut AnyConnection, code: &str) -> QueryResult<Optio
 
 pub fn insert_site(conn: &mut AnyConnection, s: &SiteRow) -> QueryResult<()> {
     diesel::insert_into(sites::table)
-        .values(s)
+        .values(s.clone())
         .execute(conn)
         .map(drop)
 }
@@ -407,7 +420,7 @@ pub fn expected_at_site(
 
 pub fn insert_episode(conn: &mut AnyConnection, e: &EpisodeRow) -> QueryResult<()> {
     diesel::insert_into(episodes::table)
-        .values(e)
+        .values(e.clone())
         .execute(conn)
         .map(drop)
 }
@@ -427,7 +440,7 @@ pub fn update_episode(conn: &mut AnyConnection, e: &EpisodeRow, version: i32) ->
             .filter(episodes::id.eq(&e.id))
             .filter(episodes::version.eq(version)),
     )
-    .set(e)
+    .set(e.clone())
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -555,7 +568,7 @@ pub fn f1_not_isolated(
 pub fn insert_tests(conn: &mut AnyConnection, rows: &[TestRow]) -> QueryResult<()> {
     for r in rows {
         diesel::insert_into(episode_tests::table)
-            .values(r)
+            .values(r.clone())
             .execute(conn)?;
     }
     Ok(())
@@ -666,7 +679,7 @@ pub fn update_home(conn: &mut AnyConnection, h: &HomeRow, version: i32) -> Query
 
 pub fn insert_sign(conn: &mut AnyConnection, s: &SignRow) -> QueryResult<()> {
     diesel::insert_into(warning_signs::table)
-        .values(s)
+        .values(s.clone())
         .execute(conn)
         .map(drop)
 }
@@ -687,9 +700,11 @@ pub fn signs_of(conn: &mut AnyConnection, home: &str) -> QueryResult<Vec<SignRow
         .load(conn)
 }
 
+/// Take a sign down: `next` is what the sign state machine moved it to.
 pub fn remove_sign(
     conn: &mut AnyConnection,
     s: &SignRow,
+    next: SignState,
     by: &str,
     at: NaiveDateTime,
     reason: Option<&str>,
@@ -700,7 +715,7 @@ pub fn remove_sign(
             .filter(warning_signs::version.eq(s.version)),
     )
     .set((
-        warning_signs::state.eq("removed"),
+        warning_signs::state.eq(next.as_str()),
         warning_signs::removed_by.eq(Some(by)),
         warning_signs::removed_at.eq(Some(at)),
         warning_signs::removed_reason.eq(reason),
@@ -728,7 +743,7 @@ pub fn signs_left_posted(
         warning_signs::unit_path,
         ranges
     );
-    q.filter(warning_signs::state.eq("posted"))
+    q.filter(warning_signs::state.eq(SignState::Posted.as_str()))
         .filter(warning_signs::home_id.ne_all(still))
         .filter(warning_signs::home_id.eq_any(ever))
         .select(SignRow::as_select())
@@ -739,7 +754,7 @@ pub fn signs_left_posted(
 
 pub fn insert_report(conn: &mut AnyConnection, r: &ReportRow) -> QueryResult<()> {
     diesel::insert_into(daily_reports::table)
-        .values(r)
+        .values(r.clone())
         .execute(conn)
         .map(drop)
 }
@@ -785,7 +800,7 @@ pub fn report_dates(
 /// Insert a follow-up unless the same one (episode, kind, date) exists; true if inserted.
 pub fn raise_follow_up(conn: &mut AnyConnection, f: &FollowUpRow) -> QueryResult<bool> {
     let n = crate::db::on_inner!(conn, |c| diesel::insert_into(follow_ups::table)
-        .values(f)
+        .values(f.clone())
         .on_conflict_do_nothing()
         .execute(c))?;
     Ok(n == 1)
@@ -799,9 +814,13 @@ pub fn get_follow_up(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<F
         .optional()
 }
 
+/// Move a follow-up from `from` to `next` (the follow-up state machine's move); false when
+/// it is no longer in `from`.
 pub fn resolve_follow_up(
     conn: &mut AnyConnection,
     id: &str,
+    from: FollowUpState,
+    next: FollowUpState,
     by: &str,
     at: NaiveDateTime,
     note: Option<&str>,
@@ -809,10 +828,10 @@ pub fn resolve_follow_up(
     diesel::update(
         follow_ups::table
             .filter(follow_ups::id.eq(id))
-            .filter(follow_ups::state.eq("open")),
+            .filter(follow_ups::state.eq(from.as_str())),
     )
     .set((
-        follow_ups::state.eq("done"),
+        follow_ups::state.eq(next.as_str()),
         follow_ups::resolved_at.eq(Some(at)),
         follow_ups::resolved_by.eq(Some(by)),
         follow_ups::note.eq(note),
@@ -833,7 +852,7 @@ pub fn open_follow_ups(
         follow_ups::unit_path,
         ranges
     );
-    q = q.filter(follow_ups::state.eq("open"));
+    q = q.filter(follow_ups::state.eq(FollowUpState::Open.as_str()));
     if let Some(k) = kind {
         q = q.filter(follow_ups::kind.eq(k.to_string()));
     }
@@ -848,7 +867,7 @@ pub fn open_follow_ups(
 
 pub fn insert_violation(conn: &mut AnyConnection, v: &ViolationRow) -> QueryResult<()> {
     diesel::insert_into(violations::table)
-        .values(v)
+        .values(v.clone())
         .execute(conn)
         .map(drop)
 }

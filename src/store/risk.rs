@@ -1,6 +1,7 @@
 //! The append-only history of risk levels of communes.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::risk::{RiskLevel, Scale};
 use crate::schema::{admin_units, unit_risk_levels};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,8 +12,10 @@ pub struct RiskRow {
     pub id: String,
     pub unit_code: String,
     pub unit_path: String,
-    pub scale: String,
-    pub level: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub scale: Scale,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub level: RiskLevel,
     pub effective_at: NaiveDateTime,
     pub reason: String,
     pub set_by: Option<String>,
@@ -21,7 +24,7 @@ pub struct RiskRow {
 
 pub fn insert(conn: &mut AnyConnection, r: &RiskRow) -> QueryResult<()> {
     diesel::insert_into(unit_risk_levels::table)
-        .values(r)
+        .values(r.clone())
         .execute(conn)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Laboratories, samples, pools and mass-sampling rounds.
 
 use crate::db::AnyConnection;
+use crate::domain::samples::{PoolState, SampleKind, SampleState};
 use crate::schema::{labs, persons, pools, samples, sampling_rounds};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -24,10 +25,12 @@ pub struct LabRow {
 pub struct PoolRow {
     pub id: String,
     pub barcode: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: PoolState,
     pub max_size: i32,
     pub lab_id: Option<String>,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub note: Option<String>,
     pub unit_path: String,
     pub created_by: Option<String>,
@@ -43,7 +46,8 @@ pub struct RoundRow {
     pub id: String,
     pub zone_id: String,
     pub round_date: NaiveDate,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: SampleKind,
     pub ordered: i32,
     pub unit_path: String,
     pub created_by: Option<String>,
@@ -59,8 +63,10 @@ pub struct RoundRow {
 pub struct SampleRow {
     pub id: String,
     pub person_id: String,
-    pub kind: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: SampleKind,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: SampleState,
     pub origin: String,
     pub episode_test_id: Option<String>,
     pub round_id: Option<String>,
@@ -72,7 +78,8 @@ pub struct SampleRow {
     pub collected_at: Option<NaiveDateTime>,
     pub received_at: Option<NaiveDateTime>,
     pub resulted_at: Option<NaiveDateTime>,
-    pub result: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub result: Option<crate::domain::samples::TestResult>,
     pub note: Option<String>,
     pub unit_path: String,
     pub version: i32,
@@ -144,7 +151,7 @@ pub fn update_sample(conn: &mut AnyConnection, s: &SampleRow, version: i32) -> Q
             .filter(samples::id.eq(&s.id))
             .filter(samples::version.eq(version)),
     )
-    .set(s)
+    .set(s.clone())
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -164,20 +171,22 @@ pub fn samples_of_tests(conn: &mut AnyConnection, tests: &[String]) -> QueryResu
         .load(conn)
 }
 
-/// Cancel the samples still only ordered for these scheduled tests; their ids.
+/// Move the samples still only ordered for these scheduled tests to `next` (what the
+/// sample state machine makes of an ordered sample that is cancelled); their ids.
 pub fn cancel_ordered_for_tests(
     conn: &mut AnyConnection,
     tests: &[String],
+    next: SampleState,
     at: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let ids: Vec<String> = samples::table
         .filter(samples::episode_test_id.eq_any(tests))
-        .filter(samples::state.eq("ordered"))
+        .filter(samples::state.eq(SampleState::Ordered.as_str()))
         .select(samples::id)
         .load(conn)?;
     diesel::update(samples::table.filter(samples::id.eq_any(&ids)))
         .set((
-            samples::state.eq("cancelled"),
+            samples::state.eq(next.as_str()),
             samples::updated_at.eq(at),
             samples::version.eq(samples::version + 1),
         ))
@@ -195,7 +204,7 @@ pub fn pool_members(conn: &mut AnyConnection, pool: &str) -> QueryResult<Vec<Sam
 
 pub fn insert_pool(conn: &mut AnyConnection, p: &PoolRow) -> QueryResult<()> {
     diesel::insert_into(pools::table)
-        .values(p)
+        .values(p.clone())
         .execute(conn)
         .map(drop)
 }
@@ -230,7 +239,7 @@ pub fn update_pool(conn: &mut AnyConnection, p: &PoolRow, version: i32) -> Query
             .filter(pools::id.eq(&p.id))
             .filter(pools::version.eq(version)),
     )
-    .set(p)
+    .set(p.clone())
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -266,7 +275,7 @@ pub fn lab_samples(conn: &mut AnyConnection, lab: &str) -> QueryResult<Vec<Sampl
 
 pub fn insert_round(conn: &mut AnyConnection, r: &RoundRow) -> QueryResult<()> {
     diesel::insert_into(sampling_rounds::table)
-        .values(r)
+        .values(r.clone())
         .execute(conn)
         .map(drop)
 }

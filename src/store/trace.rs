@@ -1,6 +1,7 @@
 //! Cases, contacts, classifications and level reviews.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::cases::{CaseState, ConfirmationTest, ExposureStatus, Proximity, Setting};
 use crate::schema::{cases, contacts, exposures, level_reviews, persons};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -14,14 +15,17 @@ pub struct CaseRow {
     pub id: String,
     pub person_id: String,
     pub case_number: Option<String>,
-    pub state: String,
-    pub confirmation_test: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: CaseState,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub confirmation_test: ConfirmationTest,
     pub test_ref: String,
     pub sample_date: NaiveDate,
     pub onset_date: Option<NaiveDate>,
     pub confirmed_at: NaiveDateTime,
     pub isolated_at: Option<NaiveDateTime>,
-    pub treatment: Option<String>,
+    #[diesel(deserialize_as = super::OptText, serialize_as = super::OptText)]
+    pub treatment: Option<crate::domain::cases::Treatment>,
     pub window_start: NaiveDateTime,
     pub unit_path: String,
     pub version: i32,
@@ -39,8 +43,10 @@ pub struct ContactRow {
     pub first_at: NaiveDateTime,
     pub last_at: NaiveDateTime,
     pub place: Option<String>,
-    pub setting: String,
-    pub proximity: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub setting: Setting,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub proximity: Proximity,
     pub duration_minutes: Option<i32>,
     pub masked: bool,
     pub unit_path: String,
@@ -55,7 +61,8 @@ pub struct ContactRow {
 pub struct ExposureRow {
     pub person_id: String,
     pub level: i32,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: ExposureStatus,
     pub window_start: NaiveDateTime,
     pub window_end: Option<NaiveDateTime>,
     pub via_person_id: Option<String>,
@@ -83,7 +90,9 @@ pub struct ReviewRow {
 // ---- cases ----------------------------------------------------------------------------
 
 pub fn insert_case(conn: &mut AnyConnection, c: &CaseRow) -> QueryResult<()> {
-    diesel::insert_into(cases::table).values(c).execute(conn)?;
+    diesel::insert_into(cases::table)
+        .values(c.clone())
+        .execute(conn)?;
     Ok(())
 }
 
@@ -107,9 +116,9 @@ pub fn open_case_of(conn: &mut AnyConnection, person_id: &str) -> QueryResult<Op
 pub fn update_case(conn: &mut AnyConnection, c: &CaseRow, expected: i32) -> QueryResult<bool> {
     let n = diesel::update(cases::table.find(&c.id).filter(cases::version.eq(expected)))
         .set((
-            cases::state.eq(&c.state),
+            cases::state.eq(c.state.as_str()),
             cases::isolated_at.eq(c.isolated_at),
-            cases::treatment.eq(&c.treatment),
+            cases::treatment.eq(c.treatment.map(|t| t.as_str())),
             cases::version.eq(c.version),
             cases::updated_at.eq(c.updated_at),
         ))
@@ -185,7 +194,7 @@ pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> Query
 
 pub fn insert_contact(conn: &mut AnyConnection, c: &ContactRow) -> QueryResult<()> {
     diesel::insert_into(contacts::table)
-        .values(c)
+        .values(c.clone())
         .execute(conn)?;
     Ok(())
 }
@@ -366,14 +375,18 @@ pub fn set_window_end(
     Ok(())
 }
 
+/// Write the status the classification state machine moved to.
 pub fn set_status(
     conn: &mut AnyConnection,
     person: &str,
-    status: &str,
+    next: ExposureStatus,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(exposures::table.find(person))
-        .set((exposures::status.eq(status), exposures::updated_at.eq(at)))
+        .set((
+            exposures::status.eq(next.as_str()),
+            exposures::updated_at.eq(at),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -458,5 +471,6 @@ pub fn active_exposures_in(
         .into_boxed::<MultiBackend>();
     // the jurisdiction first: later filters are AND-ed onto its OR of ranges
     q = in_ranges!(q, exposures::unit_path, ranges);
-    q.filter(exposures::status.eq("active")).load(conn)
+    q.filter(exposures::status.eq(ExposureStatus::Active.as_str()))
+        .load(conn)
 }

@@ -16,7 +16,8 @@ pub const TWO_LEVEL_CSV: &str = include_str!("../../data/vn-admin-units-2level.c
 pub struct UnitRow {
     pub code: String,
     pub parent_code: Option<String>,
-    pub level: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub level: Level,
     pub name: String,
     pub name_folded: String,
     pub unit_type: String,
@@ -30,7 +31,8 @@ pub struct UnitRow {
 pub struct NewUnit {
     pub code: String,
     pub parent_code: Option<String>,
-    pub level: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub level: Level,
     pub name: String,
     pub name_folded: String,
     pub unit_type: String,
@@ -143,7 +145,7 @@ pub fn count_children(conn: &mut AnyConnection, code: &str) -> QueryResult<i64> 
 
 pub fn insert_one(conn: &mut AnyConnection, unit: &NewUnit) -> QueryResult<()> {
     diesel::insert_into(admin_units::table)
-        .values(unit)
+        .values(unit.clone())
         .execute(conn)?;
     Ok(())
 }
@@ -229,7 +231,7 @@ pub fn parse_official(structure: Structure, now: NaiveDateTime) -> anyhow::Resul
             NewUnit {
                 code: code.to_string(),
                 parent_code: parent.map(str::to_string),
-                level: level.as_str().to_string(),
+                level,
                 name: name.trim().to_string(),
                 name_folded: fold(name),
                 unit_type: kind.trim().to_string(),
@@ -330,9 +332,8 @@ mod tests {
     fn official_lists_parse_to_the_documented_counts() {
         let now = chrono::Utc::now().naive_utc();
         let three = parse_official(Structure::ThreeLevel, now).unwrap();
-        let count = |rows: &[NewUnit], level: Level| {
-            rows.iter().filter(|u| u.level == level.as_str()).count()
-        };
+        let count =
+            |rows: &[NewUnit], level: Level| rows.iter().filter(|u| u.level == level).count();
         assert_eq!(count(&three, Level::Province), 63);
         // the shipped January 2025 list has 691 districts (the data README says 696: later mergers)
         assert_eq!(count(&three, Level::District), 691);

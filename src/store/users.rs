@@ -24,7 +24,8 @@ pub struct UserRow {
 pub struct GrantRow {
     pub id: String,
     pub user_id: String,
-    pub role: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub role: crate::domain::roles::Role,
     pub unit_code: Option<String>,
     pub site_id: Option<String>,
     pub granted_by: Option<String>,
@@ -157,7 +158,9 @@ pub fn grant(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<GrantWith
 }
 
 pub fn insert_grant(conn: &mut AnyConnection, g: &GrantRow) -> QueryResult<()> {
-    diesel::insert_into(grants::table).values(g).execute(conn)?;
+    diesel::insert_into(grants::table)
+        .values(g.clone())
+        .execute(conn)?;
     Ok(())
 }
 

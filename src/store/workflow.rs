@@ -1,6 +1,7 @@
 //! Investigations, landmarks and trace tasks.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::investigation::{Step, TaskState};
 use crate::schema::{exposures, investigations, landmarks, trace_tasks};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,7 +12,8 @@ pub struct InvestigationRow {
     pub id: String,
     pub case_id: String,
     pub person_id: String,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: Step,
     pub opened_at: NaiveDateTime,
     pub tracing_at: Option<NaiveDateTime>,
     pub isolating_at: Option<NaiveDateTime>,
@@ -54,7 +56,8 @@ pub struct TaskRow {
     pub person_id: String,
     pub assignee_id: Option<String>,
     pub team: Option<String>,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: TaskState,
     pub due_at: NaiveDateTime,
     pub note: Option<String>,
     pub unit_path: String,
@@ -66,7 +69,7 @@ pub struct TaskRow {
 
 pub fn insert_investigation(conn: &mut AnyConnection, i: &InvestigationRow) -> QueryResult<()> {
     diesel::insert_into(investigations::table)
-        .values(i)
+        .values(i.clone())
         .execute(conn)?;
     Ok(())
 }
@@ -104,7 +107,7 @@ pub fn update_investigation(
             .filter(investigations::version.eq(expected)),
     )
     .set((
-        investigations::state.eq(&i.state),
+        investigations::state.eq(i.state.as_str()),
         investigations::tracing_at.eq(i.tracing_at),
         investigations::cordoning_at.eq(i.cordoning_at),
         investigations::isolating_at.eq(i.isolating_at),
@@ -206,7 +209,7 @@ pub fn public_landmarks(
 
 pub fn insert_task(conn: &mut AnyConnection, t: &TaskRow) -> QueryResult<()> {
     diesel::insert_into(trace_tasks::table)
-        .values(t)
+        .values(t.clone())
         .execute(conn)?;
     Ok(())
 }
@@ -226,7 +229,7 @@ pub fn update_task(conn: &mut AnyConnection, t: &TaskRow, expected: i32) -> Quer
             .filter(trace_tasks::version.eq(expected)),
     )
     .set((
-        trace_tasks::state.eq(&t.state),
+        trace_tasks::state.eq(t.state.as_str()),
         trace_tasks::note.eq(&t.note),
         trace_tasks::version.eq(t.version),
         trace_tasks::updated_at.eq(t.updated_at),

@@ -1,6 +1,7 @@
 //! Cordon zones, their units and investigations, and the residents inside them.
 
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::zones::{ZoneLevel, ZoneState};
 use crate::schema::{persons, zone_investigations, zone_units, zones};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,9 +11,11 @@ use diesel::prelude::*;
 pub struct ZoneRow {
     pub id: String,
     pub name: String,
-    pub level: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub level: ZoneLevel,
     pub area_name: Option<String>,
-    pub state: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub state: ZoneState,
     pub start_at: Option<NaiveDateTime>,
     pub end_at: Option<NaiveDateTime>,
     pub reason: Option<String>,
@@ -58,7 +61,9 @@ pub fn insert(
     units: &[ZoneUnitRow],
     investigations: &[ZoneInvestigationRow],
 ) -> QueryResult<()> {
-    diesel::insert_into(zones::table).values(z).execute(conn)?;
+    diesel::insert_into(zones::table)
+        .values(z.clone())
+        .execute(conn)?;
     // one row at a time: batch inserts do not compile on the multi backend, and a zone has
     // a handful of units
     for u in units {
@@ -109,7 +114,7 @@ pub fn investigations_of(
 pub fn update(conn: &mut AnyConnection, z: &ZoneRow, expected: i32) -> QueryResult<bool> {
     let n = diesel::update(zones::table.find(&z.id).filter(zones::version.eq(expected)))
         .set((
-            zones::state.eq(&z.state),
+            zones::state.eq(z.state.as_str()),
             zones::start_at.eq(z.start_at),
             zones::end_at.eq(z.end_at),
             zones::reason.eq(&z.reason),

@@ -409,7 +409,7 @@ fn ensure_site(conn: &mut AnyConnection, id: &str) {
         &q::SiteRow {
             id: id.into(),
             name: format!("Khu cách ly {id}"),
-            kind: "barracks".into(),
+            kind: tracing_backend::domain::camps::SiteKind::Barracks,
             address: "Cái Rồng".into(),
             unit_code: unit.code,
             unit_path: unit.path,

@@ -991,13 +991,18 @@ async fn home_quarantine_with_its_sign_reports_and_follow_ups() {
         )
         .await;
     assert_eq!(r.assert(200)["state"], "done");
-    app.post(
-        &format!("/api/v1/follow-ups/{follow_up}/resolution"),
-        &commune,
-        json!({"note": "again"}),
-    )
-    .await
-    .assert_problem(409, "invalid-transition");
+    let r = app
+        .post(
+            &format!("/api/v1/follow-ups/{follow_up}/resolution"),
+            &commune,
+            json!({"note": "again"}),
+        )
+        .await;
+    r.assert_problem(409, "invalid-transition");
+    assert_eq!(
+        (&r.body["state"], &r.body["command"]),
+        (&json!("done"), &json!("resolve"))
+    );
     // leaving home: a violation on the police list, handled by the police
     let r = app
         .post(
@@ -1020,6 +1025,19 @@ async fn home_quarantine_with_its_sign_reports_and_follow_ups() {
         )
         .await;
     assert!(r.assert(200)["handled_at"].is_string());
+    // handled once: a second handling is refused from the handled state
+    let r = app
+        .post(
+            &format!("/api/v1/violations/{v}/handling"),
+            &police,
+            json!({"outcome": "brought home again"}),
+        )
+        .await;
+    r.assert_problem(409, "invalid-transition");
+    assert_eq!(
+        (&r.body["state"], &r.body["command"]),
+        (&json!("handled"), &json!("handle"))
+    );
     let pl = app.get("/api/v1/police/quarantine-list", &police).await;
     assert!(pl.assert(200)["violations"].as_array().unwrap().is_empty());
     // absconding also goes to the police list

@@ -654,7 +654,7 @@ async fn a_csv_export_streams_every_page() {
         .map(|p| tracing_backend::store::trace::ExposureRow {
             person_id: p.id.clone(),
             level: 2,
-            status: "active".into(),
+            status: tracing_backend::domain::cases::ExposureStatus::Active,
             window_start: t0(),
             window_end: None,
             via_person_id: None,

@@ -713,3 +713,39 @@ async fn clusters_group_classified_people_by_contact() {
         json!([])
     );
 }
+
+#[actix_web::test]
+async fn a_case_with_an_unknown_stored_state_is_an_internal_error_not_a_default() {
+    use diesel::prelude::*;
+    use tracing_backend::schema::cases;
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let a = app.person(&health, "Nguyễn Văn Gốc").await;
+    let case = confirm(&app, &health, &a, 3).await["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("/api/v1/cases/{case}");
+    app.get(&url, &health).await.assert(200);
+    let mut conn = app.raw_conn();
+    let n = diesel::update(cases::table.find(&case))
+        .set(cases::state.eq("xyz"))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(n, 1);
+    // reading the row fails, naming the type and the value
+    let err = tracing_backend::store::trace::get_case(&mut conn, &case).unwrap_err();
+    assert!(err.to_string().contains("unknown CaseState 'xyz'"), "{err}");
+    let r = app.get(&url, &health).await;
+    r.assert_problem(500, "internal");
+    // the answer does not leak the stored value; the log names it
+    assert!(!r.text.contains("xyz"), "{}", r.text);
+    let r = app
+        .post(
+            &format!("{url}/transitions"),
+            &health,
+            json!({"command": "recover", "version": 1}),
+        )
+        .await;
+    r.assert_problem(500, "internal");
+}

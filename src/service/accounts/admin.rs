@@ -19,7 +19,7 @@ impl From<&GrantWithPath> for GrantOut {
     fn from(g: &GrantWithPath) -> Self {
         GrantOut {
             id: g.grant.id.clone(),
-            role: g.grant.role.parse().unwrap_or(Role::CdcAnalyst),
+            role: g.grant.role,
             unit_code: g.grant.unit_code.clone(),
             site_id: g.grant.site_id.clone(),
             granted_by: g.grant.granted_by.clone(),
@@ -175,7 +175,7 @@ pub(super) fn insert_grant(
     let grant = GrantRow {
         id: new_id(),
         user_id: user_id.to_string(),
-        role: role.as_str().into(),
+        role,
         unit_code,
         site_id,
         granted_by: Some(actor.user_id.clone()),

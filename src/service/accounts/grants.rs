@@ -26,7 +26,7 @@ pub fn add_grant(
         let (user, existing) = manageable(conn, &scope, user_id)?;
         let target = grant_target(conn, &scope, &input, "")?;
         if existing.iter().any(|g| {
-            g.grant.role == input.role.as_str()
+            g.grant.role == input.role
                 && g.grant.unit_code == target.0
                 && g.grant.site_id == target.1
         }) {

@@ -27,14 +27,12 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: &str, session: &str) -> App
         username,
         grants: grants
             .into_iter()
-            .filter_map(|g| {
-                Some(crate::auth::ActorGrant {
-                    role: g.grant.role.parse().ok()?,
-                    id: g.grant.id,
-                    unit_code: g.grant.unit_code,
-                    unit_path: g.unit_path,
-                    site_id: g.grant.site_id,
-                })
+            .map(|g| crate::auth::ActorGrant {
+                role: g.grant.role,
+                id: g.grant.id,
+                unit_code: g.grant.unit_code,
+                unit_path: g.unit_path,
+                site_id: g.grant.site_id,
             })
             .collect(),
     })

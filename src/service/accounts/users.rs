@@ -150,7 +150,7 @@ pub fn bootstrap_user(
         let grant = GrantRow {
             id: new_id(),
             user_id: user.id.clone(),
-            role: role.as_str().into(),
+            role,
             unit_code: unit_code.clone(),
             site_id: site_id.clone(),
             granted_by: None,

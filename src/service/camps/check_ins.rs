@@ -33,7 +33,9 @@ pub fn check_in(
         // a phone sending the same check-in again gets the same answer
         if let Some(id) = &input.episode_id {
             if let Some(e) = store::get_episode(conn, id)? {
-                if e.state == "active" && e.site_id.as_deref() == Some(site.id.as_str()) {
+                if e.state == crate::domain::quarantine::EpisodeState::Active
+                    && e.site_id.as_deref() == Some(site.id.as_str())
+                {
                     return Ok(Outcome::Existing(residents_out(conn, vec![e])?.remove(0)));
                 }
             }
@@ -101,13 +103,7 @@ fn find_expected(
     let found = match (&input.episode_id, &input.national_id, &input.name) {
         (Some(id), _, _) => match store::get_episode(conn, id)? {
             Some(e) if e.site_id.as_deref() == Some(site.id.as_str()) => {
-                if e.state != "ordered" {
-                    return Err(crate::domain::cases::Refused {
-                        state: e.state,
-                        command: "check in".into(),
-                    }
-                    .into());
-                }
+                crate::domain::quarantine::may_check_in(e.state)?;
                 vec![e]
             }
             _ => {
@@ -242,7 +238,12 @@ pub fn check_out(
         let (site, _) = visible_site(conn, actor, Action::QuarantineCommand, site_id)?;
         store::lock_site(conn, &site.id)?;
         let e = match store::get_episode(conn, &input.episode_id)? {
-            Some(e) if e.site_id.as_deref() == Some(site.id.as_str()) && e.state == "active" => e,
+            Some(e)
+                if e.site_id.as_deref() == Some(site.id.as_str())
+                    && e.state == crate::domain::quarantine::EpisodeState::Active =>
+            {
+                e
+            }
             _ => {
                 return Err(AppError::field(
                     "episode_id",

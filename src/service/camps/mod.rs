@@ -23,25 +23,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SiteKind {
-    Barracks,
-    Dormitory,
-    Hotel,
-    Other,
-}
-
-impl SiteKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SiteKind::Barracks => "barracks",
-            SiteKind::Dormitory => "dormitory",
-            SiteKind::Hotel => "hotel",
-            SiteKind::Other => "other",
-        }
-    }
-}
+pub use crate::domain::camps::SiteKind;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -119,7 +101,7 @@ fn site_outs(conn: &mut AnyConnection, rows: Vec<SiteRow>) -> AppResult<Vec<Site
             occupied: occ.get(&s.id).copied().unwrap_or(0),
             id: s.id,
             name: s.name,
-            kind: s.kind,
+            kind: s.kind.to_string(),
             address: s.address,
             unit_code: s.unit_code,
             capacity: s.capacity,

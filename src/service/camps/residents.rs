@@ -31,7 +31,7 @@ pub(super) fn current_levels(
     let mut levels: HashMap<String, i32> =
         eps.iter().map(|e| (e.person_id.clone(), e.level)).collect();
     for x in trace_store::exposures_of(conn, &people)? {
-        if x.status == "active" {
+        if x.status == crate::domain::cases::ExposureStatus::Active {
             levels.insert(x.person_id.clone(), x.level);
         }
     }
@@ -65,7 +65,7 @@ pub(super) fn residents_out(
                     .map(|t| t.due_date)
                     .min(),
                 episode_id: e.id,
-                state: e.state,
+                state: e.state.to_string(),
                 room_id: e.room_id,
                 bed_id: e.bed_id,
                 admitted_at: e.admitted_at.map(utc),

@@ -44,7 +44,7 @@ pub fn create_site(
         let row = SiteRow {
             id: id.clone(),
             name,
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             address,
             unit_code: unit.code.clone(),
             unit_path: unit.path.clone(),

@@ -7,10 +7,10 @@ use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::home::{
-    missed_days, remove_sign, report_needs_follow_up, Checklist, FollowUpKind, ReportSource,
-    SignState,
+    follow_up_transition, missed_days, remove_sign, report_needs_follow_up, violation_transition,
+    Checklist, FollowUpCommand, FollowUpKind, FollowUpState, ReportSource, SignState,
+    ViolationCommand, ViolationState,
 };
-use crate::domain::quarantine::EpisodeState;
 use crate::domain::roles::Action;
 use crate::domain::text::tidy;
 use crate::domain::time::vn_date;
@@ -68,7 +68,7 @@ impl From<&SignRow> for SignOut {
         SignOut {
             id: s.id.clone(),
             home_id: s.home_id.clone(),
-            state: SignState::parse(&s.state).unwrap_or(SignState::Posted),
+            state: s.state,
             posted_at: utc(s.posted_at),
             posted_by: s.posted_by.clone(),
             photo_ref: s.photo_ref.clone(),

@@ -76,13 +76,7 @@ pub fn record_report(
     }
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
-        if e.mode != "home" || e.state != "active" {
-            return Err(crate::domain::cases::Refused {
-                state: format!("{} ({})", e.state, e.mode),
-                command: "daily report".into(),
-            }
-            .into());
-        }
+        crate::domain::home::may_report_daily(e.mode, e.state)?;
         if date < e.admitted_at.map(vn_date).unwrap_or(today) {
             return Err(AppError::field("date", "is before the quarantine began"));
         }
@@ -92,7 +86,7 @@ pub fn record_report(
             report_date: date,
             temperature_c: input.temperature_c,
             symptoms: serde_json::to_string(&symptoms).map_err(anyhow::Error::from)?,
-            source: input.source.as_str().into(),
+            source: input.source,
             recorded_by: Some(actor.user_id.clone()),
             created_at: at,
         };
@@ -115,7 +109,7 @@ pub fn record_report(
             date,
             temperature_c: r.temperature_c,
             symptoms,
-            source: r.source,
+            source: r.source.to_string(),
             follow_up_id,
         })
     })
@@ -135,7 +129,7 @@ pub fn reports(
             episode_id: r.episode_id,
             date: r.report_date,
             temperature_c: r.temperature_c,
-            source: r.source,
+            source: r.source.to_string(),
             follow_up_id: None,
         })
         .collect())
@@ -150,9 +144,9 @@ fn follow_up(
     FollowUpRow {
         id: new_id(),
         episode_id: e.id.clone(),
-        kind: kind.as_str().into(),
+        kind,
         for_date: date,
-        state: "open".into(),
+        state: FollowUpState::Open,
         note: None,
         unit_path: e.unit_path.clone(),
         created_at: at,
@@ -212,9 +206,9 @@ impl From<&FollowUpRow> for FollowUpOut {
         FollowUpOut {
             id: f.id.clone(),
             episode_id: f.episode_id.clone(),
-            kind: FollowUpKind::parse(&f.kind).unwrap_or(FollowUpKind::Symptom),
+            kind: f.kind,
             for_date: f.for_date,
-            state: f.state.clone(),
+            state: f.state.to_string(),
             note: f.note.clone(),
             created_at: utc(f.created_at),
         }
@@ -276,12 +270,14 @@ pub fn resolve_follow_up(
             Some(f) if scope.covers(&f.unit_path) => f,
             _ => return Err(AppError::not_found("follow-up")),
         };
-        if !store::resolve_follow_up(conn, &f.id, &actor.user_id, at, Some(&note))? {
-            return Err(crate::domain::cases::Refused {
-                state: f.state,
-                command: "resolve".into(),
-            }
-            .into());
+        let next = follow_up_transition(f.state, FollowUpCommand::Resolve)?;
+        if !store::resolve_follow_up(conn, &f.id, f.state, next, &actor.user_id, at, Some(&note))? {
+            // resolved since it was read: refused from the state it is in now
+            let now = store::get_follow_up(conn, &f.id)?.map_or(f.state, |f| f.state);
+            follow_up_transition(now, FollowUpCommand::Resolve)?;
+            return Err(AppError::Contention(
+                "follow-up changed while resolving".into(),
+            ));
         }
         Event::on(Entity::Episode, &f.episode_id, "follow_up_resolved")
             .after(&json!({"follow_up_id": f.id}))

@@ -37,7 +37,7 @@ pub fn post_sign(
         let h = visible_home(conn, &scope, home_id)?;
         if let Some(s) = store::signs_of(conn, &h.id)?
             .into_iter()
-            .find(|s| s.state == "posted")
+            .find(|s| s.state == SignState::Posted)
         {
             return Err(AppError::Conflict {
                 detail: "a sign is posted at this home already".into(),
@@ -47,7 +47,7 @@ pub fn post_sign(
         let s = SignRow {
             id: new_id(),
             home_id: h.id.clone(),
-            state: SignState::Posted.as_str().into(),
+            state: SignState::Posted,
             posted_by: Some(actor.user_id.clone()),
             posted_at: posted,
             photo_ref: input.photo_ref.clone(),
@@ -91,14 +91,13 @@ pub fn take_down_sign(
         };
         let still = store::home_episodes(conn, &s.home_id)?
             .iter()
-            .any(|e| EpisodeState::parse(&e.state).is_some_and(EpisodeState::is_open));
-        let state = SignState::parse(&s.state).unwrap_or(SignState::Removed);
-        remove_sign(state, still, reason.as_deref())?;
+            .any(|e| e.state.is_open());
+        let next = remove_sign(s.state, still, reason.as_deref())?;
         versioned::expect(input.version, s.version)?;
         versioned::write(
             conn,
             s.version,
-            |c| store::remove_sign(c, &s, &actor.user_id, at, reason.as_deref()),
+            |c| store::remove_sign(c, &s, next, &actor.user_id, at, reason.as_deref()),
             Event::on(Entity::WarningSign, &s.id, "removed")
                 .before(&json!({"state": "posted"}))
                 .after(&json!({"state": "removed"}))

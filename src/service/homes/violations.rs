@@ -3,28 +3,7 @@
 use super::*;
 use crate::store::events::{Entity, Event};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ViolationKind {
-    /// Left the home during quarantine.
-    LeftHome,
-    /// Received visitors.
-    Visitors,
-    /// Removed or covered the warning sign.
-    SignTampered,
-    Other,
-}
-
-impl ViolationKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ViolationKind::LeftHome => "left_home",
-            ViolationKind::Visitors => "visitors",
-            ViolationKind::SignTampered => "sign_tampered",
-            ViolationKind::Other => "other",
-        }
-    }
-}
+pub use crate::domain::home::ViolationKind;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -54,7 +33,7 @@ impl From<&ViolationRow> for ViolationOut {
             id: v.id.clone(),
             episode_id: v.episode_id.clone(),
             person_id: v.person_id.clone(),
-            kind: v.kind.clone(),
+            kind: v.kind.to_string(),
             occurred_at: utc(v.occurred_at),
             note: v.note.clone(),
             handled_at: v.handled_at.map(utc),
@@ -81,18 +60,12 @@ pub fn report_violation(
     }
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
-        if e.mode != "home" || !matches!(e.state.as_str(), "active" | "absconded") {
-            return Err(crate::domain::cases::Refused {
-                state: format!("{} ({})", e.state, e.mode),
-                command: "report violation".into(),
-            }
-            .into());
-        }
+        crate::domain::home::may_report_violation(e.mode, e.state)?;
         let v = ViolationRow {
             id: new_id(),
             episode_id: e.id.clone(),
             person_id: e.person_id.clone(),
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             occurred_at: occurred,
             note: note.clone(),
             unit_path: e.unit_path.clone(),
@@ -163,12 +136,14 @@ pub fn handle_violation(
             Some(v) if scope.covers(&v.unit_path) => v,
             _ => return Err(AppError::not_found("violation")),
         };
+        violation_transition(ViolationState::of(v.handled_at), ViolationCommand::Handle)?;
         if !store::handle_violation(conn, &v.id, &actor.user_id, at, &outcome)? {
-            return Err(crate::domain::cases::Refused {
-                state: "handled".into(),
-                command: "handle".into(),
-            }
-            .into());
+            // handled since it was read: refused from the state it is in now
+            let now = store::get_violation(conn, &v.id)?.map_or(v.handled_at, |v| v.handled_at);
+            violation_transition(ViolationState::of(now), ViolationCommand::Handle)?;
+            return Err(AppError::Contention(
+                "violation changed while handling".into(),
+            ));
         }
         Event::on(Entity::Episode, &v.episode_id, "violation_handled")
             .after(&json!({"violation_id": v.id}))

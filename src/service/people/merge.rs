@@ -114,7 +114,7 @@ pub fn merge(
                     .or(dup.row.nationality.clone()),
                 birth_date: survivor.row.birth_date.or(dup.row.birth_date),
                 birth_year: survivor.row.birth_year.or(dup.row.birth_year),
-                sex: survivor.row.sex.clone().or(dup.row.sex.clone()),
+                sex: survivor.row.sex.or(dup.row.sex),
                 version: survivor.row.version + 1,
                 updated_by: Some(actor.user_id.clone()),
                 updated_at: at,

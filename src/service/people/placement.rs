@@ -13,7 +13,7 @@ fn residence_unit<'a>(
             format!("no administrative unit has code '{code}'"),
         )
     })?;
-    if unit.level == Level::Country.as_str() {
+    if unit.level == Level::Country {
         return Err(AppError::field(
             "residence_unit_code",
             "must be a province or a unit below it",

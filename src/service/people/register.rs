@@ -75,7 +75,7 @@ pub(crate) fn new_person(
             name_folded: valid.name_folded,
             birth_date: valid.birth_date,
             birth_year: valid.birth_year,
-            sex: valid.sex.map(|s| s.as_str().to_string()),
+            sex: valid.sex,
             national_id: valid.national_id,
             passport_no: valid.passport_no,
             nationality: valid.nationality,
@@ -86,11 +86,7 @@ pub(crate) fn new_person(
             occupation: opt_text(input.occupation.clone()),
             workplace: opt_text(input.workplace.clone()),
             vaccination_doses: valid.vaccination_doses,
-            source: input
-                .source
-                .unwrap_or(Source::TracingInterview)
-                .as_str()
-                .to_string(),
+            source: input.source.unwrap_or(Source::TracingInterview),
             merged_into: None,
             pending_national_id: None,
             version: 1,

@@ -133,7 +133,7 @@ pub fn update(
             },
             sex: match u.sex {
                 Some(s) => s,
-                None => r.sex.as_deref().and_then(Sex::parse),
+                None => r.sex,
             },
             national_id: pick(&u.national_id, &r.national_id),
             passport_no: pick(&u.passport_no, &r.passport_no),
@@ -155,7 +155,7 @@ pub fn update(
                 name_folded: valid.name_folded,
                 birth_date: valid.birth_date,
                 birth_year: valid.birth_year,
-                sex: valid.sex.map(|s| s.as_str().to_string()),
+                sex: valid.sex,
                 national_id: ids.own,
                 pending_national_id: ids.pending,
                 passport_no: valid.passport_no,
@@ -167,10 +167,7 @@ pub fn update(
                 occupation: opt_text(pick(&u.occupation, &r.occupation)),
                 workplace: opt_text(pick(&u.workplace, &r.workplace)),
                 vaccination_doses: valid.vaccination_doses,
-                source: u
-                    .source
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| r.source.clone()),
+                source: u.source.unwrap_or(r.source),
                 version: r.version + 1,
                 updated_by: Some(actor.user_id.clone()),
                 updated_at: at,
@@ -279,7 +276,7 @@ fn sent_of_record(p: &Person) -> SentPerson {
         full_name: r.full_name.clone(),
         birth_date: r.birth_date,
         birth_year: r.birth_year,
-        sex: r.sex.as_deref().and_then(Sex::parse),
+        sex: r.sex,
         national_id: r.national_id_here().map(str::to_string),
         passport_no: r.passport_no.clone(),
         nationality: r.nationality.clone(),

@@ -24,7 +24,7 @@ impl From<&TestRow> for TestOut {
             phase: t.phase.clone(),
             day: t.day,
             due_date: t.due_date,
-            result: t.result.clone(),
+            result: t.result.map(String::from),
             resulted_at: t.resulted_at.map(utc),
             superseded: t.superseded_at.is_some(),
         }
@@ -74,8 +74,8 @@ pub(crate) fn episode_out(e: &EpisodeRow, tests: &[TestRow], today: NaiveDate) -
         id: e.id.clone(),
         person_id: e.person_id.clone(),
         level: e.level,
-        mode: Mode::parse(&e.mode).unwrap_or(Mode::Home),
-        state: EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered),
+        mode: e.mode,
+        state: e.state,
         regime_id: e.regime_id.clone(),
         day1: e.day1,
         days: e.days,
@@ -87,12 +87,12 @@ pub(crate) fn episode_out(e: &EpisodeRow, tests: &[TestRow], today: NaiveDate) -
         room_id: e.room_id.clone(),
         bed_id: e.bed_id.clone(),
         home_id: e.home_id.clone(),
-        household_role: HouseholdRole::parse(&e.household_role).unwrap_or(HouseholdRole::Person),
+        household_role: e.household_role,
         admitted_at: e.admitted_at.map(utc),
         released_at: e.released_at.map(utc),
         monitoring_from: e.monitoring_from,
         closed_at: e.closed_at.map(utc),
-        destination: e.destination.clone(),
+        destination: e.destination.map(String::from),
         next_episode_id: e.next_episode_id.clone(),
         previous_episode_id: e.previous_episode_id.clone(),
         commitment_signed_at: e.commitment_signed_at.map(utc),
@@ -245,8 +245,8 @@ pub fn order_episode(
                 existing_id: Some(open.id),
             });
         }
-        let exposure =
-            trace_store::exposure(conn, &person.row.id)?.filter(|x| x.status == "active");
+        let exposure = trace_store::exposure(conn, &person.row.id)?
+            .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active);
         let level = match (&exposure, input.level) {
             (Some(x), _) if x.level == 0 => {
                 return Err(AppError::field(
@@ -328,8 +328,8 @@ pub fn order_episode(
             id: id.clone(),
             person_id: person.row.id.clone(),
             level,
-            mode: input.mode.as_str().into(),
-            state: EpisodeState::Ordered.as_str().into(),
+            mode: input.mode,
+            state: EpisodeState::Ordered,
             regime_id: regime.id.clone(),
             day1,
             days: days as i32,
@@ -339,11 +339,7 @@ pub fn order_episode(
             room_id: None,
             bed_id: None,
             home_id: None,
-            household_role: input
-                .household_role
-                .unwrap_or(HouseholdRole::Person)
-                .as_str()
-                .into(),
+            household_role: input.household_role.unwrap_or(HouseholdRole::Person),
             admitted_at: None,
             released_at: None,
             monitoring_from: None,

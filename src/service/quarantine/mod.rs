@@ -5,11 +5,10 @@ use super::Outcome;
 use super::{require_reason, Page};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::home::HouseholdRole;
 use crate::domain::quarantine::{
-    episode_transition, may_command, plan, select_regime, shipped_regimes, Destination,
-    EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
+    episode_transition, may_command, plan, result_refused, select_regime, shipped_regimes,
+    Destination, EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
 };
 use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{SampleKind, TestResult};

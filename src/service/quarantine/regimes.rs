@@ -135,7 +135,7 @@ pub fn create_regime(
             None => "/".to_string(),
             Some(p) => {
                 let unit = crate::store::units::get(conn, p)?
-                    .filter(|u| u.level == "province")
+                    .filter(|u| u.level == crate::domain::units::Level::Province)
                     .ok_or_else(|| AppError::field("province_code", "no province has this code"))?;
                 unit.path
             }

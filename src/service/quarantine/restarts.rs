@@ -27,14 +27,8 @@ pub fn move_regime(
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineOrder, id)?;
         versioned::expect(input.version, e.version)?;
-        let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
-        if !matches!(state, EpisodeState::Ordered | EpisodeState::Active) {
-            return Err(Refused {
-                state: e.state.clone(),
-                command: "move_regime".into(),
-            }
-            .into());
-        }
+        let state = e.state;
+        crate::domain::quarantine::may_move_regime(state)?;
         let regime = store::get_regime(conn, &input.regime_id)?
             .ok_or_else(|| AppError::field("regime_id", "no such regime"))?;
         if regime.id == e.regime_id {
@@ -44,7 +38,7 @@ pub fn move_regime(
             ));
         }
         let rules = regime_rules(&regime)?;
-        let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
+        let mode = e.mode;
         let days = rules.days(e.level, mode).ok_or_else(|| {
             AppError::field(
                 "regime_id",

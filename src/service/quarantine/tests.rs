@@ -76,11 +76,7 @@ pub(crate) fn test_resulted(
     };
     let by = who.actor_id.clone().unwrap_or_default();
     if !store::set_test_result(conn, test_id, result.as_str(), at, &by)? {
-        return Err(Refused {
-            state: test.result.clone().unwrap_or_else(|| "superseded".into()),
-            command: "record result".into(),
-        }
-        .into());
+        return Err(result_refused(test.result).into());
     }
     if result == TestResult::Inconclusive {
         let again = TestRow {
@@ -120,8 +116,8 @@ pub(super) fn order_samples_for(
         .map(|t| crate::store::samples::SampleRow {
             id: new_id(),
             person_id: e.person_id.clone(),
-            kind: kind.as_str().into(),
-            state: "ordered".into(),
+            kind,
+            state: crate::domain::samples::SampleState::Ordered,
             origin: origin.into(),
             episode_test_id: Some(t.id.clone()),
             round_id: None,
@@ -182,7 +178,14 @@ fn cancel_samples_of_tests(
     why: &str,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    let cancelled = crate::store::samples::cancel_ordered_for_tests(conn, tests, at)?;
+    // before collection neither the kind nor a pool matters to a cancellation
+    let next = crate::domain::samples::sample_transition(
+        SampleKind::RtPcr,
+        crate::domain::samples::SampleState::Ordered,
+        crate::domain::samples::SampleCommand::Cancel,
+        false,
+    )?;
+    let cancelled = crate::store::samples::cancel_ordered_for_tests(conn, tests, next, at)?;
     let rows: Vec<crate::store::events::EventRow> = cancelled
         .iter()
         .map(|id| {

@@ -34,7 +34,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
         tests
             .iter()
             .filter(|t| t.phase == phase && t.superseded_at.is_none())
-            .filter(|t| t.result.as_deref() != Some("negative"))
+            .filter(|t| t.result != Some(TestResult::Negative))
             .map(|t| match &t.result {
                 None => format!("the day-{} {phase} test is pending", t.day),
                 Some(r) => format!("the day-{} {phase} test is {r}", t.day),
@@ -45,7 +45,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
     let not_negative = describe("quarantine");
     let positive = tests
         .iter()
-        .any(|t| t.result.as_deref() == Some("positive") && t.superseded_at.is_none())
+        .any(|t| t.result == Some(TestResult::Positive) && t.superseded_at.is_none())
         || trace_store::open_case_of(conn, &e.person_id)?.is_some();
     let regime = store::get_regime(conn, &e.regime_id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("episode without regime")))?;
@@ -55,7 +55,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
             t.phase == "quarantine"
                 && t.day == day as i32
                 && t.superseded_at.is_none()
-                && t.result.as_deref() == Some("negative")
+                && t.result == Some(TestResult::Negative)
         })
     });
     let upstream_cleared = e.level == 2 && rules.f2_release_on_f1_negative && {
@@ -71,7 +71,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
                         cleared |= tests
                             .iter()
                             .filter(|t| t.phase == "quarantine" && t.superseded_at.is_none())
-                            .all(|t| t.result.as_deref() == Some("negative"));
+                            .all(|t| t.result == Some(TestResult::Negative));
                     }
                 }
                 cleared && trace_store::open_case_of(conn, &f1)?.is_none()
@@ -87,7 +87,7 @@ fn facts(conn: &mut AnyConnection, e: &EpisodeRow, today: NaiveDate) -> AppResul
         monitoring_from: e.monitoring_from,
         monitoring_tests_not_negative: monitoring_not_negative,
         positive,
-        mode: Mode::parse(&e.mode),
+        mode: Some(e.mode),
         home_transfer_allowed,
         upstream_cleared,
     })
@@ -117,7 +117,7 @@ pub(super) fn schedule_tests(
     let done: Vec<i32> = match previous.map(|p| p.id) {
         Some(prev) => store::tests_of(conn, &prev)?
             .into_iter()
-            .filter(|t| t.result.as_deref() == Some("negative") && t.superseded_at.is_none())
+            .filter(|t| t.result == Some(TestResult::Negative) && t.superseded_at.is_none())
             .map(|t| t.day)
             .collect(),
         None => Vec::new(),
@@ -192,7 +192,7 @@ pub(crate) fn apply(
     at: NaiveDateTime,
 ) -> AppResult<EpisodeRow> {
     let today = vn_date(at);
-    let state = EpisodeState::parse(&e.state).unwrap_or(EpisodeState::Ordered);
+    let state = e.state;
     let reason = match (&input.reason, input.command.needs_reason()) {
         (Some(r), _) => Some(require_reason(r)?),
         (None, true) => return Err(AppError::field("reason", "is required for this command")),
@@ -203,7 +203,7 @@ pub(crate) fn apply(
     let who = who_as(actor, Some(role));
     let ended = format!("the episode moved: {}", input.command);
     let mut after = EpisodeRow {
-        state: next.as_str().into(),
+        state: next,
         version: e.version + 1,
         updated_at: at,
         ..e.clone()
@@ -278,15 +278,15 @@ pub(crate) fn apply(
         }
         EpisodeCommand::Transfer => {
             cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
-            after.destination = input.destination.map(|d| d.as_str().to_string());
+            after.destination = input.destination;
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
                 let next_id = new_id();
                 after.next_episode_id = Some(next_id.clone());
                 let home = EpisodeRow {
                     id: next_id,
-                    mode: Mode::Home.as_str().into(),
-                    state: EpisodeState::Ordered.as_str().into(),
+                    mode: Mode::Home,
+                    state: EpisodeState::Ordered,
                     site_id: None,
                     room_id: None,
                     bed_id: None,
@@ -411,7 +411,7 @@ pub fn transition_episode(
     let at = now();
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::QuarantineCommand, id)?;
-        let mode = Mode::parse(&e.mode).unwrap_or(Mode::Home);
+        let mode = e.mode;
         let role = commanding_role(&roles, mode, input.command)?;
         versioned::expect(input.version, e.version)?;
         let placement = match (input.command, mode) {
@@ -471,7 +471,7 @@ fn home_placement(
         ));
     }
     let signed = input.commitment_signed.unwrap_or(false);
-    if e.household_role == HouseholdRole::Person.as_str() && !signed {
+    if e.household_role == HouseholdRole::Person && !signed {
         return Err(AppError::field(
             "commitment_signed",
             "the person must sign the commitment",

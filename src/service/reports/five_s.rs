@@ -132,16 +132,16 @@ pub fn five_s(
         steps: steps_out(&rows, "total", rules),
         past_deadline: late
             .into_iter()
-            .filter_map(|r| {
-                Some(LateOut {
+            .map(|r| {
+                Ok(LateOut {
                     full_name: names.get(&r.person_id).cloned(),
                     case_id: r.case_id,
                     person_id: r.person_id,
-                    step: FiveSStep::parse(&r.step)?,
+                    step: FiveSStep::try_from(r.step).map_err(AppError::stored)?,
                     hours: r.secs.map(hours),
                 })
             })
-            .collect(),
+            .collect::<AppResult<_>>()?,
         past_deadline_truncated: truncated,
     })
 }
@@ -242,9 +242,7 @@ pub fn case_five_s(
     let names = visible_names(conn, actor, steps.iter().map(|r| r.person_id.clone()))?;
     let mut f1: Vec<F1Steps> = Vec::new();
     for r in steps {
-        let Some(step) = FiveSStep::parse(&r.step) else {
-            continue;
-        };
+        let step = FiveSStep::try_from(r.step.clone()).map_err(AppError::stored)?;
         if f1.last().is_none_or(|l| l.person_id != r.person_id) {
             f1.push(F1Steps {
                 full_name: names.get(&r.person_id).cloned(),

@@ -217,8 +217,8 @@ fn collect_one(
                     detail,
                 ));
             }
-            let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-            let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+            let kind = s.kind;
+            let state = s.state;
             if let Err(r) = sample_transition(kind, state, SampleCommand::Collect, false) {
                 return Ok(SampleItemResult::new(
                     index,
@@ -229,7 +229,7 @@ fn collect_one(
                 ));
             }
             let after = SampleRow {
-                state: SampleState::Collected.as_str().into(),
+                state: SampleState::Collected,
                 barcode: Some(barcode.clone()),
                 collected_at: Some(collected),
                 version: s.version + 1,
@@ -260,7 +260,7 @@ fn collect_one(
         }
         (None, Some(person), Some(kind)) => {
             if let Some(other) = existing {
-                let same = other.person_id == *person && other.kind == kind.as_str();
+                let same = other.person_id == *person && other.kind == kind;
                 let status = if same {
                     SampleItemStatus::Unchanged
                 } else {
@@ -288,7 +288,7 @@ fn collect_one(
                 }
             };
             let mut s = new_sample(&p.id, &p.unit_path, kind, "ad_hoc", vn_date(collected), at);
-            s.state = SampleState::Collected.as_str().into();
+            s.state = SampleState::Collected;
             s.barcode = Some(barcode.clone());
             s.collected_at = Some(collected);
             s.created_by = who.actor_id.clone();

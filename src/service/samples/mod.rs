@@ -7,9 +7,8 @@ use super::trace::{confirm_in_tx, NewCase};
 use super::Page;
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
-use crate::domain::cases::Refused;
 use crate::domain::quarantine::{Destination, EpisodeCommand};
-use crate::domain::risk::{RiskLevel, Scale};
+use crate::domain::risk::Scale;
 use crate::domain::roles::{Action, Role};
 use crate::domain::rules::Rules;
 use crate::domain::samples::{
@@ -66,8 +65,8 @@ impl From<&SampleRow> for SampleOut {
         SampleOut {
             id: s.id.clone(),
             person_id: s.person_id.clone(),
-            kind: SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr),
-            state: SampleState::parse(&s.state).unwrap_or(SampleState::Ordered),
+            kind: s.kind,
+            state: s.state,
             origin: s.origin.clone(),
             episode_test_id: s.episode_test_id.clone(),
             round_id: s.round_id.clone(),
@@ -79,7 +78,7 @@ impl From<&SampleRow> for SampleOut {
             collected_at: s.collected_at.map(utc),
             received_at: s.received_at.map(utc),
             resulted_at: s.resulted_at.map(utc),
-            result: s.result.as_deref().and_then(TestResult::parse),
+            result: s.result,
             note: s.note.clone(),
             version: s.version,
         }
@@ -97,8 +96,8 @@ fn new_sample(
     SampleRow {
         id: new_id(),
         person_id: person.into(),
-        kind: kind.as_str().into(),
-        state: SampleState::Ordered.as_str().into(),
+        kind,
+        state: SampleState::Ordered,
         origin: origin.into(),
         episode_test_id: None,
         round_id: None,
@@ -125,14 +124,6 @@ fn visible_sample(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResul
         Some(s) if scope.covers(&s.unit_path) => Ok(s),
         _ => Err(AppError::not_found("sample")),
     }
-}
-
-fn refused(s: &SampleRow, command: &str, why: &str) -> AppError {
-    Refused {
-        state: s.state.clone(),
-        command: format!("{command} ({why})"),
-    }
-    .into()
 }
 
 mod collection;

@@ -42,10 +42,10 @@ fn pool_out(conn: &mut AnyConnection, p: &PoolRow) -> AppResult<PoolOut> {
     Ok(PoolOut {
         id: p.id.clone(),
         barcode: p.barcode.clone(),
-        state: PoolState::parse(&p.state).unwrap_or(PoolState::Open),
+        state: p.state,
         max_size: p.max_size,
         lab_id: p.lab_id.clone(),
-        result: p.result.as_deref().and_then(TestResult::parse),
+        result: p.result,
         members: members.iter().map(SampleOut::from).collect(),
     })
 }
@@ -80,7 +80,7 @@ pub fn create_pool(
         let mut pool = PoolRow {
             id: new_id(),
             barcode: barcode.clone(),
-            state: PoolState::Open.as_str().into(),
+            state: PoolState::Open,
             max_size: max,
             lab_id: None,
             result: None,
@@ -107,8 +107,8 @@ pub fn create_pool(
             if input.sample_ids[..i].contains(id) {
                 return Err(AppError::field(&field, "is listed twice"));
             }
-            let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-            let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+            let kind = s.kind;
+            let state = s.state;
             can_join_pool(
                 PoolState::Open,
                 i,

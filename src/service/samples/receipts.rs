@@ -77,7 +77,7 @@ fn receive_sample(
     at: NaiveDateTime,
 ) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
-    if s.state == "received" && s.lab_id.as_deref() == Some(lab.id.as_str()) {
+    if s.state == SampleState::Received && s.lab_id.as_deref() == Some(lab.id.as_str()) {
         return Ok(SampleItemResult::new(
             index,
             SampleItemStatus::Unchanged,
@@ -95,8 +95,8 @@ fn receive_sample(
             Some("a pooled specimen arrives in its pool".into()),
         ));
     }
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-    let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+    let kind = s.kind;
+    let state = s.state;
     if let Err(r) = sample_transition(kind, state, SampleCommand::Receive, false) {
         return Ok(SampleItemResult::new(
             index,
@@ -107,7 +107,7 @@ fn receive_sample(
         ));
     }
     let after = SampleRow {
-        state: SampleState::Received.as_str().into(),
+        state: SampleState::Received,
         lab_id: Some(lab.id.clone()),
         received_at: Some(at),
         version: s.version + 1,
@@ -145,7 +145,7 @@ fn receive_pool(
     at: NaiveDateTime,
 ) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
-    if p.state == "received" && p.lab_id.as_deref() == Some(lab.id.as_str()) {
+    if p.state == PoolState::Received && p.lab_id.as_deref() == Some(lab.id.as_str()) {
         return Ok(SampleItemResult::new(
             index,
             SampleItemStatus::Unchanged,
@@ -155,7 +155,7 @@ fn receive_pool(
         ));
     }
     let members = store::pool_members(conn, &p.id)?;
-    let state = PoolState::parse(&p.state).unwrap_or(PoolState::Open);
+    let state = p.state;
     if let Err(r) = pool_transition(state, SampleCommand::Receive, members.len()) {
         return Ok(SampleItemResult::new(
             index,
@@ -166,7 +166,7 @@ fn receive_pool(
         ));
     }
     let after = PoolRow {
-        state: PoolState::Received.as_str().into(),
+        state: PoolState::Received,
         lab_id: Some(lab.id.clone()),
         received_at: Some(at),
         version: p.version + 1,
@@ -182,9 +182,12 @@ fn receive_pool(
         ));
     }
     // only the specimens still waiting in the pool travel with it (not one rejected alone)
-    for m in members.into_iter().filter(|m| m.state == "collected") {
+    for m in members
+        .into_iter()
+        .filter(|m| m.state == SampleState::Collected)
+    {
         let moved = SampleRow {
-            state: SampleState::Received.as_str().into(),
+            state: SampleState::Received,
             lab_id: Some(lab.id.clone()),
             received_at: Some(at),
             version: m.version + 1,

@@ -139,8 +139,8 @@ fn result_sample(
     index: usize,
 ) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
-    match (&outcome, s.state.as_str(), s.result.as_deref()) {
-        (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
+    match (&outcome, s.state.as_str(), s.result) {
+        (Ok(r), "resulted", Some(prev)) if prev == *r => {
             return Ok(SampleItemResult::new(
                 index,
                 SampleItemStatus::Unchanged,
@@ -160,8 +160,8 @@ fn result_sample(
         }
         _ => {}
     }
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-    let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+    let kind = s.kind;
+    let state = s.state;
     let command = if outcome.is_ok() {
         SampleCommand::Result
     } else {
@@ -197,7 +197,7 @@ fn reject_sample(
     why: &str,
 ) -> AppResult<()> {
     let after = SampleRow {
-        state: SampleState::Rejected.as_str().into(),
+        state: SampleState::Rejected,
         note: Some(why.to_string()),
         // a tube rejected alone leaves its pool: the pool's result is not its result
         pool_id: None,
@@ -211,7 +211,7 @@ fn reject_sample(
         .after(&json!({"state": "rejected"}))
         .reason(why)
         .write(conn, &ctx.who, ctx.at)?;
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
+    let kind = s.kind;
     resample(conn, s, kind, "retest", ctx.at)
 }
 
@@ -239,8 +239,8 @@ fn apply_result(
     note: Option<&str>,
 ) -> AppResult<()> {
     let after = SampleRow {
-        state: SampleState::Resulted.as_str().into(),
-        result: Some(result.as_str().into()),
+        state: SampleState::Resulted,
+        result: Some(result),
         resulted_at: Some(ctx.at),
         note: note.map(str::to_string).or(s.note.clone()),
         version: s.version + 1,
@@ -251,7 +251,7 @@ fn apply_result(
     Event::on(Entity::Sample, &s.id, "resulted")
         .after(&json!({"result": result.as_str(), "note": note}))
         .write(conn, &ctx.who, ctx.at)?;
-    let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
+    let kind = s.kind;
     // a re-test is an individual RT-PCR for a pooled specimen, the same kind otherwise
     let retest = if kind == SampleKind::RtPcrPooled {
         SampleKind::RtPcr
@@ -290,13 +290,13 @@ fn positive(
         return Ok(());
     }
     let level = trace_store::exposure(conn, &s.person_id)?
-        .filter(|x| x.status == "active")
+        .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active)
         .map(|x| x.level);
     let collected = s.collected_at.unwrap_or(ctx.at);
     let earlier: Vec<NaiveDateTime> = store::samples_of_person(conn, &s.person_id)?
         .iter()
-        .filter(|o| o.id != s.id && o.result.as_deref() == Some("positive"))
-        .filter(|o| SampleKind::parse(&o.kind).is_some_and(SampleKind::is_antigen))
+        .filter(|o| o.id != s.id && o.result == Some(TestResult::Positive))
+        .filter(|o| o.kind.is_antigen())
         .filter_map(|o| o.collected_at)
         .collect();
     let test = match positive_means(kind, level, collected, &earlier) {
@@ -338,7 +338,7 @@ fn positive(
         .after(&json!({"case_id": confirmed.case.id}))
         .write(conn, &ctx.who, ctx.at)?;
     if let Some(e) = q_store::open_episode_of(conn, &s.person_id)? {
-        if e.state == "active" {
+        if e.state == crate::domain::quarantine::EpisodeState::Active {
             let move_to_hospital = EpisodeTransition {
                 command: EpisodeCommand::Transfer,
                 version: e.version,
@@ -374,8 +374,8 @@ fn result_pool(
     index: usize,
 ) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
-    match (&outcome, p.state.as_str(), p.result.as_deref()) {
-        (Ok(r), "resulted", Some(prev)) if prev == r.as_str() => {
+    match (&outcome, p.state.as_str(), p.result) {
+        (Ok(r), "resulted", Some(prev)) if prev == *r => {
             return Ok(SampleItemResult::new(
                 index,
                 SampleItemStatus::Unchanged,
@@ -396,7 +396,7 @@ fn result_pool(
         _ => {}
     }
     let members = store::pool_members(conn, &p.id)?;
-    let state = PoolState::parse(&p.state).unwrap_or(PoolState::Open);
+    let state = p.state;
     let command = if outcome.is_ok() {
         SampleCommand::Result
     } else {
@@ -415,8 +415,8 @@ fn result_pool(
         }
     };
     let after = PoolRow {
-        state: next.as_str().into(),
-        result: outcome.as_ref().ok().map(|r| r.as_str().to_string()),
+        state: next,
+        result: outcome.as_ref().ok().copied(),
         note: outcome.as_ref().err().cloned(),
         resulted_at: Some(ctx.at),
         version: p.version + 1,
@@ -448,7 +448,7 @@ fn result_pool(
         ),
         (Err(why), _) => format!("pool {} rejected: {why}", p.barcode),
     };
-    for m in members.iter().filter(|m| m.state == "received") {
+    for m in members.iter().filter(|m| m.state == SampleState::Received) {
         apply_result(conn, ctx, m, member_result, Some(&note))?;
     }
     Ok(SampleItemResult::new(
@@ -480,15 +480,9 @@ pub fn antigen_result(
     crate::db::write_tx(conn, |conn| {
         let s = visible_sample(conn, &scope, id)?;
         versioned::expect(input.version, s.version)?;
-        let kind = SampleKind::parse(&s.kind).unwrap_or(SampleKind::RtPcr);
-        if !kind.is_antigen() {
-            return Err(refused(
-                &s,
-                "result",
-                "an RT-PCR sample is resulted by its laboratory",
-            ));
-        }
-        let state = SampleState::parse(&s.state).unwrap_or(SampleState::Ordered);
+        let kind = s.kind;
+        let state = s.state;
+        crate::domain::samples::may_result_on_site(kind, state)?;
         sample_transition(kind, state, SampleCommand::Result, false)?;
         let ctx = ResultContext {
             actor,

@@ -38,7 +38,7 @@ impl From<&RoundRow> for RoundOut {
             id: r.id.clone(),
             zone_id: r.zone_id.clone(),
             date: r.round_date,
-            kind: r.kind.clone(),
+            kind: r.kind.to_string(),
             ordered: r.ordered,
         }
     }
@@ -55,9 +55,7 @@ fn zone_high_risk(conn: &mut AnyConnection, zone: &str, at: NaiveDateTime) -> Ap
         // each unit's newest level in effect comes first
         let mut seen = std::collections::HashSet::new();
         for l in levels {
-            if seen.insert(l.unit_code.clone())
-                && RiskLevel::parse(&l.level).is_some_and(RiskLevel::is_high)
-            {
+            if seen.insert(l.unit_code.clone()) && l.level.is_high() {
                 return Ok(true);
             }
         }
@@ -129,13 +127,7 @@ pub fn create_round(
     }
     crate::db::write_tx(conn, |conn| {
         let (zone, ranges) = visible_zone(conn, &scope, zone_id)?;
-        if zone.state != "active" {
-            return Err(Refused {
-                state: zone.state.clone(),
-                command: "sampling round".into(),
-            }
-            .into());
-        }
+        crate::domain::zones::may_order_round(zone.state)?;
         if let Some(id) = input.id {
             if let Some(r) = store::get_round(conn, &id.to_string())? {
                 if r.zone_id != zone.id {
@@ -148,7 +140,7 @@ pub fn create_round(
             id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
             zone_id: zone.id.clone(),
             round_date: date,
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             ordered: 0,
             unit_path: zone.unit_path.clone(),
             created_by: Some(actor.user_id.clone()),

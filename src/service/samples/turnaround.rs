@@ -79,13 +79,22 @@ pub fn lab_figures(
     Ok(LabFigures {
         lab_id: lab.id.clone(),
         received: rows.len(),
-        resulted: rows.iter().filter(|s| s.state == "resulted").count(),
-        rejected: rows.iter().filter(|s| s.state == "rejected").count(),
+        resulted: rows
+            .iter()
+            .filter(|s| s.state == SampleState::Resulted)
+            .count(),
+        rejected: rows
+            .iter()
+            .filter(|s| s.state == SampleState::Rejected)
+            .count(),
         positive: rows
             .iter()
-            .filter(|s| s.result.as_deref() == Some("positive"))
+            .filter(|s| s.result == Some(crate::domain::samples::TestResult::Positive))
             .count(),
-        pending: rows.iter().filter(|s| s.state == "received").count(),
+        pending: rows
+            .iter()
+            .filter(|s| s.state == SampleState::Received)
+            .count(),
         overdue: rows
             .iter()
             .filter(|s| {

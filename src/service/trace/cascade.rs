@@ -3,8 +3,7 @@
 use super::*;
 
 pub(super) fn contact_is_close(c: &ContactRow) -> bool {
-    Proximity::parse(&c.proximity)
-        .is_some_and(|p| is_close(p, c.masked, c.duration_minutes).is_ok())
+    is_close(c.proximity, c.masked, c.duration_minutes).is_ok()
 }
 
 pub(super) fn exposure_json(e: Option<&ExposureRow>) -> Option<serde_json::Value> {
@@ -62,7 +61,7 @@ pub(crate) fn cascade_attributed(
         rounds += 1;
         let ups: HashMap<String, ExposureRow> = store::exposures_of(conn, &frontier)?
             .into_iter()
-            .filter(|e| e.status == "active")
+            .filter(|e| e.status == ExposureStatus::Active)
             .map(|e| (e.person_id.clone(), e))
             .collect();
         if ups.is_empty() {
@@ -147,8 +146,10 @@ pub(crate) fn cascade_attributed(
         for p in ids_sorted {
             let cand = &candidates[&p];
             let cur = current.get(&p);
-            let active = cur.filter(|e| e.status == "active");
-            if cur.is_some_and(|e| e.status == "recovered" || e.status == "deceased") {
+            let active = cur.filter(|e| e.status == ExposureStatus::Active);
+            if cur.is_some_and(|e| {
+                e.status == ExposureStatus::Recovered || e.status == ExposureStatus::Deceased
+            }) {
                 continue;
             }
             let Some((level, start)) = improve(
@@ -161,7 +162,7 @@ pub(crate) fn cascade_attributed(
             let row = ExposureRow {
                 person_id: p.clone(),
                 level: level as i32,
-                status: "active".into(),
+                status: ExposureStatus::Active,
                 window_start: start,
                 window_end: active.and_then(|e| e.window_end),
                 via_person_id: if level_changed {

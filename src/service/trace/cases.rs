@@ -30,15 +30,14 @@ impl From<&CaseRow> for CaseOut {
             id: c.id.clone(),
             person_id: c.person_id.clone(),
             case_number: c.case_number.clone(),
-            state: CaseState::parse(&c.state).unwrap_or(CaseState::Confirmed),
-            confirmation_test: ConfirmationTest::parse(&c.confirmation_test)
-                .unwrap_or(ConfirmationTest::RtPcr),
+            state: c.state,
+            confirmation_test: c.confirmation_test,
             test_ref: c.test_ref.clone(),
             sample_date: c.sample_date,
             onset_date: c.onset_date,
             confirmed_at: utc(c.confirmed_at),
             isolated_at: c.isolated_at.map(utc),
-            treatment: c.treatment.as_deref().and_then(Treatment::parse),
+            treatment: c.treatment,
             window_start: utc(c.window_start),
             version: c.version,
         }
@@ -212,7 +211,7 @@ pub(crate) fn confirm_in_tx(
     if new.confirmation_test == ConfirmationTest::AntigenF1
         && !before
             .as_ref()
-            .is_some_and(|e| e.status == "active" && e.level == 1)
+            .is_some_and(|e| e.status == ExposureStatus::Active && e.level == 1)
     {
         return Err(AppError::field(
             "confirmation_test",
@@ -229,8 +228,8 @@ pub(crate) fn confirm_in_tx(
         id: new.id.clone(),
         person_id: person.id.clone(),
         case_number: new.case_number.clone(),
-        state: CaseState::Confirmed.as_str().into(),
-        confirmation_test: new.confirmation_test.as_str().into(),
+        state: CaseState::Confirmed,
+        confirmation_test: new.confirmation_test,
         test_ref: new.test_ref.clone(),
         sample_date: new.sample_date,
         onset_date: new.onset_date,
@@ -266,7 +265,7 @@ pub(crate) fn confirm_in_tx(
     let f0 = ExposureRow {
         person_id: person.id.clone(),
         level: 0,
-        status: "active".into(),
+        status: ExposureStatus::Active,
         window_start: window.start,
         window_end: window.end,
         via_person_id: None,
@@ -379,17 +378,17 @@ pub fn transition_case(
             Some(c) if scope.covers(&c.unit_path) => c,
             _ => return Err(AppError::not_found("case")),
         };
-        let state = CaseState::parse(&case.state).unwrap_or(CaseState::Confirmed);
+        let state = case.state;
         let next = case_transition(state, input.command)?;
         versioned::expect(input.version, case.version)?;
         let mut after = CaseRow {
-            state: next.as_str().into(),
+            state: next,
             version: case.version + 1,
             updated_at: at,
             ..case.clone()
         };
         if input.command == CaseCommand::StartTreatment {
-            after.treatment = input.treatment.map(|t| t.as_str().to_string());
+            after.treatment = input.treatment;
             if after.isolated_at.is_none() {
                 let isolated = input.at.map(instant).unwrap_or(at);
                 if isolated > at + chrono::Duration::hours(1) {
@@ -414,7 +413,11 @@ pub fn transition_case(
                 store::set_window_end(conn, &case.person_id, after.isolated_at, at)?
             }
             CaseState::Recovered | CaseState::Deceased => {
-                store::set_status(conn, &case.person_id, next.as_str(), at)?;
+                let exposure = store::exposure(conn, &case.person_id)?;
+                if let (Some(e), Some(command)) = (exposure, exposure_command_of(next)) {
+                    let status = exposure_transition(e.status, command)?;
+                    store::set_status(conn, &case.person_id, status, at)?;
+                }
                 let detail = json!({"status": next.as_str()});
                 Event::on(Entity::Person, &case.person_id, "case_closed")
                     .after(&detail)

@@ -129,7 +129,7 @@ pub fn chain(
                         to: down.person_id.clone(),
                         first_at: utc(c.first_at),
                         last_at: utc(c.last_at),
-                        setting: Setting::parse(&c.setting).unwrap_or(Setting::Other),
+                        setting: c.setting,
                     });
                     if !hops.contains_key(m) {
                         if hops.len() >= CHAIN_NODE_CAP {
@@ -162,7 +162,7 @@ pub fn chain(
             Some(ChainNode {
                 id: id.clone(),
                 level: e.map(|e| label(e.level as u8)),
-                status: e.map(|e| e.status.clone()),
+                status: e.map(|e| e.status.to_string()),
                 unit_code: p.row.residence_unit_code.clone(),
                 full_name: visible.then(|| p.row.full_name.clone()),
                 hop: hops[id],

@@ -82,8 +82,8 @@ impl From<&ContactRow> for ContactOut {
             first_at: utc(c.first_at),
             last_at: utc(c.last_at),
             place: c.place.clone(),
-            setting: Setting::parse(&c.setting).unwrap_or(Setting::Other),
-            proximity: Proximity::parse(&c.proximity).unwrap_or(Proximity::SameSpace),
+            setting: c.setting,
+            proximity: c.proximity,
             duration_minutes: c.duration_minutes,
             masked: c.masked,
             retracted_at: c.retracted_at.map(utc),
@@ -111,14 +111,14 @@ pub(crate) fn why_not(
     b: Option<&ExposureRow>,
     max_depth: u8,
 ) -> Option<String> {
-    let proximity = Proximity::parse(&c.proximity).unwrap_or(Proximity::SameSpace);
+    let proximity = c.proximity;
     if let Err(e) = is_close(proximity, c.masked, c.duration_minutes) {
         return Some(format!("not a close contact: {e}"));
     }
     let sides: Vec<&ExposureRow> = [a, b]
         .into_iter()
         .flatten()
-        .filter(|e| e.status == "active")
+        .filter(|e| e.status == ExposureStatus::Active)
         .collect();
     if sides.is_empty() {
         return Some("neither person is an active F0, F1 or F2".into());
@@ -240,8 +240,8 @@ pub(crate) fn contact_row(
         first_at: instant(input.first_at),
         last_at: instant(input.last_at),
         place: input.place.as_deref().map(tidy).filter(|s| !s.is_empty()),
-        setting: input.setting.as_str().into(),
-        proximity: input.proximity.as_str().into(),
+        setting: input.setting,
+        proximity: input.proximity,
         duration_minutes: input.duration_minutes,
         masked: input.masked,
         unit_path: source.unit_path.clone(),
@@ -280,7 +280,7 @@ pub(crate) fn implied_level(
     input: &LogContact,
     max_depth: u8,
 ) -> Option<u8> {
-    let up = source.filter(|e| e.status == "active")?;
+    let up = source.filter(|e| e.status == ExposureStatus::Active)?;
     is_close(input.proximity, input.masked, input.duration_minutes).ok()?;
     let window = Window {
         start: up.window_start,

@@ -63,7 +63,10 @@ pub(super) fn after_correction(
         .collect();
     let computed = classify(&sources, &edges, &isolated, rules.max_depth);
     let mut opened = 0;
-    for e in exposures.iter().filter(|e| e.status == "active") {
+    for e in exposures
+        .iter()
+        .filter(|e| e.status == ExposureStatus::Active)
+    {
         let now_level = computed.get(&e.person_id).map(|c| c.level as i32);
         if corrected == Some(e.person_id.as_str()) {
             let after = match computed.get(&e.person_id) {
@@ -76,7 +79,7 @@ pub(super) fn after_correction(
                     ..e.clone()
                 },
                 None => ExposureRow {
-                    status: "declassified".into(),
+                    status: exposure_transition(e.status, ExposureCommand::Declassify)?,
                     case_id: None,
                     updated_at: at,
                     ..e.clone()

@@ -8,8 +8,8 @@ use super::{Made, Outcome};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::cases::{
-    case_transition, is_close, CaseCommand, CaseState, ConfirmationTest, Proximity, Setting,
-    Treatment,
+    case_transition, exposure_command_of, exposure_transition, is_close, CaseCommand, CaseState,
+    ConfirmationTest, ExposureCommand, ExposureStatus, Proximity, Setting, Treatment,
 };
 use crate::domain::classification::{classify, f0_window, improve, label, through, Edge, Window};
 use crate::domain::roles::Action;

@@ -109,7 +109,7 @@ impl From<ExposureRow> for ExposureOut {
         ExposureOut {
             person_id: e.person_id,
             level: label(e.level as u8),
-            status: e.status,
+            status: e.status.to_string(),
             window_start: utc(e.window_start),
             window_end: e.window_end.map(utc),
             via_person_id: e.via_person_id,

@@ -90,7 +90,7 @@ pub fn resolve_review(
                         ..before.clone()
                     },
                     None => ExposureRow {
-                        status: "declassified".into(),
+                        status: ExposureStatus::Declassified,
                         updated_at: at,
                         ..before.clone()
                     },
