@@ -104,28 +104,24 @@ pub fn collect(
             .iter()
             .filter_map(|i| i.sample_id.clone())
             .collect();
-        let mut by_id: HashMap<String, SampleRow> = store::samples_by_id(conn, &ids)?
+        let by_id: HashMap<String, SampleRow> = store::samples_by_id(conn, &ids)?
             .into_iter()
             .map(|s| (s.id.clone(), s))
             .collect();
+        let mut batch = Batch {
+            scope: &scope,
+            who: &who,
+            by_barcode,
+            by_id,
+            seen: HashMap::new(),
+            fresh: Vec::new(),
+            at,
+        };
         let mut results = Vec::with_capacity(input.items.len());
-        let mut fresh: Vec<SampleRow> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
         for (index, item) in input.items.iter().enumerate() {
-            let r = collect_one(
-                conn,
-                &scope,
-                &who,
-                item,
-                index,
-                &by_barcode,
-                &mut by_id,
-                &mut seen,
-                &mut fresh,
-                at,
-            )?;
-            results.push(r);
+            results.push(collect_one(conn, &mut batch, item, index)?);
         }
+        let fresh = batch.fresh;
         store::insert_samples(conn, &fresh)?;
         let events: Vec<crate::store::events::EventRow> = fresh
             .iter()
@@ -141,21 +137,48 @@ pub fn collect(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the items of one collection batch are checked and written against.
+struct Batch<'a> {
+    scope: &'a Scope,
+    who: &'a Who,
+    /// The stored samples the batch's barcodes already name.
+    by_barcode: HashMap<String, SampleRow>,
+    /// The stored samples the batch names by id, as the batch leaves them.
+    by_id: HashMap<String, SampleRow>,
+    /// Barcode → the first item that gave it.
+    seen: HashMap<String, usize>,
+    /// Ad hoc samples to insert at the end.
+    fresh: Vec<SampleRow>,
+    at: NaiveDateTime,
+}
+
+/// One item's answer, for the item and barcode at hand.
+struct Answer<'a> {
+    index: usize,
+    barcode: &'a str,
+}
+
+impl Answer<'_> {
+    fn of(
+        &self,
+        status: SampleItemStatus,
+        id: Option<&str>,
+        detail: Option<String>,
+    ) -> SampleItemResult {
+        SampleItemResult::new(self.index, status, id, Some(self.barcode), detail)
+    }
+}
+
+/// Check one item (barcode, time, repeated barcode), then collect an ordered sample or an
+/// ad hoc one.
 fn collect_one(
     conn: &mut AnyConnection,
-    scope: &Scope,
-    who: &Who,
+    b: &mut Batch,
     item: &Collection,
     index: usize,
-    by_barcode: &HashMap<String, SampleRow>,
-    by_id: &mut HashMap<String, SampleRow>,
-    seen: &mut HashMap<String, usize>,
-    fresh: &mut Vec<SampleRow>,
-    at: NaiveDateTime,
 ) -> AppResult<SampleItemResult> {
     let barcode = match check_barcode(&item.barcode) {
-        Ok(b) => b,
+        Ok(code) => code,
         Err(e) => {
             return Ok(SampleItemResult::new(
                 index,
@@ -166,148 +189,121 @@ fn collect_one(
             ))
         }
     };
-    let collected = item.collected_at.map(instant).unwrap_or(at);
-    if collected > at + Duration::minutes(5) || collected < at - Duration::days(14) {
-        return Ok(SampleItemResult::new(
-            index,
+    let answer = Answer {
+        index,
+        barcode: &barcode,
+    };
+    let collected = item.collected_at.map(instant).unwrap_or(b.at);
+    if collected > b.at + Duration::minutes(5) || collected < b.at - Duration::days(14) {
+        return Ok(answer.of(
             SampleItemStatus::Invalid,
             None,
-            Some(&barcode),
             Some("collected_at: must be within the last 14 days".into()),
         ));
     }
-    if let Some(first) = seen.insert(barcode.clone(), index) {
-        return Ok(SampleItemResult::new(
-            index,
+    if let Some(first) = b.seen.insert(barcode.clone(), index) {
+        return Ok(answer.of(
             SampleItemStatus::Conflict,
             None,
-            Some(&barcode),
             Some(format!("the barcode is also in item {first}")),
         ));
     }
-    let existing = by_barcode.get(&barcode);
     match (&item.sample_id, &item.person_id, item.kind) {
-        (Some(id), None, None) => {
-            let Some(s) = by_id
-                .get(id)
-                .filter(|s| scope.covers(&s.unit_path))
-                .cloned()
-            else {
-                return Ok(SampleItemResult::new(
-                    index,
-                    SampleItemStatus::NotFound,
-                    Some(id),
-                    Some(&barcode),
-                    None,
-                ));
-            };
-            if let Some(other) = existing {
-                let status = if other.id == s.id {
-                    SampleItemStatus::Unchanged
-                } else {
-                    SampleItemStatus::Conflict
-                };
-                let detail = (status == SampleItemStatus::Conflict)
-                    .then(|| "the barcode is another sample's".to_string());
-                return Ok(SampleItemResult::new(
-                    index,
-                    status,
-                    Some(&s.id),
-                    Some(&barcode),
-                    detail,
-                ));
-            }
-            let kind = s.kind;
-            let state = s.state;
-            if let Err(r) = sample_transition(kind, state, SampleCommand::Collect, false) {
-                return Ok(SampleItemResult::new(
-                    index,
-                    SampleItemStatus::Conflict,
-                    Some(&s.id),
-                    Some(&barcode),
-                    Some(r.to_string()),
-                ));
-            }
-            let after = SampleRow {
-                state: SampleState::Collected,
-                barcode: Some(barcode.clone()),
-                collected_at: Some(collected),
-                version: s.version + 1,
-                updated_at: at,
-                ..s.clone()
-            };
-            if !store::update_sample(conn, &after, s.version)? {
-                return Ok(SampleItemResult::new(
-                    index,
-                    SampleItemStatus::Conflict,
-                    Some(&s.id),
-                    Some(&barcode),
-                    Some("changed meanwhile".into()),
-                ));
-            }
-            Event::on(Entity::Sample, &s.id, "collected")
-                .before(&json!({"state": s.state}))
-                .after(&json!({"state": after.state, "barcode": barcode}))
-                .write(conn, who, at)?;
-            by_id.insert(s.id.clone(), after);
-            Ok(SampleItemResult::new(
-                index,
-                SampleItemStatus::Done,
-                Some(&s.id),
-                Some(&barcode),
-                None,
-            ))
-        }
+        (Some(id), None, None) => collect_ordered(conn, b, &answer, id, collected),
         (None, Some(person), Some(kind)) => {
-            if let Some(other) = existing {
-                let same = other.person_id == *person && other.kind == kind;
-                let status = if same {
-                    SampleItemStatus::Unchanged
-                } else {
-                    SampleItemStatus::Conflict
-                };
-                let detail = (!same).then(|| "the barcode is another sample's".to_string());
-                return Ok(SampleItemResult::new(
-                    index,
-                    status,
-                    Some(&other.id),
-                    Some(&barcode),
-                    detail,
-                ));
-            }
-            let p = match people_store::get_row(conn, person)? {
-                Some(p) if scope.covers(&p.unit_path) && p.merged_into.is_none() => p,
-                _ => {
-                    return Ok(SampleItemResult::new(
-                        index,
-                        SampleItemStatus::NotFound,
-                        None,
-                        Some(&barcode),
-                        Some("person_id: no such person in your jurisdiction".into()),
-                    ))
-                }
-            };
-            let mut s = new_sample(&p.id, &p.unit_path, kind, "ad_hoc", vn_date(collected), at);
-            s.state = SampleState::Collected;
-            s.barcode = Some(barcode.clone());
-            s.collected_at = Some(collected);
-            s.created_by = who.actor_id.clone();
-            let id = s.id.clone();
-            fresh.push(s);
-            Ok(SampleItemResult::new(
-                index,
-                SampleItemStatus::Done,
-                Some(&id),
-                Some(&barcode),
-                None,
-            ))
+            collect_ad_hoc(conn, b, &answer, person, kind, collected)
         }
-        _ => Ok(SampleItemResult::new(
-            index,
+        _ => Ok(answer.of(
             SampleItemStatus::Invalid,
             item.sample_id.as_deref(),
-            Some(&barcode),
             Some("give sample_id, or person_id and kind".into()),
         )),
     }
+}
+
+/// An ordered sample, collected: the barcode is put on it and the state moves.
+fn collect_ordered(
+    conn: &mut AnyConnection,
+    b: &mut Batch,
+    answer: &Answer,
+    id: &str,
+    collected: NaiveDateTime,
+) -> AppResult<SampleItemResult> {
+    let Some(s) = b
+        .by_id
+        .get(id)
+        .filter(|s| b.scope.covers(&s.unit_path))
+        .cloned()
+    else {
+        return Ok(answer.of(SampleItemStatus::NotFound, Some(id), None));
+    };
+    if let Some(other) = b.by_barcode.get(answer.barcode) {
+        if other.id == s.id {
+            return Ok(answer.of(SampleItemStatus::Unchanged, Some(&s.id), None));
+        }
+        let detail = Some("the barcode is another sample's".to_string());
+        return Ok(answer.of(SampleItemStatus::Conflict, Some(&s.id), detail));
+    }
+    if let Err(r) = sample_transition(s.kind, s.state, SampleCommand::Collect, false) {
+        return Ok(answer.of(SampleItemStatus::Conflict, Some(&s.id), Some(r.to_string())));
+    }
+    let after = SampleRow {
+        state: SampleState::Collected,
+        barcode: Some(answer.barcode.to_string()),
+        collected_at: Some(collected),
+        version: s.version + 1,
+        updated_at: b.at,
+        ..s.clone()
+    };
+    if !store::update_sample(conn, &after, s.version)? {
+        let detail = Some("changed meanwhile".into());
+        return Ok(answer.of(SampleItemStatus::Conflict, Some(&s.id), detail));
+    }
+    Event::on(Entity::Sample, &s.id, "collected")
+        .before(&json!({"state": s.state}))
+        .after(&json!({"state": after.state, "barcode": answer.barcode}))
+        .write(conn, b.who, b.at)?;
+    b.by_id.insert(s.id.clone(), after);
+    Ok(answer.of(SampleItemStatus::Done, Some(&s.id), None))
+}
+
+/// A sample nobody ordered, taken from a person in the jurisdiction: made at the end of the
+/// batch, with the others.
+fn collect_ad_hoc(
+    conn: &mut AnyConnection,
+    b: &mut Batch,
+    answer: &Answer,
+    person: &str,
+    kind: SampleKind,
+    collected: NaiveDateTime,
+) -> AppResult<SampleItemResult> {
+    if let Some(other) = b.by_barcode.get(answer.barcode) {
+        if other.person_id == person && other.kind == kind {
+            return Ok(answer.of(SampleItemStatus::Unchanged, Some(&other.id), None));
+        }
+        let detail = Some("the barcode is another sample's".to_string());
+        return Ok(answer.of(SampleItemStatus::Conflict, Some(&other.id), detail));
+    }
+    let p = match people_store::get_row(conn, person)? {
+        Some(p) if b.scope.covers(&p.unit_path) && p.merged_into.is_none() => p,
+        _ => {
+            let detail = Some("person_id: no such person in your jurisdiction".into());
+            return Ok(answer.of(SampleItemStatus::NotFound, None, detail));
+        }
+    };
+    let mut s = new_sample(
+        &p.id,
+        &p.unit_path,
+        kind,
+        "ad_hoc",
+        vn_date(collected),
+        b.at,
+    );
+    s.state = SampleState::Collected;
+    s.barcode = Some(answer.barcode.to_string());
+    s.collected_at = Some(collected);
+    s.created_by = b.who.actor_id.clone();
+    let id = s.id.clone();
+    b.fresh.push(s);
+    Ok(answer.of(SampleItemStatus::Done, Some(&id), None))
 }
