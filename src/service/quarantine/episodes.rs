@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::events::{Entity, Event};
+use crate::store::trace::ExposureRow;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TestOut {
@@ -217,84 +218,20 @@ pub fn order_episode(
     let today = vn_date(at);
     let id = input.id.map(|u| u.to_string()).unwrap_or_else(new_id);
     crate::db::write_tx(conn, |conn| {
-        if let Some(existing) = store::get_episode(conn, &id)? {
-            if existing.person_id != input.person_id || !scope.covers(&existing.unit_path) {
-                return Err(AppError::Conflict {
-                    detail: "this id belongs to another episode".into(),
-                    existing_id: None,
-                });
-            }
-            let tests = store::tests_of(conn, &id)?;
-            return Ok(Outcome::Existing(episode_out(&existing, &tests, today)));
+        if let Some(existing) = ordered_before(conn, &scope, &id, &input.person_id, today)? {
+            return Ok(Outcome::Existing(existing));
         }
-        let person = match people_store::get(conn, &input.person_id)? {
-            Some(p) if scope.covers(&p.row.unit_path) => p,
-            _ => {
-                return Err(AppError::field(
-                    "person_id",
-                    "no such person in your jurisdiction",
-                ))
-            }
-        };
-        if let Some(open) = store::open_episode_of(conn, &person.row.id)? {
-            return Err(AppError::Conflict {
-                detail: format!(
-                    "the person already has an episode in state '{}'",
-                    open.state
-                ),
-                existing_id: Some(open.id),
-            });
-        }
+        let person = person_to_order(conn, &scope, &input.person_id)?;
         let exposure = trace_store::exposure(conn, &person.row.id)?
             .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active);
-        let level = match (&exposure, input.level) {
-            (Some(x), _) if x.level == 0 => {
-                return Err(AppError::field(
-                    "person_id",
-                    "an F0 is treated, not quarantined",
-                ))
-            }
-            (Some(x), _) => x.level,
-            (None, Some(l)) if (1..=3).contains(&l) => l,
-            (None, Some(_)) => return Err(AppError::field("level", "must be 1, 2 or 3")),
-            (None, None) => {
-                return Err(AppError::field(
-                    "level",
-                    "the person is not classified: give the level to quarantine them at",
-                ))
-            }
-        };
-        let day1 = match input.day1 {
-            Some(d) if d > today => {
-                return Err(AppError::field("day1", "must not be in the future"))
-            }
-            Some(d) if d < today - Duration::days(60) => {
-                return Err(AppError::field("day1", "must be within the last 60 days"))
-            }
-            Some(d) => d,
-            None => {
-                let via = exposure.as_ref().and_then(|x| x.via_person_id.clone());
-                match via {
-                    Some(v) => store::last_contact_between(conn, &person.row.id, &v)?
-                        .map(vn_date)
-                        .unwrap_or(today),
-                    None => today,
-                }
-            }
-        };
-        let regime = match &input.regime_id {
-            Some(rid) => store::get_regime(conn, rid)?
-                .ok_or_else(|| AppError::field("regime_id", "no such regime"))?,
-            None => {
-                let rows = store::all_regimes(conn)?;
-                let all: Vec<Regime> = rows.iter().map(regime_domain).collect::<AppResult<_>>()?;
-                let chosen = select_regime(&all, today, province_of(&person.row.unit_path))
-                    .ok_or_else(|| AppError::field("regime_id", "no regime is in force today"))?;
-                rows.into_iter()
-                    .find(|r| r.id == chosen.id)
-                    .expect("chosen from these rows")
-            }
-        };
+        let level = level_to_quarantine(exposure.as_ref(), input.level)?;
+        let day1 = day1_of(conn, input.day1, exposure.as_ref(), &person.row.id, today)?;
+        let regime = regime_for(
+            conn,
+            input.regime_id.as_deref(),
+            today,
+            &person.row.unit_path,
+        )?;
         let rules = regime_rules(&regime)?;
         let days = rules.days(level, input.mode).ok_or_else(|| {
             AppError::field(
@@ -305,23 +242,7 @@ pub fn order_episode(
                 ),
             )
         })?;
-        let site_id = match (input.mode, &input.site_id) {
-            (Mode::Concentrated, Some(s)) => {
-                let site = store::get_site(conn, s)?
-                    .ok_or_else(|| AppError::field("site_id", "no such site"))?;
-                Some(site.id)
-            }
-            (Mode::Concentrated, None) => {
-                return Err(AppError::field(
-                    "site_id",
-                    "a camp is needed for concentrated quarantine",
-                ))
-            }
-            (Mode::Home, Some(_)) => {
-                return Err(AppError::field("site_id", "home quarantine has no site"))
-            }
-            (Mode::Home, None) => None,
-        };
+        let site_id = site_for(conn, input.mode, input.site_id.as_deref())?;
         let p = plan(day1, days, &rules.test_days, today);
         let reason = input.reason.as_deref().map(crate::domain::text::tidy);
         let row = EpisodeRow {
@@ -369,4 +290,136 @@ pub fn order_episode(
             )?;
         Ok(Outcome::Created(episode_out(&row, &[], today)))
     })
+}
+
+/// The level to quarantine at: the person's classification, or the one given for someone
+/// not classified; an F0 is treated, not quarantined.
+fn level_to_quarantine(exposure: Option<&ExposureRow>, asked: Option<i32>) -> AppResult<i32> {
+    match (exposure, asked) {
+        (Some(x), _) if x.level == 0 => Err(AppError::field(
+            "person_id",
+            "an F0 is treated, not quarantined",
+        )),
+        (Some(x), _) => Ok(x.level),
+        (None, Some(l)) if (1..=3).contains(&l) => Ok(l),
+        (None, Some(_)) => Err(AppError::field("level", "must be 1, 2 or 3")),
+        (None, None) => Err(AppError::field(
+            "level",
+            "the person is not classified: give the level to quarantine them at",
+        )),
+    }
+}
+
+/// Day 1: as given (within the last 60 days), else the date of the last contact with the
+/// person they were classified through, else today.
+fn day1_of(
+    conn: &mut AnyConnection,
+    given: Option<NaiveDate>,
+    exposure: Option<&ExposureRow>,
+    person_id: &str,
+    today: NaiveDate,
+) -> AppResult<NaiveDate> {
+    Ok(match given {
+        Some(d) if d > today => return Err(AppError::field("day1", "must not be in the future")),
+        Some(d) if d < today - Duration::days(60) => {
+            return Err(AppError::field("day1", "must be within the last 60 days"))
+        }
+        Some(d) => d,
+        None => match exposure.and_then(|x| x.via_person_id.as_deref()) {
+            Some(v) => store::last_contact_between(conn, person_id, v)?
+                .map(vn_date)
+                .unwrap_or(today),
+            None => today,
+        },
+    })
+}
+
+/// The regime asked for, or the one in force today where the person lives.
+fn regime_for(
+    conn: &mut AnyConnection,
+    asked: Option<&str>,
+    today: NaiveDate,
+    unit_path: &str,
+) -> AppResult<RegimeRow> {
+    if let Some(rid) = asked {
+        return store::get_regime(conn, rid)?
+            .ok_or_else(|| AppError::field("regime_id", "no such regime"));
+    }
+    let rows = store::all_regimes(conn)?;
+    let all: Vec<Regime> = rows.iter().map(regime_domain).collect::<AppResult<_>>()?;
+    let chosen = select_regime(&all, today, province_of(unit_path))
+        .ok_or_else(|| AppError::field("regime_id", "no regime is in force today"))?;
+    let id = chosen.id.clone();
+    rows.into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("regime {id} chosen but not loaded")))
+}
+
+/// The camp of a concentrated quarantine; home quarantine has none.
+fn site_for(
+    conn: &mut AnyConnection,
+    mode: Mode,
+    site_id: Option<&str>,
+) -> AppResult<Option<String>> {
+    match (mode, site_id) {
+        (Mode::Concentrated, Some(s)) => {
+            let site = store::get_site(conn, s)?
+                .ok_or_else(|| AppError::field("site_id", "no such site"))?;
+            Ok(Some(site.id))
+        }
+        (Mode::Concentrated, None) => Err(AppError::field(
+            "site_id",
+            "a camp is needed for concentrated quarantine",
+        )),
+        (Mode::Home, Some(_)) => Err(AppError::field("site_id", "home quarantine has no site")),
+        (Mode::Home, None) => Ok(None),
+    }
+}
+
+/// The episode a client made before under this id (the same order sent again), if any.
+fn ordered_before(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    person_id: &str,
+    today: NaiveDate,
+) -> AppResult<Option<EpisodeOut>> {
+    let Some(existing) = store::get_episode(conn, id)? else {
+        return Ok(None);
+    };
+    if existing.person_id != person_id || !scope.covers(&existing.unit_path) {
+        return Err(AppError::Conflict {
+            detail: "this id belongs to another episode".into(),
+            existing_id: None,
+        });
+    }
+    let tests = store::tests_of(conn, id)?;
+    Ok(Some(episode_out(&existing, &tests, today)))
+}
+
+/// The person to quarantine: in the jurisdiction, with no episode in force.
+fn person_to_order(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    person_id: &str,
+) -> AppResult<people_store::Person> {
+    let person = match people_store::get(conn, person_id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => p,
+        _ => {
+            return Err(AppError::field(
+                "person_id",
+                "no such person in your jurisdiction",
+            ))
+        }
+    };
+    if let Some(open) = store::open_episode_of(conn, &person.row.id)? {
+        return Err(AppError::Conflict {
+            detail: format!(
+                "the person already has an episode in state '{}'",
+                open.state
+            ),
+            existing_id: Some(open.id),
+        });
+    }
+    Ok(person)
 }
