@@ -209,6 +209,7 @@ pub(crate) fn apply(
         ..e.clone()
     };
     let mut extra = json!({});
+    let mut written = false;
     match input.command {
         EpisodeCommand::Activate => {
             after.admitted_at = Some(at);
@@ -221,44 +222,9 @@ pub(crate) fn apply(
             schedule_tests(conn, e, today, at)?;
             isolate_exposure(conn, &e.person_id, at)?;
         }
-        EpisodeCommand::Extend => {
-            let days = input
-                .days
-                .ok_or_else(|| AppError::field("days", "the new number of days is required"))?;
-            if days as i32 <= e.days || days > 60 {
-                return Err(AppError::field(
-                    "days",
-                    format!("must be more than the {} days now, at most 60", e.days),
-                ));
-            }
-            after.days = days as i32;
-            after.release_from = crate::domain::quarantine::date_of_day(e.day1, days + 1);
-            // the regime's test days that the longer quarantine now reaches
-            let rules = episode_regime(conn, e)?;
-            let admitted = e.admitted_at.map(vn_date).unwrap_or(today);
-            let new_days: Vec<TestDue> = plan(e.day1, days, &rules.test_days, admitted)
-                .tests
-                .into_iter()
-                .filter(|t| t.day as i32 > e.days)
-                .collect();
-            if e.admitted_at.is_some() {
-                insert_schedule(conn, e, "quarantine", &new_days, at)?;
-            }
-            extra = json!({"days": days});
-        }
+        EpisodeCommand::Extend => extra = extend(conn, e, input.days, &mut after, today, at)?,
         EpisodeCommand::Restart => {
-            let day1 = input.day1.unwrap_or(today);
-            if day1 > today || day1 < e.day1 {
-                return Err(AppError::field(
-                    "day1",
-                    "must be between the current day 1 and today",
-                ));
-            }
-            after.day1 = day1;
-            after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
-            supersede(conn, &who, &e.id, at)?;
-            schedule_tests(conn, &after, today, at)?;
-            extra = json!({"day1": day1});
+            extra = restart(conn, &who, e, input.day1, &mut after, today, at)?;
         }
         EpisodeCommand::Release => {
             cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
@@ -281,39 +247,12 @@ pub(crate) fn apply(
             after.destination = input.destination;
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
-                let next_id = new_id();
-                after.next_episode_id = Some(next_id.clone());
-                let home = EpisodeRow {
-                    id: next_id,
-                    mode: Mode::Home,
-                    state: EpisodeState::Ordered,
-                    site_id: None,
-                    room_id: None,
-                    bed_id: None,
-                    admitted_at: None,
-                    previous_episode_id: Some(e.id.clone()),
-                    next_episode_id: None,
-                    version: 1,
-                    created_by: Some(actor.user_id.clone()),
-                    created_at: at,
-                    updated_at: at,
-                    ..e.clone()
-                };
+                let home = home_episode(actor, e, at);
+                after.next_episode_id = Some(home.id.clone());
                 // the camp episode leaves the open states first (one open episode per person)
                 write_episode(conn, &after, e.version)?;
                 store::insert_episode(conn, &home)?;
-                record_move(
-                    conn,
-                    actor,
-                    role,
-                    e,
-                    &after,
-                    input,
-                    reason.as_deref(),
-                    extra,
-                    at,
-                )?;
-                return Ok(after);
+                written = true;
             }
         }
         EpisodeCommand::Abscond => {
@@ -321,7 +260,9 @@ pub(crate) fn apply(
         }
         EpisodeCommand::Return => {}
     }
-    write_episode(conn, &after, e.version)?;
+    if !written {
+        write_episode(conn, &after, e.version)?;
+    }
     record_move(
         conn,
         actor,
@@ -334,6 +275,81 @@ pub(crate) fn apply(
         at,
     )?;
     Ok(after)
+}
+
+/// Extend to `days` (more than now, at most 60), with the regime's test days it now reaches.
+fn extend(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    days: Option<u32>,
+    after: &mut EpisodeRow,
+    today: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<serde_json::Value> {
+    let days = days.ok_or_else(|| AppError::field("days", "the new number of days is required"))?;
+    if days as i32 <= e.days || days > 60 {
+        return Err(AppError::field(
+            "days",
+            format!("must be more than the {} days now, at most 60", e.days),
+        ));
+    }
+    after.days = days as i32;
+    after.release_from = crate::domain::quarantine::date_of_day(e.day1, days + 1);
+    let rules = episode_regime(conn, e)?;
+    let admitted = e.admitted_at.map(vn_date).unwrap_or(today);
+    let new_days: Vec<TestDue> = plan(e.day1, days, &rules.test_days, admitted)
+        .tests
+        .into_iter()
+        .filter(|t| t.day as i32 > e.days)
+        .collect();
+    if e.admitted_at.is_some() {
+        insert_schedule(conn, e, "quarantine", &new_days, at)?;
+    }
+    Ok(json!({"days": days}))
+}
+
+/// Start again at `day1` (between the current day 1 and today), with a new test schedule.
+fn restart(
+    conn: &mut AnyConnection,
+    who: &Who,
+    e: &EpisodeRow,
+    day1: Option<NaiveDate>,
+    after: &mut EpisodeRow,
+    today: NaiveDate,
+    at: NaiveDateTime,
+) -> AppResult<serde_json::Value> {
+    let day1 = day1.unwrap_or(today);
+    if day1 > today || day1 < e.day1 {
+        return Err(AppError::field(
+            "day1",
+            "must be between the current day 1 and today",
+        ));
+    }
+    after.day1 = day1;
+    after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
+    supersede(conn, who, &e.id, at)?;
+    schedule_tests(conn, after, today, at)?;
+    Ok(json!({"day1": day1}))
+}
+
+/// The home episode a camp episode transfers into: ordered, at the same day 1 and regime.
+fn home_episode(actor: &Actor, e: &EpisodeRow, at: NaiveDateTime) -> EpisodeRow {
+    EpisodeRow {
+        id: new_id(),
+        mode: Mode::Home,
+        state: EpisodeState::Ordered,
+        site_id: None,
+        room_id: None,
+        bed_id: None,
+        admitted_at: None,
+        previous_episode_id: Some(e.id.clone()),
+        next_episode_id: None,
+        version: 1,
+        created_by: Some(actor.user_id.clone()),
+        created_at: at,
+        updated_at: at,
+        ..e.clone()
+    }
 }
 
 pub(super) fn write_episode(
