@@ -193,6 +193,63 @@ pub fn set_setting(conn: &mut AnyConnection, key: &str, value: &str) -> QueryRes
     Ok(())
 }
 
+/// Where the code, name and type of each level are in an official list.
+struct Columns {
+    province: (usize, usize, usize),
+    /// None in the two-level list.
+    district: Option<(usize, usize, usize)>,
+    commune: (usize, usize, usize),
+}
+
+impl Columns {
+    fn of(headers: &csv::StringRecord, structure: Structure) -> anyhow::Result<Columns> {
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| anyhow::anyhow!("column {name} missing from the units list"))
+        };
+        let level = |l: &str| -> anyhow::Result<(usize, usize, usize)> {
+            Ok((
+                col(&format!("{l}_code"))?,
+                col(&format!("{l}_name"))?,
+                col(&format!("{l}_type"))?,
+            ))
+        };
+        Ok(Columns {
+            province: level("province")?,
+            district: match structure {
+                Structure::ThreeLevel => Some(level("district")?),
+                Structure::TwoLevel => None,
+            },
+            commune: level("commune")?,
+        })
+    }
+}
+
+/// A unit of an official list, as loaded.
+fn official_unit(
+    code: &str,
+    parent: Option<&str>,
+    level: Level,
+    name: &str,
+    kind: &str,
+    path: String,
+    now: NaiveDateTime,
+) -> NewUnit {
+    NewUnit {
+        code: code.to_string(),
+        parent_code: parent.map(str::to_string),
+        level,
+        name: name.trim().to_string(),
+        name_folded: fold(name),
+        unit_type: kind.trim().to_string(),
+        path,
+        created_at: now,
+        created_by: None,
+    }
+}
+
 /// Parse an official list into units, parents before children. The country is the root.
 pub fn parse_official(structure: Structure, now: NaiveDateTime) -> anyhow::Result<Vec<NewUnit>> {
     let csv_text = match structure {
@@ -200,46 +257,14 @@ pub fn parse_official(structure: Structure, now: NaiveDateTime) -> anyhow::Resul
         Structure::TwoLevel => TWO_LEVEL_CSV,
     };
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow::anyhow!("column {name} missing from the units list"))
+    let Columns {
+        province: (p_code, p_name, p_type),
+        district,
+        commune: (c_code, c_name, c_type),
+    } = Columns::of(reader.headers()?, structure)?;
+    let unit = |code: &str, parent: Option<&str>, level, name: &str, kind: &str, path| {
+        official_unit(code, parent, level, name, kind, path, now)
     };
-    let (p_code, p_name, p_type) = (
-        col("province_code")?,
-        col("province_name")?,
-        col("province_type")?,
-    );
-    let district = match structure {
-        Structure::ThreeLevel => Some((
-            col("district_code")?,
-            col("district_name")?,
-            col("district_type")?,
-        )),
-        Structure::TwoLevel => None,
-    };
-    let (c_code, c_name, c_type) = (
-        col("commune_code")?,
-        col("commune_name")?,
-        col("commune_type")?,
-    );
-
-    let unit =
-        |code: &str, parent: Option<&str>, level: Level, name: &str, kind: &str, path: String| {
-            NewUnit {
-                code: code.to_string(),
-                parent_code: parent.map(str::to_string),
-                level,
-                name: name.trim().to_string(),
-                name_folded: fold(name),
-                unit_type: kind.trim().to_string(),
-                path,
-                created_at: now,
-                created_by: None,
-            }
-        };
     let mut provinces: BTreeMap<String, NewUnit> = BTreeMap::new();
     let mut districts: BTreeMap<String, NewUnit> = BTreeMap::new();
     let mut communes: Vec<NewUnit> = Vec::new();
