@@ -187,6 +187,48 @@ pub const MAX_PHONES: usize = 5;
 pub fn validate_person(f: &PersonFacts, today: NaiveDate) -> Result<ValidPerson, Vec<FieldError>> {
     let mut errors = Vec::new();
     let full_name = tidy(&f.full_name);
+    check_full_name(&full_name, &mut errors);
+    let birth_year = checked_birth_year(f, today, &mut errors);
+    let national_id = parsed_optional(
+        f.national_id.as_deref(),
+        "national_id",
+        |raw| parse_national_id(raw).map(|(id, _)| id),
+        &mut errors,
+    );
+    let passport_no = parsed_optional(
+        f.passport_no.as_deref(),
+        "passport_no",
+        parse_passport,
+        &mut errors,
+    );
+    let nationality = checked_nationality(f.nationality.as_deref(), &mut errors);
+    let phones = normalized_phones(&f.phones, &mut errors);
+    if !(0..=10).contains(&f.vaccination_doses) {
+        errors.push(FieldError::new(
+            "vaccination_doses",
+            "must be between 0 and 10",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidPerson {
+        name_folded: fold(&full_name),
+        full_name,
+        birth_date: f.birth_date,
+        birth_year,
+        sex: f.sex,
+        national_id,
+        passport_no,
+        nationality,
+        phones,
+        vaccination_doses: f.vaccination_doses,
+    })
+}
+
+/// A full name (already tidied) is present, at most 200 characters, without digits or
+/// control characters.
+fn check_full_name(full_name: &str, errors: &mut Vec<FieldError>) {
     if full_name.is_empty() {
         errors.push(FieldError::new("full_name", "must not be empty"));
     } else if full_name.chars().count() > 200 {
@@ -203,6 +245,15 @@ pub fn validate_person(f: &PersonFacts, today: NaiveDate) -> Result<ValidPerson,
             "must not contain digits or control characters",
         ));
     }
+}
+
+/// The birth year: the birth date's when one is given (which must be past, from 1900, and
+/// agree with a year given too), else the year given, between 1900 and this year.
+fn checked_birth_year(
+    f: &PersonFacts,
+    today: NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<i32> {
     let mut birth_year = f.birth_year;
     if let Some(d) = f.birth_date {
         if d > today {
@@ -225,39 +276,29 @@ pub fn validate_person(f: &PersonFacts, today: NaiveDate) -> Result<ValidPerson,
             ));
         }
     }
-    let national_id = match f
-        .national_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => match parse_national_id(raw) {
-            Ok((id, _)) => Some(id),
-            Err(e) => {
-                errors.push(FieldError::new("national_id", e));
-                None
-            }
-        },
-    };
-    let passport_no = match f
-        .passport_no
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => match parse_passport(raw) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(FieldError::new("passport_no", e));
-                None
-            }
-        },
-    };
-    let nationality = f
-        .nationality
-        .as_deref()
+    birth_year
+}
+
+/// An optional identifier, parsed when not blank; a parse error is reported on `field`.
+fn parsed_optional(
+    raw: Option<&str>,
+    field: &str,
+    parse: impl Fn(&str) -> Result<String, String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match parse(raw) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(FieldError::new(field, e));
+            None
+        }
+    }
+}
+
+/// The nationality, upper-cased when not blank: a two-letter ISO 3166 code.
+fn checked_nationality(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let nationality = raw
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.to_uppercase());
@@ -269,41 +310,27 @@ pub fn validate_person(f: &PersonFacts, today: NaiveDate) -> Result<ValidPerson,
             ));
         }
     }
-    if f.phones.len() > MAX_PHONES {
+    nationality
+}
+
+/// At most `MAX_PHONES` numbers, each normalised, duplicates dropped; each bad one is
+/// reported by its index.
+fn normalized_phones(raw: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if raw.len() > MAX_PHONES {
         errors.push(FieldError::new(
             "phones",
             format!("at most {MAX_PHONES} numbers"),
         ));
     }
     let mut phones: Vec<String> = Vec::new();
-    for (i, raw) in f.phones.iter().enumerate() {
+    for (i, raw) in raw.iter().enumerate() {
         match normalize_phone(raw) {
             Ok(p) if !phones.contains(&p) => phones.push(p),
             Ok(_) => {}
             Err(e) => errors.push(FieldError::new(format!("phones[{i}]"), e)),
         }
     }
-    if !(0..=10).contains(&f.vaccination_doses) {
-        errors.push(FieldError::new(
-            "vaccination_doses",
-            "must be between 0 and 10",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(ValidPerson {
-        name_folded: fold(&full_name),
-        full_name,
-        birth_date: f.birth_date,
-        birth_year,
-        sex: f.sex,
-        national_id,
-        passport_no,
-        nationality,
-        phones,
-        vaccination_doses: f.vaccination_doses,
-    })
+    phones
 }
 
 /// What makes two records a likely duplicate: same folded name, same birth year, a phone in

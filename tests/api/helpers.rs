@@ -129,7 +129,7 @@ fn pg_template(admin_url: &str) -> String {
         let mut files: Vec<_> = walk(&root.join("migrations/postgres"));
         files.push(root.join("data/vn-admin-units-3level.csv"));
         // the regimes shipped as data are loaded by `prepare`
-        files.push(root.join("src/domain/quarantine.rs"));
+        files.push(root.join("src/domain/quarantine/regimes.rs"));
         files.sort();
         for f in files {
             std::fs::read(&f).unwrap().hash(&mut h);

@@ -3,6 +3,7 @@
 use super::*;
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
+use chrono::NaiveDateTime;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -32,19 +33,7 @@ pub fn merge(
     let dup_id = input.duplicate_id.to_string();
     let at = now();
     crate::db::write_tx(conn, |conn| {
-        let survivor = match store::get_for_update(conn, id)? {
-            Some(p) if scope.covers(&p.row.unit_path) => p,
-            _ => return Err(AppError::not_found("person")),
-        };
-        let dup = match store::get_for_update(conn, &dup_id)? {
-            Some(p) if scope.covers(&p.row.unit_path) => p,
-            _ => {
-                return Err(AppError::field(
-                    "duplicate_id",
-                    "no such person in your jurisdiction",
-                ))
-            }
-        };
+        let (survivor, dup) = lock_pair(conn, &scope, id, &dup_id)?;
         rules::check_merge(
             &survivor.row.id,
             survivor.row.national_id_here(),
@@ -56,72 +45,12 @@ pub fn merge(
         .map_err(AppError::conflict)?;
         versioned::expect(input.version, survivor.row.version)?;
         versioned::expect(input.duplicate_version, dup.row.version)?;
-        let mut phones = survivor.phones.clone();
-        for p in &dup.phones {
-            if !phones.contains(p) {
-                phones.push(p.clone());
-            }
-        }
-        // the duplicate's national ID (its own, or pending) moves when the survivor has none
-        let moves_nid =
-            survivor.row.national_id_here().is_none() && dup.row.national_id_here().is_some();
-        let dup_after = Person {
-            row: PersonRow {
-                merged_into: Some(survivor.row.id.clone()),
-                national_id: if moves_nid {
-                    None
-                } else {
-                    dup.row.national_id.clone()
-                },
-                pending_national_id: if moves_nid {
-                    None
-                } else {
-                    dup.row.pending_national_id.clone()
-                },
-                version: dup.row.version + 1,
-                updated_by: Some(actor.user_id.clone()),
-                updated_at: at,
-                ..dup.row.clone()
-            },
-            phones: dup.phones.clone(),
-        };
+        let (dup_after, surv_after) = merged(&survivor, &dup, &actor.user_id, at);
         // the duplicate first: a national ID moving across must leave it before it arrives
         versioned::applied(
             store::update(conn, &dup_after, dup.row.version)?,
             dup.row.version,
         )?;
-        let surv_after = Person {
-            row: PersonRow {
-                national_id: if moves_nid {
-                    dup.row.national_id.clone()
-                } else {
-                    survivor.row.national_id.clone()
-                },
-                pending_national_id: if moves_nid {
-                    dup.row.pending_national_id.clone()
-                } else {
-                    survivor.row.pending_national_id.clone()
-                },
-                passport_no: survivor
-                    .row
-                    .passport_no
-                    .clone()
-                    .or(dup.row.passport_no.clone()),
-                nationality: survivor
-                    .row
-                    .nationality
-                    .clone()
-                    .or(dup.row.nationality.clone()),
-                birth_date: survivor.row.birth_date.or(dup.row.birth_date),
-                birth_year: survivor.row.birth_year.or(dup.row.birth_year),
-                sex: survivor.row.sex.or(dup.row.sex),
-                version: survivor.row.version + 1,
-                updated_by: Some(actor.user_id.clone()),
-                updated_at: at,
-                ..survivor.row.clone()
-            },
-            phones,
-        };
         versioned::applied(
             store::update(conn, &surv_after, survivor.row.version)?,
             survivor.row.version,
@@ -147,4 +76,95 @@ pub fn merge(
             .write(conn, &w, at)?;
         Ok(PersonOut::from(&surv_after))
     })
+}
+
+/// Lock the record kept (`id`) and the duplicate for the merge; both must be in the
+/// actor's jurisdiction.
+fn lock_pair(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    dup_id: &str,
+) -> AppResult<(Person, Person)> {
+    let survivor = match store::get_for_update(conn, id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => p,
+        _ => return Err(AppError::not_found("person")),
+    };
+    let dup = match store::get_for_update(conn, dup_id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => p,
+        _ => {
+            return Err(AppError::field(
+                "duplicate_id",
+                "no such person in your jurisdiction",
+            ))
+        }
+    };
+    Ok((survivor, dup))
+}
+
+/// The duplicate and the survivor after the merge, as (duplicate, survivor): the duplicate
+/// points at the survivor, which gains its phones and fills its own gaps from it. The
+/// duplicate's national ID (its own, or pending) moves when the survivor has none.
+fn merged(survivor: &Person, dup: &Person, by: &str, at: NaiveDateTime) -> (Person, Person) {
+    let mut phones = survivor.phones.clone();
+    for p in &dup.phones {
+        if !phones.contains(p) {
+            phones.push(p.clone());
+        }
+    }
+    let moves_nid =
+        survivor.row.national_id_here().is_none() && dup.row.national_id_here().is_some();
+    let dup_after = Person {
+        row: PersonRow {
+            merged_into: Some(survivor.row.id.clone()),
+            national_id: if moves_nid {
+                None
+            } else {
+                dup.row.national_id.clone()
+            },
+            pending_national_id: if moves_nid {
+                None
+            } else {
+                dup.row.pending_national_id.clone()
+            },
+            version: dup.row.version + 1,
+            updated_by: Some(by.to_string()),
+            updated_at: at,
+            ..dup.row.clone()
+        },
+        phones: dup.phones.clone(),
+    };
+    let surv_after = Person {
+        row: PersonRow {
+            national_id: if moves_nid {
+                dup.row.national_id.clone()
+            } else {
+                survivor.row.national_id.clone()
+            },
+            pending_national_id: if moves_nid {
+                dup.row.pending_national_id.clone()
+            } else {
+                survivor.row.pending_national_id.clone()
+            },
+            passport_no: survivor
+                .row
+                .passport_no
+                .clone()
+                .or(dup.row.passport_no.clone()),
+            nationality: survivor
+                .row
+                .nationality
+                .clone()
+                .or(dup.row.nationality.clone()),
+            birth_date: survivor.row.birth_date.or(dup.row.birth_date),
+            birth_year: survivor.row.birth_year.or(dup.row.birth_year),
+            sex: survivor.row.sex.or(dup.row.sex),
+            version: survivor.row.version + 1,
+            updated_by: Some(by.to_string()),
+            updated_at: at,
+            ..survivor.row.clone()
+        },
+        phones,
+    };
+    (dup_after, surv_after)
 }

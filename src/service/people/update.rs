@@ -3,6 +3,7 @@
 use super::*;
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
+use chrono::NaiveDateTime;
 
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -107,84 +108,26 @@ pub fn update(
     let scope = actor.scope(Action::PersonUpdate)?;
     let at = now();
     crate::db::write_tx(conn, |conn| {
-        let before = match store::get_for_update(conn, id)? {
-            Some(p) if scope.covers(&p.row.unit_path) => p,
-            _ => return Err(AppError::not_found("person")),
-        };
-        if let Some(target) = &before.row.merged_into {
-            return Err(AppError::conflict(format!(
-                "this record was merged into {target}: update that one"
-            )));
-        }
+        let before = lock_current(conn, &scope, id)?;
         versioned::expect(u.version, before.row.version)?;
         let r = &before.row;
-        let pick = |patch: &Option<Option<String>>, current: &Option<String>| match patch {
-            Some(v) => v.clone(),
-            None => current.clone(),
-        };
-        let facts = PersonFacts {
-            full_name: u.full_name.clone().unwrap_or_else(|| r.full_name.clone()),
-            birth_date: u.birth_date.unwrap_or(r.birth_date),
-            birth_year: match (u.birth_year, u.birth_date) {
-                (Some(y), _) => y,
-                // a new birth date decides the year unless one is given
-                (None, Some(Some(_))) => None,
-                (None, _) => r.birth_year,
-            },
-            sex: match u.sex {
-                Some(s) => s,
-                None => r.sex,
-            },
-            national_id: pick(&u.national_id, &r.national_id),
-            passport_no: pick(&u.passport_no, &r.passport_no),
-            nationality: pick(&u.nationality, &r.nationality),
-            phones: u.phones.clone().unwrap_or_else(|| before.phones.clone()),
-            vaccination_doses: u.vaccination_doses.unwrap_or(r.vaccination_doses),
-        };
-        let valid = field_errors(rules::validate_person(&facts, vn_date(at)))?;
-        let (unit_code, path) = match &u.residence_unit_code {
+        let valid = field_errors(rules::validate_person(
+            &patched_facts(&u, &before),
+            vn_date(at),
+        ))?;
+        let residence = match &u.residence_unit_code {
             Some(code) if code != &r.residence_unit_code => {
                 (code.clone(), residence_path(conn, &scope, code)?)
             }
             _ => (r.residence_unit_code.clone(), r.unit_path.clone()),
         };
         let ids = national_id_change(conn, actor, &scope, r, valid.national_id.clone())?;
-        let after = Person {
-            row: PersonRow {
-                full_name: valid.full_name,
-                name_folded: valid.name_folded,
-                birth_date: valid.birth_date,
-                birth_year: valid.birth_year,
-                sex: valid.sex,
-                national_id: ids.own,
-                pending_national_id: ids.pending,
-                passport_no: valid.passport_no,
-                nationality: valid.nationality,
-                residence_address: opt_text(pick(&u.residence_address, &r.residence_address)),
-                residence_unit_code: unit_code,
-                unit_path: path.clone(),
-                current_location: opt_text(pick(&u.current_location, &r.current_location)),
-                occupation: opt_text(pick(&u.occupation, &r.occupation)),
-                workplace: opt_text(pick(&u.workplace, &r.workplace)),
-                vaccination_doses: valid.vaccination_doses,
-                source: u.source.unwrap_or(r.source),
-                version: r.version + 1,
-                updated_by: Some(actor.user_id.clone()),
-                updated_at: at,
-                ..r.clone()
-            },
-            phones: valid.phones,
-        };
-        let changed = PersonRow {
-            version: r.version,
-            updated_by: r.updated_by.clone(),
-            updated_at: r.updated_at,
-            ..after.row.clone()
-        };
-        if changed == before.row && after.phones == before.phones {
+        let after = patched_record(&u, &before, valid, &ids, residence, &actor.user_id, at);
+        if unchanged(&before, &after) {
             return Ok(PersonOut::from(&before)); // nothing changed: no new version, no event
         }
         versioned::applied(store::update(conn, &after, r.version)?, r.version)?;
+        let path = &after.row.unit_path;
         if let Some(holder) = &ids.shared_with {
             let sent = SentPerson {
                 national_id: after.row.pending_national_id.clone(),
@@ -192,9 +135,9 @@ pub fn update(
             };
             let made = notices::identity(
                 &scope,
-                &who(actor, &scope, &path),
+                &who(actor, &scope, path),
                 sent,
-                (&after.row.id, &path),
+                (&after.row.id, path),
                 holder,
                 at,
                 &actor.user_id,
@@ -206,9 +149,107 @@ pub fn update(
             .before(&snapshot(&before))
             .after(&snapshot(&after))
             .reason_opt(reason.as_deref())
-            .write(conn, &who(actor, &scope, &path), at)?;
+            .write(conn, &who(actor, &scope, path), at)?;
         Ok(PersonOut::from(&after))
     })
+}
+
+/// Lock the record to update: one in the actor's jurisdiction that was not merged away.
+fn lock_current(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<Person> {
+    let before = match store::get_for_update(conn, id)? {
+        Some(p) if scope.covers(&p.row.unit_path) => p,
+        _ => return Err(AppError::not_found("person")),
+    };
+    if let Some(target) = &before.row.merged_into {
+        return Err(AppError::conflict(format!(
+            "this record was merged into {target}: update that one"
+        )));
+    }
+    Ok(before)
+}
+
+/// A nullable field after a patch: absent keeps the current value, `null` clears it.
+fn patched(patch: &Option<Option<String>>, current: &Option<String>) -> Option<String> {
+    match patch {
+        Some(v) => v.clone(),
+        None => current.clone(),
+    }
+}
+
+/// The facts the domain validates: the record with the patch applied.
+fn patched_facts(u: &UpdatePerson, before: &Person) -> PersonFacts {
+    let r = &before.row;
+    PersonFacts {
+        full_name: u.full_name.clone().unwrap_or_else(|| r.full_name.clone()),
+        birth_date: u.birth_date.unwrap_or(r.birth_date),
+        birth_year: match (u.birth_year, u.birth_date) {
+            (Some(y), _) => y,
+            // a new birth date decides the year unless one is given
+            (None, Some(Some(_))) => None,
+            (None, _) => r.birth_year,
+        },
+        sex: match u.sex {
+            Some(s) => s,
+            None => r.sex,
+        },
+        national_id: patched(&u.national_id, &r.national_id),
+        passport_no: patched(&u.passport_no, &r.passport_no),
+        nationality: patched(&u.nationality, &r.nationality),
+        phones: u.phones.clone().unwrap_or_else(|| before.phones.clone()),
+        vaccination_doses: u.vaccination_doses.unwrap_or(r.vaccination_doses),
+    }
+}
+
+/// The record after the update, at the next version: the validated facts, its national
+/// IDs, its residence `(unit code, path)`, and the other fields patched.
+fn patched_record(
+    u: &UpdatePerson,
+    before: &Person,
+    valid: rules::ValidPerson,
+    ids: &NationalIds,
+    (unit_code, path): (String, String),
+    by: &str,
+    at: NaiveDateTime,
+) -> Person {
+    let r = &before.row;
+    Person {
+        row: PersonRow {
+            full_name: valid.full_name,
+            name_folded: valid.name_folded,
+            birth_date: valid.birth_date,
+            birth_year: valid.birth_year,
+            sex: valid.sex,
+            national_id: ids.own.clone(),
+            pending_national_id: ids.pending.clone(),
+            passport_no: valid.passport_no,
+            nationality: valid.nationality,
+            residence_address: opt_text(patched(&u.residence_address, &r.residence_address)),
+            residence_unit_code: unit_code,
+            unit_path: path,
+            current_location: opt_text(patched(&u.current_location, &r.current_location)),
+            occupation: opt_text(patched(&u.occupation, &r.occupation)),
+            workplace: opt_text(patched(&u.workplace, &r.workplace)),
+            vaccination_doses: valid.vaccination_doses,
+            source: u.source.unwrap_or(r.source),
+            version: r.version + 1,
+            updated_by: Some(by.to_string()),
+            updated_at: at,
+            ..r.clone()
+        },
+        phones: valid.phones,
+    }
+}
+
+/// Whether an update changes nothing but the version and who touched it last.
+fn unchanged(before: &Person, after: &Person) -> bool {
+    let r = &before.row;
+    let changed = PersonRow {
+        version: r.version,
+        updated_by: r.updated_by.clone(),
+        updated_at: r.updated_at,
+        ..after.row.clone()
+    };
+    changed == before.row && after.phones == before.phones
 }
 
 /// A record's national ID after a change: its own, or pending when a record outside the

@@ -1,6 +1,7 @@
 //! Contacts: log one (the person met may be new, or live elsewhere), and the rules the batch path shares.
 
 use super::*;
+use std::ops::ControlFlow;
 
 #[derive(Debug, Deserialize, Validate, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -337,112 +338,158 @@ pub fn log_contact_in_tx(
     at: NaiveDateTime,
 ) -> AppResult<Made<LoggedContact>> {
     check_contact(&input, at)?;
-    {
-        if let Some(id) = input.id {
-            if let Some(existing) = store::get_contact(conn, &id.to_string())? {
-                if scope.covers(&existing.unit_path) {
-                    return Ok(Made::Here(Outcome::Existing(LoggedContact {
-                        contact: ContactOut::from(&existing),
-                        classifies: false,
-                        reason: Some("already logged".into()),
-                        cascade: CascadeReport::default(),
-                    })));
-                }
-                return Err(AppError::conflict(
-                    "this id is already used by another record",
-                ));
-            }
-        }
-        let source_id = input.person_id.to_string();
-        // `known`: the classifications of both ends, when the lookup of the people brought them
-        let (source, other_id, known) = match (&input.contact_person_id, &input.contact_person) {
-            (Some(id), _) => {
-                let id = id.to_string();
-                let mut rows = store::pair_with_exposures(conn, &source_id, &id)?;
-                let mut take = |wanted: &str| {
-                    rows.iter()
-                        .position(|(p, _)| p.id == wanted)
-                        .map(|i| rows.swap_remove(i))
-                };
-                let (source_row, other_row) = (take(&source_id), take(&id));
-                let source_exposure = source_row.as_ref().and_then(|(_, e)| e.clone());
-                let source = visible_row(source_row.map(|(p, _)| p), scope, "person_id")?;
-                match other_row {
-                    Some((p, e)) if p.merged_into.is_none() && scope.covers(&p.unit_path) => {
-                        (source, p.id, Some((source_exposure, e)))
-                    }
-                    None if id == source_id => (source, id, None),
-                    other => {
-                        let met = met_by_id(conn, scope, other.map(|(p, _)| p))?;
-                        (source, met.id, None)
-                    }
-                }
-            }
-            (None, Some(np)) => {
-                let source = visible_person(conn, scope, &source_id, "person_id")?;
-                let create = inline_person(np, &source.residence_unit_code);
-                // a person said to live elsewhere may be notified there, with the contact
-                let notice = match &np.residence_unit_code {
-                    Some(_) => {
-                        let up = store::exposures_of(conn, std::slice::from_ref(&source.id))?;
-                        Some(ContactNotice {
-                            source_id: source.id.clone(),
-                            source_path: source.unit_path.clone(),
-                            contact: sent_contact(&input),
-                            implied_level: implied_level(up.first(), &input, rules.max_depth),
-                        })
-                    }
-                    None => None,
-                };
-                let made = create_in_tx(conn, actor, scope, create, at, notice);
-                let other_id = match made {
-                    Ok(Made::Notified(n)) => return Ok(Made::Notified(n)),
-                    Ok(Made::Here(Outcome::Created(p) | Outcome::Existing(p))) => Ok(p.person.id),
-                    Err(e) => Err(e),
-                };
-                (source, inline_person_id(other_id)?, None)
-            }
-            (None, None) => unreachable!("checked above"),
-        };
-        if other_id == source.id {
-            return Err(AppError::field(
-                "contact_person_id",
-                "a person cannot be their own contact",
-            ));
-        }
-        let contact = contact_row(&input, &source, other_id, actor, at);
-        store::insert_contact(conn, &contact)?;
-        let w = who(actor, scope, &contact.unit_path);
-        events::insert(conn, &logged_event(&w, &contact, at))?;
-        let (a, b) = match known {
-            Some(pair) => pair,
-            None => {
-                let both = store::exposures_of(
-                    conn,
-                    &[contact.person_a.clone(), contact.person_b.clone()],
-                )?;
-                let of = |id: &str| both.iter().find(|e| e.person_id == id).cloned();
-                (of(&contact.person_a), of(&contact.person_b))
-            }
-        };
-        let reason = why_not(&contact, a.as_ref(), b.as_ref(), rules.max_depth);
-        let report = if reason.is_none() {
-            cascade(
-                conn,
-                &w,
-                vec![contact.person_a.clone(), contact.person_b.clone()],
-                rules,
-                at,
-                &format!("contact {}", contact.id),
-            )?
-        } else {
-            CascadeReport::default()
-        };
-        Ok(Made::Here(Outcome::Created(LoggedContact {
-            contact: ContactOut::from(&contact),
-            classifies: reason.is_none(),
-            reason,
-            cascade: report,
-        })))
+    if let Some(logged) = already_logged(conn, scope, &input)? {
+        return Ok(Made::Here(Outcome::Existing(logged)));
     }
+    let (source, other_id, known) = match (&input.contact_person_id, &input.contact_person) {
+        (Some(id), _) => met_known(conn, scope, &input.person_id.to_string(), &id.to_string())?,
+        (None, Some(np)) => match met_new(conn, actor, scope, rules, &input, np, at)? {
+            ControlFlow::Continue(ends) => ends,
+            ControlFlow::Break(notified) => return Ok(notified),
+        },
+        (None, None) => unreachable!("checked above"),
+    };
+    if other_id == source.id {
+        return Err(AppError::field(
+            "contact_person_id",
+            "a person cannot be their own contact",
+        ));
+    }
+    let contact = contact_row(&input, &source, other_id, actor, at);
+    store::insert_contact(conn, &contact)?;
+    let w = who(actor, scope, &contact.unit_path);
+    events::insert(conn, &logged_event(&w, &contact, at))?;
+    let (a, b) = match known {
+        Some(pair) => pair,
+        None => exposures_of_ends(conn, &contact)?,
+    };
+    let reason = why_not(&contact, a.as_ref(), b.as_ref(), rules.max_depth);
+    let report = if reason.is_none() {
+        cascade(
+            conn,
+            &w,
+            vec![contact.person_a.clone(), contact.person_b.clone()],
+            rules,
+            at,
+            &format!("contact {}", contact.id),
+        )?
+    } else {
+        CascadeReport::default()
+    };
+    Ok(Made::Here(Outcome::Created(LoggedContact {
+        contact: ContactOut::from(&contact),
+        classifies: reason.is_none(),
+        reason,
+        cascade: report,
+    })))
+}
+
+/// The exposures of a contact's two ends, when both are known (`None` for someone
+/// unclassified).
+type EndExposures = (Option<ExposureRow>, Option<ExposureRow>);
+
+/// The two ends of a contact about to be logged: the source, the other person's id and,
+/// when the look-up of the people brought them, the exposures of both.
+type Ends = (people_store::PersonRow, String, Option<EndExposures>);
+
+/// A contact whose id was already used: the same contact again if the actor may see it
+/// (logging it is idempotent), a conflict otherwise.
+fn already_logged(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    input: &LogContact,
+) -> AppResult<Option<LoggedContact>> {
+    let Some(id) = input.id else {
+        return Ok(None);
+    };
+    let Some(existing) = store::get_contact(conn, &id.to_string())? else {
+        return Ok(None);
+    };
+    if scope.covers(&existing.unit_path) {
+        return Ok(Some(LoggedContact {
+            contact: ContactOut::from(&existing),
+            classifies: false,
+            reason: Some("already logged".into()),
+            cascade: CascadeReport::default(),
+        }));
+    }
+    Err(AppError::conflict(
+        "this id is already used by another record",
+    ))
+}
+
+/// The ends of a contact with someone already on record (`id`), both people and their
+/// exposures read in one query.
+fn met_known(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    source_id: &str,
+    id: &str,
+) -> AppResult<Ends> {
+    let mut rows = store::pair_with_exposures(conn, source_id, id)?;
+    let mut take = |wanted: &str| {
+        rows.iter()
+            .position(|(p, _)| p.id == wanted)
+            .map(|i| rows.swap_remove(i))
+    };
+    let (source_row, other_row) = (take(source_id), take(id));
+    let source_exposure = source_row.as_ref().and_then(|(_, e)| e.clone());
+    let source = visible_row(source_row.map(|(p, _)| p), scope, "person_id")?;
+    Ok(match other_row {
+        Some((p, e)) if p.merged_into.is_none() && scope.covers(&p.unit_path) => {
+            (source, p.id, Some((source_exposure, e)))
+        }
+        None if id == source_id => (source, id.to_string(), None),
+        other => {
+            let met = met_by_id(conn, scope, other.map(|(p, _)| p))?;
+            (source, met.id, None)
+        }
+    })
+}
+
+/// The ends of a contact with someone described inline: the person is created (or found)
+/// first. One said to live elsewhere may be notified there with the contact instead, which
+/// ends the logging here (`Break`).
+fn met_new(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    scope: &Scope,
+    rules: Rules,
+    input: &LogContact,
+    np: &NewContactPerson,
+    at: NaiveDateTime,
+) -> AppResult<ControlFlow<Made<LoggedContact>, Ends>> {
+    let source = visible_person(conn, scope, &input.person_id.to_string(), "person_id")?;
+    let create = inline_person(np, &source.residence_unit_code);
+    // a person said to live elsewhere may be notified there, with the contact
+    let notice = match &np.residence_unit_code {
+        Some(_) => {
+            let up = store::exposures_of(conn, std::slice::from_ref(&source.id))?;
+            Some(ContactNotice {
+                source_id: source.id.clone(),
+                source_path: source.unit_path.clone(),
+                contact: sent_contact(input),
+                implied_level: implied_level(up.first(), input, rules.max_depth),
+            })
+        }
+        None => None,
+    };
+    let made = create_in_tx(conn, actor, scope, create, at, notice);
+    let other_id = match made {
+        Ok(Made::Notified(n)) => return Ok(ControlFlow::Break(Made::Notified(n))),
+        Ok(Made::Here(Outcome::Created(p) | Outcome::Existing(p))) => Ok(p.person.id),
+        Err(e) => Err(e),
+    };
+    Ok(ControlFlow::Continue((
+        source,
+        inline_person_id(other_id)?,
+        None,
+    )))
+}
+
+/// The exposures of both ends of a logged contact, read after it was written.
+fn exposures_of_ends(conn: &mut AnyConnection, contact: &ContactRow) -> AppResult<EndExposures> {
+    let both = store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
+    let of = |id: &str| both.iter().find(|e| e.person_id == id).cloned();
+    Ok((of(&contact.person_a), of(&contact.person_b)))
 }
