@@ -59,17 +59,9 @@ pub fn remove_sign(
     anyone_still_quarantined: bool,
     reason: Option<&str>,
 ) -> Result<SignState, Refused> {
-    let refuse = |why: &str| Refused {
-        state: state.to_string(),
-        command: format!("remove ({why})"),
-        reason: None,
-    };
+    let refuse = |why: &str| Refused::because(state, "remove", why);
     match state {
-        SignState::Removed => Err(Refused {
-            state: state.to_string(),
-            command: "remove".into(),
-            reason: None,
-        }),
+        SignState::Removed => Err(Refused::new(state, "remove")),
         SignState::Posted if anyone_still_quarantined && reason.is_none() => Err(refuse(
             "people are still quarantined there: give a reason to remove it before release",
         )),

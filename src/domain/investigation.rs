@@ -133,14 +133,10 @@ fn blocking(command: StepCommand, facts: &Facts) -> Vec<String> {
 }
 
 fn refused(state: Step, command: StepCommand, why: &[String]) -> Refused {
-    Refused {
-        state: state.as_str().to_string(),
-        command: if why.is_empty() {
-            command.as_str().to_string()
-        } else {
-            format!("{} ({})", command.as_str(), why.join(", "))
-        },
-        reason: None,
+    if why.is_empty() {
+        Refused::new(state.as_str(), command.as_str())
+    } else {
+        Refused::because(state.as_str(), command.as_str(), why.join(", "))
     }
 }
 
@@ -211,11 +207,7 @@ pub fn task_transition(state: TaskState, command: TaskCommand) -> Result<TaskSta
         (S::Open | S::InProgress, C::Done) => Ok(S::Done),
         (S::InProgress, C::Unreachable) => Ok(S::Unreachable),
         (S::Unreachable, C::Reopen) => Ok(S::Open),
-        _ => Err(Refused {
-            state: state.as_str().into(),
-            command: command.as_str().into(),
-            reason: None,
-        }),
+        _ => Err(Refused::new(state.as_str(), command.as_str())),
     }
 }
 
@@ -299,20 +291,21 @@ mod tests {
         };
         let err = step_transition(S::Cordoning, C::StartIsolating, &no_zone).unwrap_err();
         assert_eq!(err.state, "cordoning");
+        assert_eq!(err.command, "start_isolating");
         assert_eq!(
-            err.command,
-            "start_isolating (no active or lifted cordon zone)"
+            err.reason.as_deref(),
+            Some("no active or lifted cordon zone")
         );
         let no_f1 = Facts {
             f1_listed: 0,
             ..ready()
         };
         let err = step_transition(S::Cordoning, C::StartIsolating, &no_f1).unwrap_err();
-        assert_eq!(err.command, "start_isolating (no F1 listed yet)");
+        assert_eq!(err.reason.as_deref(), Some("no F1 listed yet"));
         let err = step_transition(S::Cordoning, C::StartIsolating, &Facts::default()).unwrap_err();
         assert_eq!(
-            err.command,
-            "start_isolating (no F1 listed yet, no active or lifted cordon zone)"
+            err.reason.as_deref(),
+            Some("no F1 listed yet, no active or lifted cordon zone")
         );
         // cordoning itself needs neither: the zone is declared during the step
         assert_eq!(
@@ -332,9 +325,10 @@ mod tests {
         };
         let err = step_transition(Step::Monitoring, StepCommand::Close, &busy).unwrap_err();
         assert_eq!(err.state, "monitoring");
+        assert_eq!(err.command, "close");
         assert_eq!(
-            err.command,
-            "close (1 people not located, 2 F1 not isolated)"
+            err.reason.as_deref(),
+            Some("1 people not located, 2 F1 not isolated")
         );
         let pending = Facts {
             samples_pending: 4,
@@ -345,8 +339,8 @@ mod tests {
         assert!(
             step_transition(Step::Monitoring, StepCommand::Close, &pending)
                 .unwrap_err()
-                .command
-                .contains("4 samples pending")
+                .reason
+                .is_some_and(|r| r.contains("4 samples pending"))
         );
     }
 

@@ -51,11 +51,7 @@ pub fn notice_transition(
     match (state, command) {
         (Sent, Accept) => Ok(Accepted),
         (Sent, Reject) => Ok(Rejected),
-        _ => Err(Refused {
-            state: state.to_string(),
-            command: command.to_string(),
-            reason: None,
-        }),
+        _ => Err(Refused::new(state, command)),
     }
 }
 

@@ -77,13 +77,9 @@ pub fn sample_transition(
 ) -> Result<SampleState, Refused> {
     use SampleCommand as C;
     use SampleState as S;
-    let refuse = |why: Option<&str>| Refused {
-        state: state.to_string(),
-        command: match why {
-            None => command.to_string(),
-            Some(w) => format!("{command} ({w})"),
-        },
-        reason: None,
+    let refuse = |why: Option<&str>| match why {
+        None => Refused::new(state, command),
+        Some(w) => Refused::because(state, command, w),
     };
     match (state, command) {
         (S::Ordered, C::Collect) => Ok(S::Collected),
@@ -146,13 +142,9 @@ pub fn pool_transition(
     command: SampleCommand,
     members: usize,
 ) -> Result<PoolState, Refused> {
-    let refuse = |why: Option<String>| Refused {
-        state: state.to_string(),
-        command: match why {
-            None => command.to_string(),
-            Some(w) => format!("{command} ({w})"),
-        },
-        reason: None,
+    let refuse = |why: Option<String>| match why {
+        None => Refused::new(state, command),
+        Some(w) => Refused::because(state, command, w),
     };
     match (state, command) {
         (PoolState::Open, SampleCommand::Receive) if members >= 2 => Ok(PoolState::Received),

@@ -104,11 +104,7 @@ pub fn zone_transition(state: ZoneState, command: ZoneCommand) -> Result<ZoneSta
     match (state, command) {
         (S::Proposed, C::Activate) => Ok(S::Active),
         (S::Active, C::Lift) => Ok(S::Lifted),
-        _ => Err(Refused {
-            state: state.as_str().into(),
-            command: command.as_str().into(),
-            reason: None,
-        }),
+        _ => Err(Refused::new(state.as_str(), command.as_str())),
     }
 }
 

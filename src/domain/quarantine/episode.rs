@@ -110,13 +110,9 @@ pub fn episode_transition(
 ) -> Result<EpisodeState, Refused> {
     use EpisodeCommand as C;
     use EpisodeState as S;
-    let refuse = |why: Option<String>| Refused {
-        state: state.to_string(),
-        command: match why {
-            None => command.to_string(),
-            Some(w) => format!("{command} ({w})"),
-        },
-        reason: None,
+    let refuse = |why: Option<String>| match why {
+        None => Refused::new(state, command),
+        Some(w) => Refused::because(state, command, w),
     };
     match (state, command) {
         (S::Ordered, C::Activate) => Ok(S::Active),
@@ -287,17 +283,15 @@ mod tests {
             ..facts()
         };
         let e = episode_transition(S::Active, C::Release, None, &early).unwrap_err();
-        assert!(
-            e.command.contains("release from 2021-02-11"),
-            "{}",
-            e.command
-        );
+        assert_eq!(e.command, "release");
+        let why = e.reason.unwrap_or_default();
+        assert!(why.contains("release from 2021-02-11"), "{why}");
         let pending = EpisodeFacts {
             tests_not_negative: vec!["day 14 test pending".into()],
             ..facts()
         };
         let e = episode_transition(S::Active, C::Release, None, &pending).unwrap_err();
-        assert!(e.command.contains("day 14 test pending"));
+        assert!(e.reason.is_some_and(|r| r.contains("day 14 test pending")));
         let positive = EpisodeFacts {
             positive: true,
             ..facts()
