@@ -383,15 +383,44 @@ async fn events_written_before_their_typed_facts_get_them_from_their_json() {
     )
     .await
     .assert(201);
-    app.post(
+    let case = app.post(
         "/api/v1/cases",
         &health,
         serde_json::json!({"person_id": f0, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
                "sample_date": crate::helpers::date_ago(0), "onset_date": crate::helpers::date_ago(2),
                "case_number": "BN1"}),
     )
-    .await
-    .assert(201);
+    .await;
+    let case = case.assert(201)["case"]["id"].as_str().unwrap().to_string();
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let task = app
+        .post(
+            "/api/v1/trace-tasks",
+            &health,
+            serde_json::json!({"case_id": case, "person_ids": [f1], "team": "Tổ 1"}),
+        )
+        .await;
+    let task = task.assert(201)[0]["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/trace-tasks/{task}/transitions");
+    for (cmd, v) in [("start", 1), ("done", 2)] {
+        app.post(
+            &url,
+            &police,
+            serde_json::json!({"command": cmd, "version": v}),
+        )
+        .await
+        .assert(200);
+    }
+    // the states the task's events leave it in, in no particular order
+    let states = |conn: &mut tracing_backend::db::AnyConnection| {
+        let mut states = events::table
+            .filter(events::entity_type.eq("trace_task"))
+            .select(events::state)
+            .load::<Option<String>>(conn)
+            .unwrap();
+        states.sort();
+        states
+    };
     let facts = |conn: &mut tracing_backend::db::AnyConnection| {
         events::table
             .filter(events::action.eq("classified"))
@@ -402,6 +431,11 @@ async fn events_written_before_their_typed_facts_get_them_from_their_json() {
     };
     let mut conn = app.raw_conn();
     let written = facts(&mut conn);
+    let moved = states(&mut conn);
+    assert_eq!(
+        moved,
+        [None, Some("done".into()), Some("in_progress".into())]
+    );
     let mut expected = vec![(f0.clone(), Some(0), None), (f1.clone(), Some(1), Some(f0))];
     expected.sort();
     assert_eq!(written, expected);
@@ -410,4 +444,5 @@ async fn events_written_before_their_typed_facts_get_them_from_their_json() {
     assert!(reverted >= 1);
     tracing_backend::db::migrate(&mut conn).unwrap();
     assert_eq!(facts(&mut conn), expected);
+    assert_eq!(states(&mut conn), moved);
 }

@@ -1,6 +1,6 @@
 -- The facts reports read from the log, in columns of their own instead of inside the JSON
 -- text: the level a classification gives its person and through whom, and the state a
--- record is left in. Filled from the JSON of the events already written.
+-- trace task is left in. Filled from the JSON of the events already written.
 ALTER TABLE events ADD COLUMN level INTEGER, ADD COLUMN via_id TEXT, ADD COLUMN state TEXT;
 
 -- the log refuses updates; this one only copies what each event already says
@@ -12,5 +12,5 @@ WHERE entity_type = 'person' AND action IN ('classified', 'exposure_widened')
   AND after_json::jsonb ->> 'level' LIKE 'F%';
 UPDATE events
 SET state = after_json::jsonb ->> 'state'
-WHERE after_json LIKE '%"state"%' AND jsonb_typeof(after_json::jsonb -> 'state') = 'string';
+WHERE entity_type = 'trace_task' AND jsonb_typeof(after_json::jsonb -> 'state') = 'string';
 ALTER TABLE events ENABLE TRIGGER events_no_update;
