@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 pub const THREE_LEVEL_CSV: &str = include_str!("../../data/vn-admin-units-3level.csv");
 pub const TWO_LEVEL_CSV: &str = include_str!("../../data/vn-admin-units-2level.csv");
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = admin_units)]
+/// A unit of the administrative tree, as stored and as inserted.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = admin_units, treat_none_as_default_value = false)]
 pub struct UnitRow {
     pub code: String,
     pub parent_code: Option<String>,
@@ -26,20 +27,8 @@ pub struct UnitRow {
     pub created_by: Option<String>,
 }
 
-#[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = admin_units, treat_none_as_default_value = false)]
-pub struct NewUnit {
-    pub code: String,
-    pub parent_code: Option<String>,
-    #[diesel(deserialize_as = String, serialize_as = String)]
-    pub level: Level,
-    pub name: String,
-    pub name_folded: String,
-    pub unit_type: String,
-    pub path: String,
-    pub created_at: NaiveDateTime,
-    pub created_by: Option<String>,
-}
+/// A unit being added: the same row.
+pub type NewUnit = UnitRow;
 
 fn insert_units(conn: &mut AnyConnection, rows: &[NewUnit]) -> QueryResult<usize> {
     crate::db::insert_chunks!(conn, admin_units::table, rows)
