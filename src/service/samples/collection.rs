@@ -48,6 +48,12 @@ pub struct SampleItemResult {
 }
 
 impl SampleItemResult {
+    /// The item lost a race: the sample or pool changed between reading and writing it.
+    pub(super) fn changed_meanwhile(index: usize, id: Option<&str>, barcode: Option<&str>) -> Self {
+        let detail = Some("changed meanwhile".to_string());
+        SampleItemResult::new(index, SampleItemStatus::Conflict, id, barcode, detail)
+    }
+
     pub(super) fn new(
         index: usize,
         status: SampleItemStatus,

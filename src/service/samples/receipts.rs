@@ -115,13 +115,7 @@ fn receive_sample(
         ..s.clone()
     };
     if !store::update_sample(conn, &after, s.version)? {
-        return Ok(SampleItemResult::new(
-            index,
-            SampleItemStatus::Conflict,
-            Some(&s.id),
-            bc,
-            Some("changed meanwhile".into()),
-        ));
+        return Ok(SampleItemResult::changed_meanwhile(index, Some(&s.id), bc));
     }
     Event::on(Entity::Sample, &s.id, "received")
         .before(&json!({"state": s.state}))
@@ -173,13 +167,7 @@ fn receive_pool(
         ..p.clone()
     };
     if !store::update_pool(conn, &after, p.version)? {
-        return Ok(SampleItemResult::new(
-            index,
-            SampleItemStatus::Conflict,
-            None,
-            bc,
-            Some("changed meanwhile".into()),
-        ));
+        return Ok(SampleItemResult::changed_meanwhile(index, None, bc));
     }
     // only the specimens still waiting in the pool travel with it (not one rejected alone)
     for m in members

@@ -423,13 +423,7 @@ fn result_pool(
         ..p.clone()
     };
     if !store::update_pool(conn, &after, p.version)? {
-        return Ok(SampleItemResult::new(
-            index,
-            SampleItemStatus::Conflict,
-            None,
-            bc,
-            Some("changed meanwhile".into()),
-        ));
+        return Ok(SampleItemResult::changed_meanwhile(index, None, bc));
     }
     Event::on(Entity::Pool, &p.id, command.as_str())
         .after(&json!({"result": after.result, "members": members.len()}))
