@@ -152,6 +152,12 @@ impl Config {
             pool_max_size: parse_var("POOL_MAX_SIZE", r.pool_max_size)?.clamp(2, 10),
             round_interval_days: parse_var("ROUND_INTERVAL_DAYS", r.round_interval_days)?
                 .clamp(5, 7),
+            facts: crate::domain::happened::FactTimes {
+                skew_minutes: parse_var("FACT_CLOCK_SKEW_MINUTES", r.facts.skew_minutes)?
+                    .clamp(0, 60),
+                backdate_days: parse_var("FACT_BACKDATE_DAYS", r.facts.backdate_days)?
+                    .clamp(1, 3660),
+            },
         };
         let secs = |name: &str, default: Duration| -> anyhow::Result<Duration> {
             Ok(Duration::from_secs(parse_var(name, default.as_secs())?))

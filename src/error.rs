@@ -88,6 +88,18 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
+
+    /// The error as one line an item's answer carries: "field: message" for invalid fields.
+    pub fn field_message(&self) -> String {
+        match self {
+            AppError::Validation(errs) => errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
     pub fn not_found(what: &str) -> AppError {
         AppError::NotFound(format!("{what} not found"))
     }

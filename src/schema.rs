@@ -183,6 +183,8 @@ diesel::table! {
         level -> Nullable<Integer>,
         via_id -> Nullable<Text>,
         state -> Nullable<Text>,
+        recorded_at -> Nullable<Timestamp>,
+        backdate_reason -> Nullable<Text>,
     }
 }
 
@@ -225,6 +227,7 @@ diesel::table! {
         retract_reason -> Nullable<Text>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        listed_at -> Timestamp,
     }
 }
 
@@ -240,6 +243,7 @@ diesel::table! {
         unit_path -> Text,
         classified_at -> Timestamp,
         updated_at -> Timestamp,
+        cleared_at -> Nullable<Timestamp>,
     }
 }
 
@@ -434,6 +438,8 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ordered_at -> Timestamp,
+        state_at -> Timestamp,
     }
 }
 
@@ -479,6 +485,7 @@ diesel::table! {
         source -> Text,
         recorded_by -> Nullable<Text>,
         created_at -> Timestamp,
+        reported_at -> Timestamp,
     }
 }
 

@@ -142,9 +142,10 @@ async fn check_out(
     id: web::Path<String>,
     body: ApiJson<CheckOut>,
 ) -> AppResult<web::Json<EpisodeOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::check_out(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::check_out(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }

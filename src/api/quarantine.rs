@@ -94,10 +94,11 @@ async fn order_episode(
     actor: Actor,
     body: ApiJson<OrderEpisode>,
 ) -> AppResult<HttpResponse> {
+    let rules = state.config.rules;
     let reply = state
         .write(move |c| {
             replies::once(c, &actor, "episodes", body.0.id, &body.1 .0, |c| {
-                svc::order_episode(c, &actor, body.0.clone())
+                svc::order_episode(c, &actor, body.0.clone(), &rules)
             })
         })
         .await?;
@@ -188,9 +189,10 @@ async fn transition_episode(
     id: web::Path<String>,
     body: ApiJson<EpisodeTransition>,
 ) -> AppResult<web::Json<EpisodeOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_episode(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::transition_episode(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -220,10 +222,11 @@ async fn record_test_result(
     ids: web::Path<(String, String)>,
     body: ApiJson<RecordTestResult>,
 ) -> AppResult<web::Json<EpisodeOut>> {
+    let rules = state.config.rules;
     let (id, test) = ids.into_inner();
     Ok(web::Json(
         state
-            .write(move |c| svc::record_test_result(c, &actor, &id, &test, body.0.clone()))
+            .write(move |c| svc::record_test_result(c, &actor, &id, &test, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -238,8 +241,9 @@ async fn record_report(
     id: web::Path<String>,
     body: ApiJson<DailyReport>,
 ) -> AppResult<HttpResponse> {
+    let rules = state.config.rules;
     let out = state
-        .write(move |c| homes::record_report(c, &actor, &id, body.0.clone()))
+        .write(move |c| homes::record_report(c, &actor, &id, body.0.clone(), &rules))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -266,8 +270,9 @@ async fn report_violation(
     id: web::Path<String>,
     body: ApiJson<ReportViolation>,
 ) -> AppResult<HttpResponse> {
+    let rules = state.config.rules;
     let out = state
-        .write(move |c| homes::report_violation(c, &actor, &id, body.0.clone()))
+        .write(move |c| homes::report_violation(c, &actor, &id, body.0.clone(), &rules))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -324,8 +329,9 @@ async fn post_sign(
     id: web::Path<String>,
     body: ApiJson<PostSign>,
 ) -> AppResult<HttpResponse> {
+    let rules = state.config.rules;
     let out = state
-        .write(move |c| homes::post_sign(c, &actor, &id, body.0.clone()))
+        .write(move |c| homes::post_sign(c, &actor, &id, body.0.clone(), &rules))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -339,9 +345,10 @@ async fn remove_sign(
     id: web::Path<String>,
     body: ApiJson<RemoveSign>,
 ) -> AppResult<web::Json<SignOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| homes::take_down_sign(c, &actor, &id, body.0.clone()))
+            .write(move |c| homes::take_down_sign(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }

@@ -70,9 +70,10 @@ async fn receive(
     id: web::Path<String>,
     body: ApiJson<Receipts>,
 ) -> AppResult<web::Json<Vec<SampleItemResult>>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::receive(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::receive(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -154,9 +155,10 @@ async fn collect(
     actor: Actor,
     body: ApiJson<Collections>,
 ) -> AppResult<web::Json<Vec<SampleItemResult>>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::collect(c, &actor, body.0.clone()))
+            .write(move |c| svc::collect(c, &actor, body.0.clone(), &rules))
             .await?,
     ))
 }

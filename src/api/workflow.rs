@@ -66,9 +66,10 @@ async fn transition_investigation(
     id: web::Path<String>,
     body: ApiJson<StepTransition>,
 ) -> AppResult<web::Json<InvestigationOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_investigation(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::transition_investigation(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -154,9 +155,10 @@ async fn transition_task(
     id: web::Path<String>,
     body: ApiJson<TaskTransition>,
 ) -> AppResult<web::Json<TaskOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::transition_task(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::transition_task(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -170,9 +172,10 @@ async fn record_isolation(
     id: web::Path<String>,
     body: ApiJson<RecordIsolation>,
 ) -> AppResult<web::Json<ExposureOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| trace::record_isolation(c, &actor, &id, body.0.clone()))
+            .write(move |c| trace::record_isolation(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }

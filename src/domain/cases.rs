@@ -131,6 +131,9 @@ pub enum ExposureStatus {
     Deceased,
     /// A correction took the classification back.
     Declassified,
+    /// Released from quarantine: no longer an active F1 (or F2), and passing nothing on. A
+    /// new exposure after the release classifies the person again.
+    Cleared,
 }
 
 /// What ends a classification.
@@ -140,10 +143,12 @@ pub enum ExposureCommand {
     Recover,
     Die,
     Declassify,
+    /// The quarantine ended in release.
+    Clear,
 }
 
-text_enum!(ExposureStatus { Active => "active", Recovered => "recovered", Deceased => "deceased", Declassified => "declassified" });
-text_enum!(ExposureCommand { Recover => "recover", Die => "die", Declassify => "declassify" });
+text_enum!(ExposureStatus { Active => "active", Recovered => "recovered", Deceased => "deceased", Declassified => "declassified", Cleared => "cleared" });
+text_enum!(ExposureCommand { Recover => "recover", Die => "die", Declassify => "declassify", Clear => "clear" });
 
 /// The classification state machine: only one in force ends, and only once.
 pub fn exposure_transition(
@@ -156,7 +161,23 @@ pub fn exposure_transition(
         (S::Active, C::Recover) => Ok(S::Recovered),
         (S::Active, C::Die) => Ok(S::Deceased),
         (S::Active, C::Declassify) => Ok(S::Declassified),
+        (S::Active, C::Clear) => Ok(S::Cleared),
         _ => Err(Refused::new(status, command)),
+    }
+}
+
+/// Whether an exposure beginning at `start` may classify a person whose classification
+/// stands at `status`: never someone recovered or deceased; someone cleared by a release
+/// (at `cleared_at`) only for an exposure after it; anyone else.
+pub fn may_classify(
+    status: ExposureStatus,
+    cleared_at: Option<chrono::NaiveDateTime>,
+    start: chrono::NaiveDateTime,
+) -> bool {
+    match status {
+        ExposureStatus::Recovered | ExposureStatus::Deceased => false,
+        ExposureStatus::Cleared => cleared_at.is_some_and(|c| start > c),
+        ExposureStatus::Active | ExposureStatus::Declassified => true,
     }
 }
 
@@ -244,7 +265,24 @@ mod tests {
             "'recover' is not allowed from state 'declassified'"
         );
         assert!(exposure_transition(Recovered, Die).is_err());
+        assert_eq!(exposure_transition(Active, Clear), Ok(Cleared));
+        assert!(exposure_transition(Cleared, Clear).is_err());
+        assert!(exposure_transition(Declassified, Clear).is_err());
         assert_eq!(exposure_command_of(CaseState::Recovered), Some(Recover));
         assert_eq!(exposure_command_of(CaseState::InTreatment), None);
+    }
+
+    #[test]
+    fn a_released_person_is_classified_again_only_by_a_later_exposure() {
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let released = Some(t("2021-02-12 09:00"));
+        use ExposureStatus::*;
+        assert!(!may_classify(Cleared, released, t("2021-01-28 20:00")));
+        assert!(!may_classify(Cleared, released, t("2021-02-12 09:00")));
+        assert!(may_classify(Cleared, released, t("2021-02-20 10:00")));
+        assert!(!may_classify(Recovered, None, t("2021-02-20 10:00")));
+        assert!(!may_classify(Deceased, None, t("2021-02-20 10:00")));
+        assert!(may_classify(Active, None, t("2021-01-28 20:00")));
+        assert!(may_classify(Declassified, None, t("2021-01-28 20:00")));
     }
 }

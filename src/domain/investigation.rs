@@ -18,6 +18,8 @@ pub enum Step {
     Sampling,
     Monitoring,
     Closed,
+    /// The case was retracted (not a case): the investigation ends without closing.
+    Withdrawn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -52,10 +54,14 @@ impl Step {
             Step::Sampling => "sampling",
             Step::Monitoring => "monitoring",
             Step::Closed => "closed",
+            Step::Withdrawn => "withdrawn",
         }
     }
     pub fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|x| x.as_str() == s)
+        Step::ALL
+            .into_iter()
+            .chain([Step::Withdrawn])
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -111,6 +117,19 @@ pub fn step_transition(state: Step, command: StepCommand, facts: &Facts) -> Resu
         return Err(refused(state, command, &blocking));
     }
     Ok(next)
+}
+
+/// The investigation of a case retracted as not a case: withdrawn from whatever step it
+/// reached, unless it had already ended (docs/domain.md §4).
+pub fn withdraw(state: Step) -> Result<Step, Refused> {
+    match state {
+        Step::Closed | Step::Withdrawn => Err(Refused::because(
+            state.as_str(),
+            "withdraw",
+            "the investigation has already ended",
+        )),
+        _ => Ok(Step::Withdrawn),
+    }
 }
 
 /// What keeps a command from being applied, in words; empty when nothing does.
@@ -221,6 +240,20 @@ mod tests {
             zones_declared: 1,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_retracted_case_withdraws_its_investigation_unless_it_ended() {
+        for s in Step::ALL.into_iter().filter(|s| *s != Step::Closed) {
+            assert_eq!(withdraw(s), Ok(Step::Withdrawn), "{s}");
+        }
+        assert!(withdraw(Step::Closed).is_err());
+        assert!(withdraw(Step::Withdrawn).is_err());
+        // nothing moves a withdrawn investigation on
+        let facts = ready();
+        assert!(step_transition(Step::Withdrawn, StepCommand::StartTracing, &facts).is_err());
+        assert!(step_transition(Step::Withdrawn, StepCommand::Close, &facts).is_err());
+        assert_eq!(Step::parse("withdrawn"), Some(Step::Withdrawn));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod camps;
 pub mod cases;
 pub mod classification;
+pub mod happened;
 pub mod home;
 pub mod investigation;
 pub mod login;

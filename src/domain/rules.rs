@@ -30,6 +30,8 @@ pub struct Rules {
     pub pool_max_size: i32,
     /// Days between mass-sampling rounds of a zone whose risk is not high (5 to 7).
     pub round_interval_days: i64,
+    /// How far ahead and how far back a fact from the field may say it happened.
+    pub facts: crate::domain::happened::FactTimes,
 }
 
 impl Default for Rules {
@@ -48,6 +50,7 @@ impl Default for Rules {
             cohort_hours: 24,
             pool_max_size: 10,
             round_interval_days: 7,
+            facts: Default::default(),
         }
     }
 }

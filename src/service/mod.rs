@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod camps;
+pub mod happened;
 pub mod homes;
 pub mod lookups;
 pub mod notices;
@@ -96,7 +97,13 @@ pub struct EventOut {
     pub action: String,
     pub actor_id: Option<String>,
     pub actor_role: Option<String>,
+    /// When it happened.
     pub at: chrono::DateTime<chrono::Utc>,
+    /// When it was recorded (later than `at` for a fact synced or typed in late).
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// Why a fact older than the backdating limit was recorded late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backdate_reason: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
@@ -114,6 +121,8 @@ impl From<crate::store::events::EventRow> for EventOut {
             actor_id: e.actor_id,
             actor_role: e.actor_role,
             at: e.at.and_utc(),
+            recorded_at: e.recorded_at.unwrap_or(e.at).and_utc(),
+            backdate_reason: e.backdate_reason,
             before: e.before_json.and_then(|s| serde_json::from_str(&s).ok()),
             after: e.after_json.and_then(|s| serde_json::from_str(&s).ok()),
             reason: e.reason,

@@ -254,7 +254,8 @@ fn accept_identity(
     seeds.push(target.id.clone());
     seeds.sort();
     seeds.dedup();
-    cascade(conn, w, seeds, rules, at, &why)?;
+    let h = crate::domain::happened::Happened::now(at);
+    cascade(conn, w, seeds, rules, &h, &why)?;
     Ok(target.id)
 }
 

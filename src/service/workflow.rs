@@ -37,9 +37,9 @@ pub fn open_investigation(
     who: &Who,
     case: &CaseRow,
     rules: Rules,
-    at: NaiveDateTime,
+    h: &crate::domain::happened::Happened,
 ) -> AppResult<()> {
-    let due = |h: i64| case.confirmed_at + Duration::hours(h);
+    let due = |hours: i64| case.confirmed_at + Duration::hours(hours);
     let inv = InvestigationRow {
         id: new_id(),
         case_id: case.id.clone(),
@@ -56,14 +56,14 @@ pub fn open_investigation(
         sampling_due: due(rules.steps.sampling_hours),
         unit_path: case.unit_path.clone(),
         version: 1,
-        updated_at: at,
+        updated_at: h.recorded_at,
         cordoning_at: None,
         cordoning_due: Some(due(rules.steps.cordoning_hours)),
     };
     store::insert_investigation(conn, &inv)?;
     Event::on(Entity::Investigation, &inv.id, "opened")
         .after(&json!({"case_id": case.id}))
-        .write(conn, who, at)?;
+        .write_fact(conn, who, h)?;
     Ok(())
 }
 
@@ -175,6 +175,13 @@ pub fn list_investigations(
 pub struct StepTransition {
     pub command: StepCommand,
     pub version: i32,
+    /// When the step began (default: now): not before the step before it, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a step begun more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn transition_investigation(
@@ -182,9 +189,10 @@ pub fn transition_investigation(
     actor: &Actor,
     id: &str,
     input: StepTransition,
+    rules: &Rules,
 ) -> AppResult<InvestigationOut> {
     let scope = actor.scope(Action::ContactLog)?;
-    let at = now();
+    let now = now();
     crate::db::write_tx(conn, |conn| {
         let inv = visible_investigation(conn, &scope, id)?;
         let (f1_listed, f1_not_isolated) = store::f1_counts(conn, &inv.person_id)?;
@@ -198,10 +206,31 @@ pub fn transition_investigation(
         let state = inv.state;
         let next = step_transition(state, input.command, &facts)?;
         versioned::expect(input.version, inv.version)?;
+        let last = [
+            Some(inv.opened_at),
+            inv.tracing_at,
+            inv.cordoning_at,
+            inv.isolating_at,
+            inv.sampling_at,
+            inv.monitoring_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(inv.opened_at);
+        let h = crate::service::happened::happened_at(
+            rules,
+            now,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            Some(crate::service::happened::after(last, "the step before")),
+        )?;
+        let at = h.at;
         let mut after = InvestigationRow {
             state: next,
             version: inv.version + 1,
-            updated_at: at,
+            updated_at: now,
             ..inv.clone()
         };
         match next {
@@ -211,20 +240,52 @@ pub fn transition_investigation(
             Step::Sampling => after.sampling_at = Some(at),
             Step::Monitoring => after.monitoring_at = Some(at),
             Step::Closed => after.closed_at = Some(at),
-            Step::Opened => {}
+            Step::Opened | Step::Withdrawn => {}
         }
-        versioned::write(
-            conn,
+        versioned::applied(
+            store::update_investigation(conn, &after, inv.version)?,
             inv.version,
-            |c| store::update_investigation(c, &after, inv.version),
-            Event::on(Entity::Investigation, &inv.id, input.command.as_str())
-                .before(&json!({"state": state.as_str()}))
-                .after(&json!({"state": next.as_str()})),
-            &who(actor, &scope, &inv.unit_path),
-            at,
         )?;
-        Ok(investigation_out(&after, at))
+        Event::on(Entity::Investigation, &inv.id, input.command.as_str())
+            .before(&json!({"state": state.as_str()}))
+            .after(&json!({"state": next.as_str()}))
+            .write_fact(conn, &who(actor, &scope, &inv.unit_path), &h)?;
+        Ok(investigation_out(&after, now))
     })
+}
+
+/// The investigation of a case retracted as not a case is withdrawn, in the same
+/// transaction and with the retraction's reason; one that had ended stays as it is.
+pub(crate) fn withdraw_investigation(
+    conn: &mut AnyConnection,
+    who: &Who,
+    case_id: &str,
+    reason: &str,
+    h: &crate::domain::happened::Happened,
+) -> AppResult<()> {
+    let Some(inv) = store::investigation_of_case(conn, case_id)? else {
+        return Ok(());
+    };
+    let state = inv.state;
+    let Ok(next) = crate::domain::investigation::withdraw(state) else {
+        return Ok(());
+    };
+    let after = InvestigationRow {
+        state: next,
+        version: inv.version + 1,
+        updated_at: h.recorded_at,
+        ..inv.clone()
+    };
+    versioned::applied(
+        store::update_investigation(conn, &after, inv.version)?,
+        inv.version,
+    )?;
+    Event::on(Entity::Investigation, &inv.id, "withdraw")
+        .before(&json!({"state": state.as_str()}))
+        .after(&json!({"state": next.as_str()}))
+        .reason(reason)
+        .write_fact(conn, who, h)?;
+    Ok(())
 }
 
 // ---- landmarks ------------------------------------------------------------------------
@@ -387,19 +448,57 @@ pub struct PublicLandmark {
 pub struct PublicQuery {
     /// A province, district or commune code (default: the whole country).
     pub unit: Option<String>,
-    /// Places visited in the last N days (default 14, at most 60).
+    /// Places visited in the last N days (default 14, at most 60); not with `from`/`to`.
     #[param(minimum = 1, maximum = 60)]
     pub days: Option<i64>,
+    /// Places visited in a period instead: its first local date (from 2020) …
+    #[param(pattern = "^(202[0-9]|20[3-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    pub from: Option<chrono::NaiveDate>,
+    /// … and its last (default: today); a period is at most a year.
+    #[param(pattern = "^(202[0-9]|20[3-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The instants `[since, until)` a public list covers: the last `days` days, or a period of
+/// local dates.
+fn public_period(
+    q: &PublicQuery,
+    now: NaiveDateTime,
+) -> AppResult<(NaiveDateTime, Option<NaiveDateTime>)> {
+    use crate::domain::time::{vn_date, vn_midnight};
+    if q.from.is_none() && q.to.is_none() {
+        let days = q.days.unwrap_or(14);
+        if !(1..=60).contains(&days) {
+            return Err(AppError::field("days", "must be between 1 and 60"));
+        }
+        return Ok((now - Duration::days(days), None));
+    }
+    if q.days.is_some() {
+        return Err(AppError::field(
+            "days",
+            "give days, or a period (from, to), not both",
+        ));
+    }
+    let to = q.to.unwrap_or_else(|| vn_date(now));
+    let from = q.from.unwrap_or(to - Duration::days(29));
+    let first = vn_date(crate::domain::time::earliest_fact());
+    if from < first {
+        return Err(AppError::field("from", "must not be before 2020"));
+    }
+    if to < from {
+        return Err(AppError::field("to", "must not be before from"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(AppError::field("from", "a period is at most a year"));
+    }
+    Ok((vn_midnight(from), Some(vn_midnight(to + Duration::days(1)))))
 }
 
 pub fn public_landmarks(
     conn: &mut AnyConnection,
     q: PublicQuery,
 ) -> AppResult<Vec<PublicLandmark>> {
-    let days = q.days.unwrap_or(14);
-    if !(1..=60).contains(&days) {
-        return Err(AppError::field("days", "must be between 1 and 60"));
-    }
+    let (since, until) = public_period(&q, now())?;
     let path = match q.unit.as_deref().filter(|s| !s.is_empty()) {
         Some(code) => {
             units::get(conn, code)?
@@ -408,12 +507,7 @@ pub fn public_landmarks(
         }
         None => "/".into(),
     };
-    let rows = store::public_landmarks(
-        conn,
-        subtree_range(&path),
-        now() - Duration::days(days),
-        500,
-    )?;
+    let rows = store::public_landmarks(conn, subtree_range(&path), since, until, 500)?;
     Ok(rows
         .into_iter()
         .map(|l| PublicLandmark {
@@ -442,8 +536,14 @@ pub struct CreateTasks {
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100)]
     pub team: Option<String>,
-    /// Default: the configured number of hours from now.
+    /// Default: the configured number of hours from `at`.
     pub due_at: Option<DateTime<Utc>>,
+    /// When the tasks were given (default: now; not before the confirmation), at most a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a fact more than the backdating limit (30 days) old is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -490,17 +590,32 @@ pub fn create_tasks(
             "assign the tasks to a user or a team",
         ));
     }
-    let at = now();
-    let due = input
-        .due_at
-        .map(instant)
-        .unwrap_or(at + Duration::hours(rules.task_hours));
-    if due < at {
-        return Err(AppError::field("due_at", "must not be in the past"));
-    }
+    let now = now();
     crate::db::write_tx(conn, |conn| {
         let case = visible_case(conn, &scope, &input.case_id.to_string())
             .map_err(|_| AppError::field("case_id", "no such case in your jurisdiction"))?;
+        let h = crate::service::happened::happened_at(
+            &rules,
+            now,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            Some(crate::service::happened::after(
+                case.confirmed_at,
+                "the confirmation",
+            )),
+        )?;
+        let at = h.at;
+        let due = input
+            .due_at
+            .map(instant)
+            .unwrap_or(at + Duration::hours(rules.task_hours));
+        if due < at {
+            return Err(AppError::field(
+                "due_at",
+                "must not be before the tasks were given",
+            ));
+        }
         if let Some(a) = input.assignee_id {
             let ok = users::get(conn, &a.to_string())?.is_some_and(|u| u.active);
             if !ok {
@@ -527,14 +642,14 @@ pub fn create_tasks(
                 unit_path: case.unit_path.clone(),
                 version: 1,
                 created_by: Some(actor.user_id.clone()),
-                created_at: at,
-                updated_at: at,
+                created_at: now,
+                updated_at: now,
             };
             store::insert_task(conn, &t)?;
             Event::on(Entity::TraceTask, &t.id, "created")
                 .after(&json!({"person_id": t.person_id, "case_id": t.case_id, "due_at": utc(due)}))
-                .write(conn, &who(actor, &scope, &t.unit_path), at)?;
-            out.push(task_out(&t, at));
+                .write_fact(conn, &who(actor, &scope, &t.unit_path), &h)?;
+            out.push(task_out(&t, now));
         }
         Ok(out)
     })
@@ -585,6 +700,12 @@ pub struct TaskTransition {
     /// What happened (required for `unreachable`), at least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub note: Option<String>,
+    /// When it happened (default: now; not before the task's last move), at most a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a fact more than the backdating limit (30 days) old is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn transition_task(
@@ -592,6 +713,7 @@ pub fn transition_task(
     actor: &Actor,
     id: &str,
     input: TaskTransition,
+    rules: &Rules,
 ) -> AppResult<TaskOut> {
     let scope = actor.scope(Action::ContactLog)?;
     let note = match (input.command, input.note.as_deref()) {
@@ -611,6 +733,15 @@ pub fn transition_task(
         let state = t.state;
         let next = task_transition(state, input.command).map_err(|r: Refused| AppError::from(r))?;
         versioned::expect(input.version, t.version)?;
+        let last = crate::store::events::last_at(conn, Entity::TraceTask, &t.id)?;
+        let h = crate::service::happened::happened_at(
+            rules,
+            at,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            last.map(|l| crate::service::happened::after(l, "the task's last move")),
+        )?;
         let after = TaskRow {
             state: next,
             note: note.clone().or(t.note.clone()),
@@ -618,18 +749,13 @@ pub fn transition_task(
             updated_at: at,
             ..t.clone()
         };
-        versioned::write(
-            conn,
-            t.version,
-            |c| store::update_task(c, &after, t.version),
-            Event::on(Entity::TraceTask, &t.id, input.command.as_str())
-                .before(&json!({"state": state.as_str()}))
-                .after(&json!({"state": next.as_str()}))
-                .reason_opt(note.as_deref())
-                .state(next.as_str()),
-            &who(actor, &scope, &t.unit_path),
-            at,
-        )?;
+        versioned::applied(store::update_task(conn, &after, t.version)?, t.version)?;
+        Event::on(Entity::TraceTask, &t.id, input.command.as_str())
+            .before(&json!({"state": state.as_str()}))
+            .after(&json!({"state": next.as_str()}))
+            .reason_opt(note.as_deref())
+            .state(next.as_str())
+            .write_fact(conn, &who(actor, &scope, &t.unit_path), &h)?;
         Ok(task_out(&after, at))
     })
 }

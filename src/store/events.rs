@@ -1,6 +1,7 @@
 //! The append-only event log.
 
 use crate::db::AnyConnection;
+use crate::domain::happened::Happened;
 use crate::schema::events;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -24,6 +25,11 @@ pub struct EventRow {
     pub via_id: Option<String>,
     /// The state the record is left in, for an event that moves one.
     pub state: Option<String>,
+    /// When the server wrote it (`at` is when it happened); absent in events written
+    /// before the two were told apart, which were stamped when recorded.
+    pub recorded_at: Option<NaiveDateTime>,
+    /// Why a fact older than the backdating limit was recorded late.
+    pub backdate_reason: Option<String>,
 }
 
 /// One event, by a statement the connection keeps prepared (a slice insert is built anew).
@@ -183,6 +189,8 @@ impl Event {
             level: self.level,
             via_id: self.via_id,
             state: self.state,
+            recorded_at: Some(super::now()),
+            backdate_reason: None,
         }
     }
 
@@ -190,6 +198,33 @@ impl Event {
     pub fn write(self, conn: &mut AnyConnection, who: &Who, at: NaiveDateTime) -> QueryResult<()> {
         insert(conn, &self.row(who, at))
     }
+
+    /// The row of a fact from the field: it happened at `h.at`, recorded at `h.recorded_at`.
+    pub fn fact_row(self, who: &Who, h: &Happened) -> EventRow {
+        EventRow {
+            recorded_at: Some(h.recorded_at),
+            backdate_reason: h.backdate_reason.clone(),
+            ..self.row(who, h.at)
+        }
+    }
+
+    /// Record a fact from the field, with its two times, in the caller's transaction.
+    pub fn write_fact(self, conn: &mut AnyConnection, who: &Who, h: &Happened) -> QueryResult<()> {
+        insert(conn, &self.fact_row(who, h))
+    }
+}
+
+/// When the latest fact about a record happened (the move its next one must not precede).
+pub fn last_at(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    events::table
+        .filter(events::entity_type.eq(entity.as_str()))
+        .filter(events::entity_id.eq(id))
+        .select(diesel::dsl::max(events::at))
+        .get_result(conn)
 }
 
 /// Events of some entities, oldest first, after the event `cursor`.

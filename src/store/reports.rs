@@ -204,9 +204,9 @@ fn step_ctes(dialect: Dialect, dl: &Rules, now: NaiveDateTime, as_of: &str) -> S
               JOIN events ev ON ev.entity_type = 'trace_task' AND ev.entity_id = t.id
               AND ev.state = 'done'
             UNION ALL
-            SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'located', e.created_at
+            SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, 'located', e.ordered_at
             FROM f1 JOIN episodes e ON e.person_id = f1.person_id
-            WHERE e.created_at >= f1.confirmed_at
+            WHERE e.ordered_at >= f1.confirmed_at
             UNION ALL
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, st.step, e.admitted_at
             FROM f1 JOIN episodes e ON e.person_id = f1.person_id
@@ -214,7 +214,7 @@ fn step_ctes(dialect: Dialect, dl: &Rules, now: NaiveDateTime, as_of: &str) -> S
             WHERE e.admitted_at IS NOT NULL
               AND (e.released_at IS NULL OR e.released_at >= f1.confirmed_at)
               AND (e.closed_at IS NULL OR e.closed_at >= f1.confirmed_at)
-              AND NOT (e.state IN ('absconded', 'transferred') AND e.updated_at < f1.confirmed_at)
+              AND NOT (e.state IN ('absconded', 'transferred') AND e.state_at < f1.confirmed_at)
             UNION ALL
             SELECT f1.case_id, f1.person_id, f1.confirmed_at, f1.unit_path, st.step, s.collected_at
             FROM f1 JOIN samples s ON s.person_id = f1.person_id
@@ -394,14 +394,20 @@ pub fn weekly_counts(
             grp = g("c.unit_path"),
             inr = in_ranges("c.unit_path", ranges),
         ),
+        // each person once, at the lowest level the week gave them (an F2 who became F1 is
+        // a new F1; one who became F0 is counted among the new F0s)
         format!(
-            "SELECT {grp} AS grp,
-               CASE WHEN ev.level = 1 THEN 'new_f1' ELSE 'new_f2' END AS key,
-               COUNT(DISTINCT ev.entity_id) AS n
-             FROM events ev JOIN persons p ON p.id = ev.entity_id
-             WHERE ev.action = 'classified' AND ev.entity_type = 'person'
-               AND ev.at >= {s} AND ev.at < {e} AND {inr}
-               AND ev.level IN (1, 2)
+            "SELECT grp, CASE WHEN lowest = 1 THEN 'new_f1' ELSE 'new_f2' END AS key,
+               COUNT(*) AS n
+             FROM (
+               SELECT {grp} AS grp, ev.entity_id, MIN(ev.level) AS lowest
+               FROM events ev JOIN persons p ON p.id = ev.entity_id
+               WHERE ev.action = 'classified' AND ev.entity_type = 'person'
+                 AND ev.at >= {s} AND ev.at < {e} AND {inr}
+                 AND ev.level IN (0, 1, 2)
+               GROUP BY grp, ev.entity_id
+             ) w
+             WHERE lowest IN (1, 2)
              GROUP BY grp, key",
             grp = g("p.unit_path"),
             inr = in_ranges("p.unit_path", ranges),
@@ -413,7 +419,7 @@ pub fn weekly_counts(
              WHERE {inr} AND ep.admitted_at IS NOT NULL AND ep.admitted_at < {a}
                AND (ep.released_at IS NULL OR ep.released_at >= {a})
                AND (ep.closed_at IS NULL OR ep.closed_at >= {a})
-               AND NOT (ep.state IN ('transferred', 'absconded') AND ep.updated_at < {a})
+               AND NOT (ep.state IN ('transferred', 'absconded') AND ep.state_at < {a})
              GROUP BY grp, key",
             grp = g("ep.unit_path"),
             inr = in_ranges("ep.unit_path", ranges),

@@ -54,6 +54,8 @@ pub struct ContactRow {
     pub retract_reason: Option<String>,
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
+    /// When the tracer listed it (`created_at`: when it reached the server).
+    pub listed_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -70,6 +72,8 @@ pub struct ExposureRow {
     pub unit_path: String,
     pub classified_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When a release cleared it (status `cleared`).
+    pub cleared_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -188,6 +192,8 @@ pub fn upsert_exposures(conn: &mut AnyConnection, rows: &[ExposureRow]) -> Query
             exposures::case_id.eq(excluded(exposures::case_id)),
             exposures::unit_path.eq(excluded(exposures::unit_path)),
             exposures::updated_at.eq(excluded(exposures::updated_at)),
+            exposures::classified_at.eq(excluded(exposures::classified_at)),
+            exposures::cleared_at.eq(excluded(exposures::cleared_at)),
         ))
     )
 }
@@ -386,6 +392,24 @@ pub fn set_status(
         .set((
             exposures::status.eq(next.as_str()),
             exposures::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A classification cleared by a release at `at`.
+pub fn clear_exposure(
+    conn: &mut AnyConnection,
+    person: &str,
+    next: ExposureStatus,
+    at: NaiveDateTime,
+    recorded: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(exposures::table.find(person))
+        .set((
+            exposures::status.eq(next.as_str()),
+            exposures::cleared_at.eq(Some(at)),
+            exposures::updated_at.eq(recorded),
         ))
         .execute(conn)?;
     Ok(())

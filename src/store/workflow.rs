@@ -191,15 +191,20 @@ pub fn public_landmarks(
     conn: &mut AnyConnection,
     within: (String, String),
     since: NaiveDateTime,
+    until: Option<NaiveDateTime>,
     limit: i64,
 ) -> QueryResult<Vec<LandmarkRow>> {
-    landmarks::table
+    let mut q = landmarks::table
         .filter(landmarks::public.eq(true))
         .filter(landmarks::retracted_at.is_null())
         .filter(landmarks::unit_path.ge(within.0))
         .filter(landmarks::unit_path.lt(within.1))
         .filter(landmarks::to_at.ge(since))
-        .select(LandmarkRow::as_select())
+        .into_boxed();
+    if let Some(u) = until {
+        q = q.filter(landmarks::from_at.lt(u));
+    }
+    q.select(LandmarkRow::as_select())
         .order((landmarks::from_at.desc(), landmarks::id.asc()))
         .limit(limit)
         .load(conn)

@@ -5,6 +5,7 @@ mod accounts;
 mod cascade_property;
 mod concurrency;
 mod contract;
+mod field_times;
 mod helpers;
 mod matrix;
 mod notices;

@@ -21,6 +21,7 @@ fn alike(a: &Resp, b: &Resp, sent: &[&str]) {
             "id",
             "created_at",
             "updated_at",
+            "listed_at",
             "contact_person_id",
             "person_id",
         ];

@@ -245,6 +245,7 @@ async fn scenario() -> Scenario {
     diesel::update(episodes::table.find(&ea))
         .set((
             episodes::created_at.eq(at(4)),
+            episodes::ordered_at.eq(at(4)),
             episodes::admitted_at.eq(Some(at(20))),
         ))
         .execute(&mut conn)
@@ -252,6 +253,7 @@ async fn scenario() -> Scenario {
     diesel::update(episodes::table.find(&eb))
         .set((
             episodes::created_at.eq(at(5)),
+            episodes::ordered_at.eq(at(5)),
             episodes::admitted_at.eq(Some(at(200))),
         ))
         .execute(&mut conn)
@@ -662,6 +664,7 @@ async fn a_csv_export_streams_every_page() {
             unit_path: p.unit_path.clone(),
             classified_at: t0(),
             updated_at: t0(),
+            cleared_at: None,
         })
         .collect();
     tracing_backend::store::trace::upsert_exposures(&mut conn, &rows).unwrap();

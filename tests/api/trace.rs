@@ -301,7 +301,13 @@ async fn case_transitions_allowed_and_refused() {
     assert_eq!(c["treatment"], "facility");
     assert!(c["isolated_at"].is_string());
     // isolation closes the window: a contact after it does not classify
-    let r = contact(&app, &health, &a, &b, 0).await;
+    let after = json!({"person_id": a, "contact_person_id": b, "first_at": ago(0, -2), "last_at": ago(0, -1),
+        "setting": "household", "proximity": "within_2m"});
+    let r = app
+        .post("/api/v1/contacts", &health, after)
+        .await
+        .assert(201)
+        .clone();
     assert_eq!(r["classifies"], false);
     assert!(r["reason"].as_str().unwrap().contains("isolated"), "{}", r);
     app.post(

@@ -28,6 +28,8 @@ fn event(entity: &str) -> EventRow {
         level: None,
         via_id: None,
         state: None,
+        recorded_at: None,
+        backdate_reason: None,
     }
 }
 

@@ -200,12 +200,22 @@ pub fn may_command(role: Role, mode: Mode, command: EpisodeCommand) -> bool {
     }
 }
 
-/// A camp checks in only the people it expects: an episode ordered to it.
-pub fn may_check_in(state: EpisodeState) -> Result<(), Refused> {
+/// A camp checks in only the people it expects: an episode ordered to it (which the
+/// check-in activates), or a resident who absconded and came back (who returns through the
+/// gate like an arrival: a bed, the capacity and the room's cohort are checked again).
+pub fn check_in_command(state: EpisodeState) -> Result<EpisodeCommand, Refused> {
     match state {
-        EpisodeState::Ordered => Ok(()),
+        EpisodeState::Ordered => Ok(EpisodeCommand::Activate),
+        EpisodeState::Absconded => Ok(EpisodeCommand::Return),
         _ => Err(Refused::new(state, "check in")),
     }
+}
+
+/// A camp resident's activation and return go through the check-in, never straight to
+/// the episode: the bed, capacity and cohort checks are the check-in's.
+pub fn goes_through_check_in(mode: Mode, command: EpisodeCommand) -> bool {
+    mode == Mode::Concentrated
+        && matches!(command, EpisodeCommand::Activate | EpisodeCommand::Return)
 }
 
 /// The regime of an episode moves only before or during the quarantine.
@@ -399,5 +409,26 @@ mod tests {
         assert!(may_command(Role::CommuneOfficer, Mode::Home, C::Activate));
         assert!(!may_command(Role::CommuneOfficer, Mode::Home, C::Release));
         assert!(!may_command(Role::PoliceTracer, Mode::Home, C::Abscond));
+    }
+
+    #[test]
+    fn a_camp_checks_in_arrivals_and_returns_only() {
+        use EpisodeCommand as C;
+        use EpisodeState as S;
+        assert_eq!(check_in_command(S::Ordered), Ok(C::Activate));
+        assert_eq!(check_in_command(S::Absconded), Ok(C::Return));
+        for s in [
+            S::Active,
+            S::Released,
+            S::Closed,
+            S::Transferred,
+            S::Monitoring,
+        ] {
+            assert!(check_in_command(s).is_err(), "{s}");
+        }
+        assert!(goes_through_check_in(Mode::Concentrated, C::Return));
+        assert!(goes_through_check_in(Mode::Concentrated, C::Activate));
+        assert!(!goes_through_check_in(Mode::Home, C::Return));
+        assert!(!goes_through_check_in(Mode::Concentrated, C::Abscond));
     }
 }

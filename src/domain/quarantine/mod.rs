@@ -11,8 +11,8 @@ mod regimes;
 
 pub use days::{date_of_day, day_number, plan, Plan, TestDue};
 pub use episode::{
-    episode_transition, may_check_in, may_command, may_move_regime, result_refused, Destination,
-    EpisodeCommand, EpisodeFacts, EpisodeState,
+    check_in_command, episode_transition, goes_through_check_in, may_command, may_move_regime,
+    result_refused, Destination, EpisodeCommand, EpisodeFacts, EpisodeState,
 };
 pub use regimes::{
     select_regime, shipped_regimes, Durations, LevelDurations, Mode, Regime, RegimeRules,

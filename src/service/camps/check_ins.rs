@@ -14,6 +14,13 @@ pub struct CheckIn {
     pub room_id: Option<String>,
     /// A bed (default: the first free bed of the room).
     pub bed_id: Option<String>,
+    /// When it happened (default: now): not before the episode's last move, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a move more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// Check a person in: their ordered episode becomes active with a bed. Refused when the camp
@@ -43,7 +50,10 @@ pub fn check_in(
         let e = find_expected(conn, &site, &input)?;
         let roles =
             crate::service::quarantine::roles_over(conn, actor, Action::QuarantineCommand, &e)?;
-        let role = commanding_role(&roles, Mode::Concentrated, EpisodeCommand::Activate)?;
+        let command = crate::domain::quarantine::check_in_command(e.state)?;
+        let role = commanding_role(&roles, Mode::Concentrated, command)?;
+        let reason = input.backdate_reason.as_deref();
+        let h = moved_at(rules, at, &e, input.at, reason)?;
         let residents = store::residents(conn, &site.id)?;
         if residents.len() as i64 >= i64::from(site.capacity) {
             return Err(AppError::conflict(format!(
@@ -57,7 +67,7 @@ pub fn check_in(
         let levels = current_levels(conn, &all)?;
         let arriving = Occupant {
             level: levels.get(&e.person_id).copied().unwrap_or(e.level),
-            admitted_at: at,
+            admitted_at: h.at,
         };
         if arriving.level == 0 {
             return Err(AppError::conflict(
@@ -74,7 +84,7 @@ pub fn check_in(
             Duration::hours(rules.cohort_hours),
         )?;
         let command = EpisodeTransition {
-            command: EpisodeCommand::Activate,
+            command,
             version: e.version,
             reason: None,
             days: None,
@@ -82,13 +92,15 @@ pub fn check_in(
             destination: None,
             home_id: None,
             commitment_signed: None,
+            at: input.at,
+            backdate_reason: input.backdate_reason.clone(),
         };
         let placement = Placement {
             room_id: Some(room_id),
             bed_id: Some(bed_id),
             ..Default::default()
         };
-        let after = apply(conn, actor, role, &e, &command, placement, at)?;
+        let after = apply(conn, actor, role, &e, &command, placement, &h)?;
         Ok(Outcome::Created(
             residents_out(conn, vec![after])?.remove(0),
         ))
@@ -103,7 +115,7 @@ fn find_expected(
     let found = match (&input.episode_id, &input.national_id, &input.name) {
         (Some(id), _, _) => match store::get_episode(conn, id)? {
             Some(e) if e.site_id.as_deref() == Some(site.id.as_str()) => {
-                crate::domain::quarantine::may_check_in(e.state)?;
+                crate::domain::quarantine::check_in_command(e.state)?;
                 vec![e]
             }
             _ => {
@@ -224,6 +236,13 @@ pub struct CheckOut {
     /// At least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
+    /// When it happened (default: now): not before the episode's last move, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a move more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// Check a resident out: a release, or a transfer to hospital or home. The bed is freed.
@@ -232,6 +251,7 @@ pub fn check_out(
     actor: &Actor,
     site_id: &str,
     input: CheckOut,
+    rules: &Rules,
 ) -> AppResult<EpisodeOut> {
     let at = now();
     crate::db::write_tx(conn, |conn| {
@@ -260,6 +280,7 @@ pub fn check_out(
         let roles =
             crate::service::quarantine::roles_over(conn, actor, Action::QuarantineCommand, &e)?;
         let role = commanding_role(&roles, Mode::Concentrated, command)?;
+        let h = moved_at(rules, at, &e, input.at, input.backdate_reason.as_deref())?;
         let t = EpisodeTransition {
             command,
             version: e.version,
@@ -269,8 +290,10 @@ pub fn check_out(
             destination,
             home_id: None,
             commitment_signed: None,
+            at: input.at,
+            backdate_reason: input.backdate_reason.clone(),
         };
-        let after = apply(conn, actor, role, &e, &t, Placement::default(), at)?;
+        let after = apply(conn, actor, role, &e, &t, Placement::default(), &h)?;
         let tests = store::tests_of(conn, &after.id)?;
         Ok(episode_out(&after, &tests, vn_date(at)))
     })

@@ -2,7 +2,7 @@
 //! by national ID or name, check-out, occupancy and the residents a camp manager sees.
 
 use super::quarantine::{
-    apply, commanding_role, episode_out, EpisodeOut, EpisodeTransition, Placement,
+    apply, commanding_role, episode_out, moved_at, EpisodeOut, EpisodeTransition, Placement,
 };
 use super::Outcome;
 use crate::auth::{Actor, SiteScope};

@@ -21,7 +21,7 @@ use crate::store::events;
 use crate::store::quarantine::{
     self as store, EpisodeRow, FollowUpRow, HomeRow, ReportRow, SignRow, ViolationRow,
 };
-use crate::store::{instant, new_id, now, users};
+use crate::store::{new_id, now, users};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -1,6 +1,8 @@
 //! Daily reports, the follow-ups they raise, and the missed days.
 
 use super::*;
+use crate::domain::rules::Rules;
+use crate::service::happened::{after, happened, happened_at};
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -15,6 +17,13 @@ pub struct DailyReport {
     #[schema(schema_with = symptoms)]
     pub symptoms: Vec<String>,
     pub source: ReportSource,
+    /// When it was given (default: now): not before the quarantine began, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a report given more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// Kept lower-case, so at most 50 characters: lower-casing can double one (`İ`), and a
@@ -51,12 +60,23 @@ pub fn record_report(
     actor: &Actor,
     episode_id: &str,
     input: DailyReport,
+    rules: &Rules,
 ) -> AppResult<ReportOut> {
-    let at = now();
-    let today = vn_date(at);
+    // the bounds the episode sets are checked below
+    let given = happened(
+        rules,
+        "at",
+        input.at,
+        input.backdate_reason.as_deref(),
+        None,
+    )?;
+    let today = vn_date(given.at);
     let date = input.date.unwrap_or(today);
     if date > today {
-        return Err(AppError::field("date", "must not be in the future"));
+        return Err(AppError::field(
+            "date",
+            "must not be after the day it was given",
+        ));
     }
     if let Some(t) = input.temperature_c {
         if !(30.0..=45.0).contains(&t) {
@@ -80,6 +100,16 @@ pub fn record_report(
         if date < e.admitted_at.map(vn_date).unwrap_or(today) {
             return Err(AppError::field("date", "is before the quarantine began"));
         }
+        let began = e.admitted_at.map(|t| after(t, "the quarantine began"));
+        let h = happened_at(
+            rules,
+            given.recorded_at,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            began,
+        )?;
+        let at = h.recorded_at;
         let r = ReportRow {
             id: new_id(),
             episode_id: e.id.clone(),
@@ -88,7 +118,8 @@ pub fn record_report(
             symptoms: serde_json::to_string(&symptoms).map_err(anyhow::Error::from)?,
             source: input.source,
             recorded_by: Some(actor.user_id.clone()),
-            created_at: at,
+            created_at: h.recorded_at,
+            reported_at: h.at,
         };
         store::insert_report(conn, &r)?;
         let who = who_as(actor, roles.first().copied());
@@ -99,10 +130,10 @@ pub fn record_report(
                 follow_up_id = Some(f.id.clone());
                 Event::on(Entity::Episode, &e.id, "follow_up_raised")
                     .after(&json!({"follow_up_id": f.id, "kind": f.kind, "for_date": date}))
-                    .write(conn, &who, at)?;
+                    .write_fact(conn, &who, &h)?;
             }
         }
-        Event::on(Entity::Episode, &e.id, "daily_report").after(&json!({"report_id": r.id, "date": date, "temperature_c": r.temperature_c, "symptoms": symptoms}),).write(conn, &who, at)?;
+        Event::on(Entity::Episode, &e.id, "daily_report").after(&json!({"report_id": r.id, "date": date, "temperature_c": r.temperature_c, "symptoms": symptoms}),).write_fact(conn, &who, &h)?;
         Ok(ReportOut {
             id: r.id,
             episode_id: e.id,

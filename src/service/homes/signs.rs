@@ -1,6 +1,8 @@
 //! The warning sign at the door: posted, taken down, and those left after release.
 
 use super::*;
+use crate::domain::rules::Rules;
+use crate::service::happened::{after, happened, happened_at};
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
@@ -11,8 +13,12 @@ pub struct PostSign {
     /// ASCII, at most 500 characters.
     #[schema(max_length = 500, pattern = "^[ -~]*$")]
     pub photo_ref: Option<String>,
-    /// When it was posted (default: now).
+    /// When it was posted (default: now), at most a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
     pub posted_at: Option<DateTime<Utc>>,
+    /// Why a sign posted more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn post_sign(
@@ -20,13 +26,17 @@ pub fn post_sign(
     actor: &Actor,
     home_id: &str,
     input: PostSign,
+    rules: &Rules,
 ) -> AppResult<SignOut> {
     let scope = actor.scope(Action::HomeQuarantine)?;
-    let at = now();
-    let posted = input.posted_at.map(instant).unwrap_or(at);
-    if posted > at + chrono::Duration::minutes(5) {
-        return Err(AppError::field("posted_at", "must not be in the future"));
-    }
+    let when = happened(
+        rules,
+        "posted_at",
+        input.posted_at,
+        input.backdate_reason.as_deref(),
+        None,
+    )?;
+    let (at, posted) = (when.recorded_at, when.at);
     if input.photo_ref.as_ref().is_some_and(|p| p.len() > 500) {
         return Err(AppError::field(
             "photo_ref",
@@ -61,7 +71,7 @@ pub fn post_sign(
         store::insert_sign(conn, &s)?;
         Event::on(Entity::WarningSign, &s.id, "posted")
             .after(&json!({"home_id": h.id, "posted_at": utc(posted), "photo_ref": s.photo_ref}))
-            .write(conn, &who_as(actor, scope.role_at(&h.unit_path)), at)?;
+            .write_fact(conn, &who_as(actor, scope.role_at(&h.unit_path)), &when)?;
         Ok(SignOut::from(&s))
     })
 }
@@ -73,6 +83,13 @@ pub struct RemoveSign {
     /// Required while someone is still quarantined at the home; at least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
+    /// When it was taken down (default: now): not before it was posted, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a removal more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn take_down_sign(
@@ -80,6 +97,7 @@ pub fn take_down_sign(
     actor: &Actor,
     sign_id: &str,
     input: RemoveSign,
+    rules: &Rules,
 ) -> AppResult<SignOut> {
     let scope = actor.scope(Action::HomeQuarantine)?;
     let reason = input.reason.as_deref().map(require_reason).transpose()?;
@@ -94,17 +112,16 @@ pub fn take_down_sign(
             .any(|e| e.state.is_open());
         let next = remove_sign(s.state, still, reason.as_deref())?;
         versioned::expect(input.version, s.version)?;
-        versioned::write(
-            conn,
-            s.version,
-            |c| store::remove_sign(c, &s, next, &actor.user_id, at, reason.as_deref()),
-            Event::on(Entity::WarningSign, &s.id, "removed")
-                .before(&json!({"state": "posted"}))
-                .after(&json!({"state": "removed"}))
-                .reason_opt(reason.as_deref()),
-            &who_as(actor, scope.role_at(&s.unit_path)),
-            at,
-        )?;
+        let posted = after(s.posted_at, "it was posted");
+        let late = input.backdate_reason.as_deref();
+        let h = happened_at(rules, at, "at", input.at, late, Some(posted))?;
+        let removed = store::remove_sign(conn, &s, next, &actor.user_id, h.at, reason.as_deref())?;
+        versioned::applied(removed, s.version)?;
+        Event::on(Entity::WarningSign, &s.id, "removed")
+            .before(&json!({"state": "posted"}))
+            .after(&json!({"state": "removed"}))
+            .reason_opt(reason.as_deref())
+            .write_fact(conn, &who_as(actor, scope.role_at(&s.unit_path)), &h)?;
         let after = store::get_sign(conn, &s.id)?.ok_or_else(|| AppError::not_found("sign"))?;
         Ok(SignOut::from(&after))
     })

@@ -9,10 +9,15 @@ pub use crate::domain::home::ViolationKind;
 #[serde(deny_unknown_fields)]
 pub struct ReportViolation {
     pub kind: ViolationKind,
-    /// When it happened (default: now).
+    /// When it happened (default: now): not before the quarantine was ordered, at most a
+    /// few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
     pub occurred_at: Option<DateTime<Utc>>,
     #[schema(max_length = 1000)]
     pub note: Option<String>,
+    /// Why a violation more than the backdating limit (30 days) old is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,12 +53,9 @@ pub fn report_violation(
     actor: &Actor,
     episode_id: &str,
     input: ReportViolation,
+    rules: &crate::domain::rules::Rules,
 ) -> AppResult<ViolationOut> {
     let at = now();
-    let occurred = input.occurred_at.map(instant).unwrap_or(at);
-    if occurred > at + chrono::Duration::minutes(5) {
-        return Err(AppError::field("occurred_at", "must not be in the future"));
-    }
     let note = input.note.as_deref().map(tidy);
     if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(AppError::field("note", "must be at most 1000 characters"));
@@ -61,6 +63,18 @@ pub fn report_violation(
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
         crate::domain::home::may_report_violation(e.mode, e.state)?;
+        let h = crate::service::happened::happened_at(
+            rules,
+            at,
+            "occurred_at",
+            input.occurred_at,
+            input.backdate_reason.as_deref(),
+            Some(crate::service::happened::after(
+                e.ordered_at,
+                "the quarantine was ordered",
+            )),
+        )?;
+        let occurred = h.at;
         let v = ViolationRow {
             id: new_id(),
             episode_id: e.id.clone(),
@@ -79,7 +93,7 @@ pub fn report_violation(
         Event::on(Entity::Episode, &e.id, "violation")
             .after(&json!({"violation_id": v.id, "kind": v.kind, "occurred_at": utc(occurred)}))
             .reason_opt(note.as_deref())
-            .write(conn, &who_as(actor, roles.first().copied()), at)?;
+            .write_fact(conn, &who_as(actor, roles.first().copied()), &h)?;
         Ok(ViolationOut::from(&v))
     })
 }

@@ -204,6 +204,12 @@ pub struct OrderEpisode {
     /// A regime other than the one in force today (by id).
     pub regime_id: Option<String>,
     pub reason: Option<String>,
+    /// When it was ordered (default: now), at most a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why an order given more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// Order quarantine: the regime in force decides the days and tests; one episode in force
@@ -212,10 +218,18 @@ pub fn order_episode(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: OrderEpisode,
+    time_rules: &crate::domain::rules::Rules,
 ) -> AppResult<Outcome<EpisodeOut>> {
     let scope = actor.scope(Action::QuarantineOrder)?;
-    let at = now();
-    let today = vn_date(at);
+    let h = crate::service::happened::happened(
+        time_rules,
+        "at",
+        input.at,
+        input.backdate_reason.as_deref(),
+        None,
+    )?;
+    // the day it was ordered on
+    let today = vn_date(h.at);
     let id = input.id.map(|u| u.to_string()).unwrap_or_else(new_id);
     crate::db::write_tx(conn, |conn| {
         if let Some(existing) = ordered_before(conn, &scope, &id, &input.person_id, today)? {
@@ -273,8 +287,10 @@ pub fn order_episode(
             unit_path: person.row.unit_path.clone(),
             version: 1,
             created_by: Some(actor.user_id.clone()),
-            created_at: at,
-            updated_at: at,
+            created_at: h.recorded_at,
+            updated_at: h.recorded_at,
+            ordered_at: h.at,
+            state_at: h.at,
         };
         store::insert_episode(conn, &row)?;
         Event::on(Entity::Episode, &row.id, "ordered")
@@ -283,12 +299,16 @@ pub fn order_episode(
                 "day1": row.day1, "days": row.days, "site_id": row.site_id}),
             )
             .reason_opt(reason.as_deref())
-            .write(
+            .write_fact(
                 conn,
                 &who_as(actor, scope.role_at(&person.row.unit_path)),
-                at,
+                &h,
             )?;
-        Ok(Outcome::Created(episode_out(&row, &[], today)))
+        Ok(Outcome::Created(episode_out(
+            &row,
+            &[],
+            vn_date(h.recorded_at),
+        )))
     })
 }
 

@@ -77,8 +77,9 @@ pub fn restart_quarantined_with(
     who: &Who,
     person: &str,
     contact_date: NaiveDate,
-    at: NaiveDateTime,
+    h: &crate::domain::happened::Happened,
 ) -> AppResult<usize> {
+    let at = h.at;
     let Some(own) = store::open_episode_of(conn, person)? else {
         return Ok(0);
     };
@@ -94,17 +95,17 @@ pub fn restart_quarantined_with(
                 other.days as u32 + 1,
             ),
             version: other.version + 1,
-            updated_at: at,
+            updated_at: h.recorded_at,
             ..other.clone()
         };
         supersede(conn, who, &other.id, at)?;
-        schedule_tests(conn, &after, vn_date(at), at)?;
+        schedule_tests(conn, &after, vn_date(at), h.recorded_at)?;
         write_episode(conn, &after, other.version)?;
         Event::on(Entity::Episode, &other.id, "restart")
             .before(&json!({"day1": other.day1}))
             .after(&json!({"day1": contact_date, "positive_person_id": person}))
             .reason("a new positive among people quarantined together")
-            .write(conn, who, at)?;
+            .write_fact(conn, who, h)?;
         n += 1;
     }
     Ok(n)

@@ -9,6 +9,13 @@ pub struct RecordTestResult {
     /// `negative` or `inconclusive`; a positive goes through its sample at the laboratory.
     #[schema(value_type = EpisodeTestResult)]
     pub result: TestResult,
+    /// When the result came (default: now): not before the quarantine was ordered, at most
+    /// a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a result more than the backdating limit (30 days) old is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// The results a scheduled test is recorded with here: the `TestResult`s but `positive`.
@@ -26,6 +33,7 @@ pub fn record_test_result(
     episode_id: &str,
     test_id: &str,
     input: RecordTestResult,
+    rules: &crate::domain::rules::Rules,
 ) -> AppResult<EpisodeOut> {
     if input.result == TestResult::Positive {
         // a positive makes a new F0: it goes through its sample at the laboratory (or the
@@ -44,6 +52,15 @@ pub fn record_test_result(
         {
             return Err(AppError::not_found("scheduled test"));
         }
+        let ordered = crate::service::happened::after(e.ordered_at, "the quarantine was ordered");
+        let h = crate::service::happened::happened_at(
+            rules,
+            at,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            Some(ordered),
+        )?;
         let who = who_as(actor, roles.first().copied());
         // a result from elsewhere (another lab's system, a paper record): the sample ordered
         // for this test is not needed any more
@@ -54,7 +71,7 @@ pub fn record_test_result(
             "the result was recorded without it",
             at,
         )?;
-        test_resulted(conn, &who, test_id, input.result, SampleKind::RtPcr, at)?;
+        test_resulted(conn, &who, test_id, input.result, SampleKind::RtPcr, &h)?;
         let tests = store::tests_of(conn, &e.id)?;
         Ok(episode_out(&e, &tests, vn_date(at)))
     })
@@ -69,8 +86,9 @@ pub(crate) fn test_resulted(
     test_id: &str,
     result: TestResult,
     retest: SampleKind,
-    at: NaiveDateTime,
+    h: &crate::domain::happened::Happened,
 ) -> AppResult<()> {
+    let at = h.at;
     let Some(test) = store::get_test(conn, test_id)? else {
         return Err(AppError::not_found("scheduled test"));
     };
@@ -86,7 +104,7 @@ pub(crate) fn test_resulted(
             resulted_at: None,
             recorded_by: None,
             superseded_at: None,
-            created_at: at,
+            created_at: h.recorded_at,
             ..test.clone()
         };
         store::insert_tests(conn, std::slice::from_ref(&again))?;
@@ -94,11 +112,11 @@ pub(crate) fn test_resulted(
         store::supersede_test(conn, test_id, at)?;
         let e = store::get_episode(conn, &test.episode_id)?
             .ok_or_else(|| AppError::not_found("episode"))?;
-        order_samples_for(conn, &e, &[again], retest, "retest", at)?;
+        order_samples_for(conn, &e, &[again], retest, "retest", h.recorded_at)?;
     }
     Event::on(Entity::Episode, &test.episode_id, "test_resulted")
         .after(&json!({"test_id": test_id, "day": test.day, "result": result.as_str()}))
-        .write(conn, who, at)?;
+        .write_fact(conn, who, h)?;
     Ok(())
 }
 

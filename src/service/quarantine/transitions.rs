@@ -1,6 +1,8 @@
 //! Moves of an episode, each guarded by the facts, with its schedule of tests.
 
 use super::*;
+use crate::domain::cases::{exposure_transition, ExposureCommand};
+use crate::domain::happened::Happened;
 use crate::domain::home::{Checklist, HouseholdRole};
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
@@ -25,6 +27,13 @@ pub struct EpisodeTransition {
     pub home_id: Option<String>,
     /// For `activate` at home: the person signed the commitment.
     pub commitment_signed: Option<bool>,
+    /// When it happened (default: now): not before the episode's last move, at most a few
+    /// minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a move more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// Gather what the guards of an episode's moves read.
@@ -189,8 +198,9 @@ pub(crate) fn apply(
     e: &EpisodeRow,
     input: &EpisodeTransition,
     placement: Placement,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<EpisodeRow> {
+    let at = h.at;
     let today = vn_date(at);
     let state = e.state;
     let reason = match (&input.reason, input.command.needs_reason()) {
@@ -205,7 +215,8 @@ pub(crate) fn apply(
     let mut after = EpisodeRow {
         state: next,
         version: e.version + 1,
-        updated_at: at,
+        updated_at: h.recorded_at,
+        state_at: at,
         ..e.clone()
     };
     let mut extra = json!({});
@@ -219,15 +230,16 @@ pub(crate) fn apply(
                 after.home_id = Some(h.clone());
                 after.commitment_signed_at = placement.commitment_signed.then_some(at);
             }
-            schedule_tests(conn, e, today, at)?;
-            isolate_exposure(conn, &e.person_id, at)?;
+            schedule_tests(conn, e, today, h.recorded_at)?;
+            isolate_exposure(conn, &e.person_id, h)?;
         }
-        EpisodeCommand::Extend => extra = extend(conn, e, input.days, &mut after, today, at)?,
+        EpisodeCommand::Extend => extra = extend(conn, e, input.days, &mut after, today, h)?,
         EpisodeCommand::Restart => {
-            extra = restart(conn, &who, e, input.day1, &mut after, today, at)?;
+            extra = restart(conn, &who, e, input.day1, &mut after, today, h)?;
         }
         EpisodeCommand::Release => {
-            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, h.recorded_at)?;
+            clear_exposure(conn, &who, &e.person_id, &e.id, h)?;
             after.released_at = Some(at);
             after.room_id = None;
             after.bed_id = None;
@@ -236,18 +248,18 @@ pub(crate) fn apply(
             // monitoring counts from the release, however late it is recorded
             let from = e.released_at.map(vn_date).unwrap_or(today);
             after.monitoring_from = Some(from);
-            schedule_monitoring_tests(conn, e, from, at)?;
+            schedule_monitoring_tests(conn, e, from, h.recorded_at)?;
         }
         EpisodeCommand::Close | EpisodeCommand::Cancel => {
-            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, h.recorded_at)?;
             after.closed_at = Some(at);
         }
         EpisodeCommand::Transfer => {
-            cancel_pending_samples(conn, &who, &e.id, &ended, at)?;
+            cancel_pending_samples(conn, &who, &e.id, &ended, h.recorded_at)?;
             after.destination = input.destination;
             after.bed_id = None;
             if input.destination == Some(Destination::Home) {
-                let home = home_episode(actor, e, at);
+                let home = home_episode(actor, e, h);
                 after.next_episode_id = Some(home.id.clone());
                 // the camp episode leaves the open states first (one open episode per person)
                 write_episode(conn, &after, e.version)?;
@@ -258,7 +270,13 @@ pub(crate) fn apply(
         EpisodeCommand::Abscond => {
             after.bed_id = None;
         }
-        EpisodeCommand::Return => {}
+        EpisodeCommand::Return => {
+            // back in camp through the check-in, with the bed it found
+            if placement.bed_id.is_some() {
+                after.room_id = placement.room_id.clone();
+                after.bed_id = placement.bed_id.clone();
+            }
+        }
     }
     if !written {
         write_episode(conn, &after, e.version)?;
@@ -272,7 +290,7 @@ pub(crate) fn apply(
         input,
         reason.as_deref(),
         extra,
-        at,
+        h,
     )?;
     Ok(after)
 }
@@ -284,7 +302,7 @@ fn extend(
     days: Option<u32>,
     after: &mut EpisodeRow,
     today: NaiveDate,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<serde_json::Value> {
     let days = days.ok_or_else(|| AppError::field("days", "the new number of days is required"))?;
     if days as i32 <= e.days || days > 60 {
@@ -303,7 +321,7 @@ fn extend(
         .filter(|t| t.day as i32 > e.days)
         .collect();
     if e.admitted_at.is_some() {
-        insert_schedule(conn, e, "quarantine", &new_days, at)?;
+        insert_schedule(conn, e, "quarantine", &new_days, h.recorded_at)?;
     }
     Ok(json!({"days": days}))
 }
@@ -316,7 +334,7 @@ fn restart(
     day1: Option<NaiveDate>,
     after: &mut EpisodeRow,
     today: NaiveDate,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<serde_json::Value> {
     let day1 = day1.unwrap_or(today);
     if day1 > today || day1 < e.day1 {
@@ -327,13 +345,13 @@ fn restart(
     }
     after.day1 = day1;
     after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
-    supersede(conn, who, &e.id, at)?;
-    schedule_tests(conn, after, today, at)?;
+    supersede(conn, who, &e.id, h.at)?;
+    schedule_tests(conn, after, today, h.recorded_at)?;
     Ok(json!({"day1": day1}))
 }
 
 /// The home episode a camp episode transfers into: ordered, at the same day 1 and regime.
-fn home_episode(actor: &Actor, e: &EpisodeRow, at: NaiveDateTime) -> EpisodeRow {
+fn home_episode(actor: &Actor, e: &EpisodeRow, h: &Happened) -> EpisodeRow {
     EpisodeRow {
         id: new_id(),
         mode: Mode::Home,
@@ -346,8 +364,10 @@ fn home_episode(actor: &Actor, e: &EpisodeRow, at: NaiveDateTime) -> EpisodeRow 
         next_episode_id: None,
         version: 1,
         created_by: Some(actor.user_id.clone()),
-        created_at: at,
-        updated_at: at,
+        created_at: h.recorded_at,
+        updated_at: h.recorded_at,
+        ordered_at: h.at,
+        state_at: h.at,
         ..e.clone()
     }
 }
@@ -371,7 +391,7 @@ fn record_move(
     input: &EpisodeTransition,
     reason: Option<&str>,
     mut extra: serde_json::Value,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<()> {
     extra["state"] = json!(after.state);
     if let Some(d) = &after.destination {
@@ -387,15 +407,43 @@ fn record_move(
         .before(&json!({"state": before.state, "days": before.days, "day1": before.day1}))
         .after(&extra)
         .reason_opt(reason)
-        .write(conn, &who_as(actor, Some(role)), at)?;
+        .write_fact(conn, &who_as(actor, Some(role)), h)?;
+    Ok(())
+}
+
+/// A person released is no longer an active F1 (or F2) and passes nothing on; a new
+/// exposure after the release classifies them again (docs/domain.md §5).
+fn clear_exposure(
+    conn: &mut AnyConnection,
+    who: &Who,
+    person: &str,
+    episode: &str,
+    h: &Happened,
+) -> AppResult<()> {
+    let Some(x) = trace_store::exposure(conn, person)? else {
+        return Ok(());
+    };
+    if x.level == 0 {
+        return Ok(());
+    }
+    let Ok(status) = exposure_transition(x.status, ExposureCommand::Clear) else {
+        // not in force (declassified, say): nothing to clear
+        return Ok(());
+    };
+    trace_store::clear_exposure(conn, person, status, h.at, h.recorded_at)?;
+    Event::on(Entity::Person, person, "cleared")
+        .before(&json!({"status": x.status}))
+        .after(&json!({"status": status, "cleared_at": crate::service::utc(h.at)}))
+        .reason(format!("released from quarantine (episode {episode})"))
+        .write_fact(conn, who, h)?;
     Ok(())
 }
 
 /// A person in quarantine no longer passes the infection on: their exposure window ends.
-fn isolate_exposure(conn: &mut AnyConnection, person: &str, at: NaiveDateTime) -> AppResult<()> {
+fn isolate_exposure(conn: &mut AnyConnection, person: &str, h: &Happened) -> AppResult<()> {
     if let Some(x) = trace_store::exposure(conn, person)? {
-        if x.level > 0 && x.window_end.is_none() && x.window_start <= at {
-            trace_store::set_window_end(conn, person, Some(at), at)?;
+        if x.level > 0 && x.window_end.is_none() && x.window_start <= h.at {
+            trace_store::set_window_end(conn, person, Some(h.at), h.recorded_at)?;
         }
     }
     Ok(())
@@ -423,6 +471,7 @@ pub fn transition_episode(
     actor: &Actor,
     id: &str,
     input: EpisodeTransition,
+    rules: &crate::domain::rules::Rules,
 ) -> AppResult<EpisodeOut> {
     let at = now();
     crate::db::write_tx(conn, |conn| {
@@ -430,11 +479,12 @@ pub fn transition_episode(
         let mode = e.mode;
         let role = commanding_role(&roles, mode, input.command)?;
         versioned::expect(input.version, e.version)?;
+        let h = moved_at(rules, at, &e, input.at, input.backdate_reason.as_deref())?;
         let placement = match (input.command, mode) {
-            (EpisodeCommand::Activate, Mode::Concentrated) => {
+            (c, m) if crate::domain::quarantine::goes_through_check_in(m, c) => {
                 return Err(AppError::field(
                     "command",
-                    "a camp resident is activated by checking in at the site",
+                    "a camp resident is activated, or returns, by checking in at the site",
                 ))
             }
             (EpisodeCommand::Activate, Mode::Home) => home_placement(conn, actor, &e, &input)?,
@@ -443,10 +493,23 @@ pub fn transition_episode(
         if input.command == EpisodeCommand::Release && e.site_id.is_some() {
             crate::store::quarantine::lock_site(conn, e.site_id.as_deref().unwrap_or(""))?;
         }
-        let after = apply(conn, actor, role, &e, &input, placement, at)?;
+        let after = apply(conn, actor, role, &e, &input, placement, &h)?;
         let tests = store::tests_of(conn, &after.id)?;
         Ok(episode_out(&after, &tests, vn_date(at)))
     })
+}
+
+/// When a move of episode `e` claimed at `claimed` happened: not before the move that left
+/// it in its state (its order, for an episode not yet begun).
+pub(crate) fn moved_at(
+    rules: &crate::domain::rules::Rules,
+    now: NaiveDateTime,
+    e: &EpisodeRow,
+    claimed: Option<DateTime<Utc>>,
+    reason: Option<&str>,
+) -> AppResult<Happened> {
+    let last = crate::service::happened::after(e.state_at, "the episode's last move");
+    crate::service::happened::happened_at(rules, now, "at", claimed, reason, Some(last))
 }
 
 /// The checklist a home was found to meet.

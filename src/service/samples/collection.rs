@@ -1,6 +1,8 @@
 //! Collection from phones, in batches of barcodes.
 
 use super::*;
+use crate::domain::happened::Happened;
+use crate::service::happened::happened_at;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -13,8 +15,13 @@ pub struct Collection {
     /// The tube's barcode: 4 to 40 letters, digits or '-' (another is answered `invalid`,
     /// in its item).
     pub barcode: String,
-    /// When it was taken (default: now).
+    /// When it was taken (default: now), at most a few minutes ahead of the server's clock
+    /// (else `invalid`).
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
     pub collected_at: Option<DateTime<Utc>>,
+    /// Why a sample taken more than the backdating limit (30 days) ago is recorded now
+    /// (without it such an item is `invalid`).
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -87,6 +94,7 @@ pub fn collect(
     conn: &mut AnyConnection,
     actor: &Actor,
     input: Collections,
+    rules: &Rules,
 ) -> AppResult<Vec<SampleItemResult>> {
     let scope = actor.scope(Action::SampleOrder)?;
     check_items(&input.items)?;
@@ -121,21 +129,24 @@ pub fn collect(
             by_id,
             seen: HashMap::new(),
             fresh: Vec::new(),
+            fresh_times: Vec::new(),
             at,
+            rules,
         };
         let mut results = Vec::with_capacity(input.items.len());
         for (index, item) in input.items.iter().enumerate() {
             results.push(collect_one(conn, &mut batch, item, index)?);
         }
-        let fresh = batch.fresh;
+        let (fresh, times) = (batch.fresh, batch.fresh_times);
         store::insert_samples(conn, &fresh)?;
         let events: Vec<crate::store::events::EventRow> = fresh
             .iter()
-            .map(|s| {
+            .zip(&times)
+            .map(|(s, h)| {
                 let after = json!({"person_id": s.person_id, "kind": s.kind, "barcode": s.barcode, "origin": s.origin});
                 Event::on(Entity::Sample, &s.id, "collected")
                     .after(&after)
-                    .row(&who, at)
+                    .fact_row(&who, h)
             })
             .collect();
         crate::store::events::insert_many(conn, &events)?;
@@ -153,9 +164,11 @@ struct Batch<'a> {
     by_id: HashMap<String, SampleRow>,
     /// Barcode → the first item that gave it.
     seen: HashMap<String, usize>,
-    /// Ad hoc samples to insert at the end.
+    /// Ad hoc samples to insert at the end, and when each was taken.
     fresh: Vec<SampleRow>,
+    fresh_times: Vec<Happened>,
     at: NaiveDateTime,
+    rules: &'a Rules,
 }
 
 /// One item's answer, for the item and barcode at hand.
@@ -199,14 +212,12 @@ fn collect_one(
         index,
         barcode: &barcode,
     };
-    let collected = item.collected_at.map(instant).unwrap_or(b.at);
-    if collected > b.at + Duration::minutes(5) || collected < b.at - Duration::days(14) {
-        return Ok(answer.of(
-            SampleItemStatus::Invalid,
-            None,
-            Some("collected_at: must be within the last 14 days".into()),
-        ));
-    }
+    let reason = item.backdate_reason.as_deref();
+    let field = "collected_at";
+    let collected = match happened_at(b.rules, b.at, field, item.collected_at, reason, None) {
+        Ok(h) => h,
+        Err(e) => return Ok(answer.of(SampleItemStatus::Invalid, None, Some(e.field_message()))),
+    };
     if let Some(first) = b.seen.insert(barcode.clone(), index) {
         return Ok(answer.of(
             SampleItemStatus::Conflict,
@@ -215,7 +226,7 @@ fn collect_one(
         ));
     }
     match (&item.sample_id, &item.person_id, item.kind) {
-        (Some(id), None, None) => collect_ordered(conn, b, &answer, id, collected),
+        (Some(id), None, None) => collect_ordered(conn, b, &answer, id, &collected),
         (None, Some(person), Some(kind)) => {
             collect_ad_hoc(conn, b, &answer, person, kind, collected)
         }
@@ -233,7 +244,7 @@ fn collect_ordered(
     b: &mut Batch,
     answer: &Answer,
     id: &str,
-    collected: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<SampleItemResult> {
     let Some(s) = b
         .by_id
@@ -256,7 +267,7 @@ fn collect_ordered(
     let after = SampleRow {
         state: SampleState::Collected,
         barcode: Some(answer.barcode.to_string()),
-        collected_at: Some(collected),
+        collected_at: Some(h.at),
         version: s.version + 1,
         updated_at: b.at,
         ..s.clone()
@@ -268,7 +279,7 @@ fn collect_ordered(
     Event::on(Entity::Sample, &s.id, "collected")
         .before(&json!({"state": s.state}))
         .after(&json!({"state": after.state, "barcode": answer.barcode}))
-        .write(conn, b.who, b.at)?;
+        .write_fact(conn, b.who, h)?;
     b.by_id.insert(s.id.clone(), after);
     Ok(answer.of(SampleItemStatus::Done, Some(&s.id), None))
 }
@@ -281,7 +292,7 @@ fn collect_ad_hoc(
     answer: &Answer,
     person: &str,
     kind: SampleKind,
-    collected: NaiveDateTime,
+    collected: Happened,
 ) -> AppResult<SampleItemResult> {
     if let Some(other) = b.by_barcode.get(answer.barcode) {
         if other.person_id == person && other.kind == kind {
@@ -302,14 +313,15 @@ fn collect_ad_hoc(
         &p.unit_path,
         kind,
         "ad_hoc",
-        vn_date(collected),
+        vn_date(collected.at),
         b.at,
     );
     s.state = SampleState::Collected;
     s.barcode = Some(answer.barcode.to_string());
-    s.collected_at = Some(collected);
+    s.collected_at = Some(collected.at);
     s.created_by = b.who.actor_id.clone();
     let id = s.id.clone();
     b.fresh.push(s);
+    b.fresh_times.push(collected);
     Ok(answer.of(SampleItemStatus::Done, Some(&id), None))
 }

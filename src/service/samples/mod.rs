@@ -23,7 +23,7 @@ use crate::service::{utc, who_as};
 use crate::store::events::Who;
 use crate::store::samples::{self as store, LabRow, PoolRow, RoundRow, SampleRow};
 use crate::store::{
-    instant, new_id, now, people as people_store, quarantine as q_store, trace as trace_store,
+    new_id, now, people as people_store, quarantine as q_store, trace as trace_store,
 };
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! Receiving tubes and pools at a laboratory.
 
 use super::*;
+use crate::domain::happened::Happened;
 use crate::store::events::{Entity, Event};
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -10,6 +11,13 @@ pub struct Receipts {
     /// letters, digits or '-' (another is answered `invalid`, in its item).
     #[schema(min_items = 1, max_items = 1000)]
     pub barcodes: Vec<String>,
+    /// When they arrived (default: now), at most a few minutes ahead of the server's clock;
+    /// a tube collected later is answered `invalid`.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a receipt more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// A laboratory receives tubes (samples or pools) in bulk, idempotently.
@@ -18,10 +26,12 @@ pub fn receive(
     actor: &Actor,
     lab_id: &str,
     input: Receipts,
+    rules: &Rules,
 ) -> AppResult<Vec<SampleItemResult>> {
     check_items(&input.barcodes)
         .map_err(|_| AppError::field("barcodes", format!("must hold 1 to {MAX_ITEMS} barcodes")))?;
-    let at = now();
+    let reason = input.backdate_reason.as_deref();
+    let h = crate::service::happened::happened(rules, "at", input.at, reason, None)?;
     crate::db::write_tx(conn, |conn| {
         let (lab, scope) = own_lab(conn, actor, lab_id)?;
         let who = who_as(actor, scope.role_at(&lab.unit_path));
@@ -51,9 +61,9 @@ pub fn receive(
                 continue;
             };
             if let Some(p) = pools.get(&b) {
-                out.push(receive_pool(conn, &who, &lab, p, index, at)?);
+                out.push(receive_pool(conn, &who, &lab, p, index, &h)?);
             } else if let Some(s) = samples.get(&b) {
-                out.push(receive_sample(conn, &who, &lab, s, index, at)?);
+                out.push(receive_sample(conn, &who, &lab, s, index, &h)?);
             } else {
                 out.push(SampleItemResult::new(
                     index,
@@ -74,7 +84,7 @@ fn receive_sample(
     lab: &LabRow,
     s: &SampleRow,
     index: usize,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<SampleItemResult> {
     let bc = s.barcode.as_deref();
     if s.state == SampleState::Received && s.lab_id.as_deref() == Some(lab.id.as_str()) {
@@ -106,12 +116,21 @@ fn receive_sample(
             Some(r.to_string()),
         ));
     }
+    if s.collected_at.is_some_and(|c| h.at < c) {
+        return Ok(SampleItemResult::new(
+            index,
+            SampleItemStatus::Invalid,
+            Some(&s.id),
+            bc,
+            Some("at: must not be before its collection".into()),
+        ));
+    }
     let after = SampleRow {
         state: SampleState::Received,
         lab_id: Some(lab.id.clone()),
-        received_at: Some(at),
+        received_at: Some(h.at),
         version: s.version + 1,
-        updated_at: at,
+        updated_at: h.recorded_at,
         ..s.clone()
     };
     if !store::update_sample(conn, &after, s.version)? {
@@ -120,7 +139,7 @@ fn receive_sample(
     Event::on(Entity::Sample, &s.id, "received")
         .before(&json!({"state": s.state}))
         .after(&json!({"state": "received", "lab_id": lab.id}))
-        .write(conn, who, at)?;
+        .write_fact(conn, who, h)?;
     Ok(SampleItemResult::new(
         index,
         SampleItemStatus::Done,
@@ -136,7 +155,7 @@ fn receive_pool(
     lab: &LabRow,
     p: &PoolRow,
     index: usize,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<SampleItemResult> {
     let bc = Some(p.barcode.as_str());
     if p.state == PoolState::Received && p.lab_id.as_deref() == Some(lab.id.as_str()) {
@@ -162,7 +181,7 @@ fn receive_pool(
     let after = PoolRow {
         state: PoolState::Received,
         lab_id: Some(lab.id.clone()),
-        received_at: Some(at),
+        received_at: Some(h.at),
         version: p.version + 1,
         ..p.clone()
     };
@@ -177,16 +196,16 @@ fn receive_pool(
         let moved = SampleRow {
             state: SampleState::Received,
             lab_id: Some(lab.id.clone()),
-            received_at: Some(at),
+            received_at: Some(h.at),
             version: m.version + 1,
-            updated_at: at,
+            updated_at: h.recorded_at,
             ..m.clone()
         };
         store::update_sample(conn, &moved, m.version)?;
     }
     Event::on(Entity::Pool, &p.id, "received")
         .after(&json!({"lab_id": lab.id}))
-        .write(conn, who, at)?;
+        .write_fact(conn, who, h)?;
     Ok(SampleItemResult::new(
         index,
         SampleItemStatus::Done,

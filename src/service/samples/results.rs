@@ -1,6 +1,8 @@
 //! Results, from a laboratory's upload or an antigen test read on the spot: what each means.
 
 use super::*;
+use crate::domain::happened::Happened;
+use crate::service::happened::{after, happened_at};
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 
@@ -14,6 +16,12 @@ pub struct LabResult {
     pub result: Option<TestResult>,
     /// At least 3 characters (a shorter one is answered `invalid`, in its item).
     pub reject_reason: Option<String>,
+    /// When the laboratory resulted (or rejected) it (default: now): not before the
+    /// collection, at most a few minutes ahead of the server's clock (else `invalid`).
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a result more than the backdating limit (30 days) old is recorded now.
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
@@ -55,12 +63,7 @@ pub fn record_results(
         for p in store::pools_by_barcode(conn, &codes)? {
             tubes.insert(p.barcode.clone(), Tube::Pool(p));
         }
-        let ctx = ResultContext {
-            actor,
-            who: who_as(actor, scope.role_at(&lab.unit_path)),
-            rules,
-            at,
-        };
+        let who = who_as(actor, scope.role_at(&lab.unit_path));
         let mut out = Vec::with_capacity(input.items.len());
         for (index, item) in input.items.iter().enumerate() {
             let Ok(b) = check_barcode(&item.barcode) else {
@@ -86,6 +89,32 @@ pub fn record_results(
                     ));
                     continue;
                 }
+            };
+            let collected = match tubes.get(&b) {
+                Some(Tube::Sample(s)) => s.received_at.or(s.collected_at),
+                Some(Tube::Pool(p)) => p.received_at,
+                None => None,
+            };
+            let when = collected.map(|t| after(t, "its collection or receipt"));
+            let reason = item.backdate_reason.as_deref();
+            let h = match happened_at(&rules, at, "at", item.at, reason, when) {
+                Ok(h) => h,
+                Err(e) => {
+                    out.push(SampleItemResult::new(
+                        index,
+                        SampleItemStatus::Invalid,
+                        None,
+                        Some(&b),
+                        Some(e.field_message()),
+                    ));
+                    continue;
+                }
+            };
+            let ctx = ResultContext {
+                actor,
+                who: who.clone(),
+                rules,
+                h,
             };
             let r = match tubes.get(&b) {
                 None => {
@@ -128,7 +157,8 @@ struct ResultContext<'a> {
     actor: &'a Actor,
     who: Who,
     rules: Rules,
-    at: NaiveDateTime,
+    /// When the result happened, and when it is recorded.
+    h: Happened,
 }
 
 fn result_sample(
@@ -202,7 +232,7 @@ fn reject_sample(
         // a tube rejected alone leaves its pool: the pool's result is not its result
         pool_id: None,
         version: s.version + 1,
-        updated_at: ctx.at,
+        updated_at: ctx.h.recorded_at,
         ..s.clone()
     };
     versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
@@ -210,9 +240,9 @@ fn reject_sample(
         .before(&json!({"state": s.state, "pool_id": s.pool_id}))
         .after(&json!({"state": "rejected"}))
         .reason(why)
-        .write(conn, &ctx.who, ctx.at)?;
+        .write_fact(conn, &ctx.who, &ctx.h)?;
     let kind = s.kind;
-    resample(conn, s, kind, "retest", ctx.at)
+    resample(conn, s, kind, "retest", &ctx.h)
 }
 
 fn resample(
@@ -220,9 +250,16 @@ fn resample(
     s: &SampleRow,
     kind: SampleKind,
     origin: &str,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<()> {
-    let mut again = new_sample(&s.person_id, &s.unit_path, kind, origin, vn_date(at), at);
+    let mut again = new_sample(
+        &s.person_id,
+        &s.unit_path,
+        kind,
+        origin,
+        vn_date(h.at),
+        h.recorded_at,
+    );
     again.replaces_sample_id = Some(s.id.clone());
     again.episode_test_id = s.episode_test_id.clone();
     store::insert_samples(conn, std::slice::from_ref(&again))?;
@@ -241,16 +278,16 @@ fn apply_result(
     let after = SampleRow {
         state: SampleState::Resulted,
         result: Some(result),
-        resulted_at: Some(ctx.at),
+        resulted_at: Some(ctx.h.at),
         note: note.map(str::to_string).or(s.note.clone()),
         version: s.version + 1,
-        updated_at: ctx.at,
+        updated_at: ctx.h.recorded_at,
         ..s.clone()
     };
     versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
     Event::on(Entity::Sample, &s.id, "resulted")
         .after(&json!({"result": result.as_str(), "note": note}))
-        .write(conn, &ctx.who, ctx.at)?;
+        .write_fact(conn, &ctx.who, &ctx.h)?;
     let kind = s.kind;
     // a re-test is an individual RT-PCR for a pooled specimen, the same kind otherwise
     let retest = if kind == SampleKind::RtPcrPooled {
@@ -263,13 +300,13 @@ fn apply_result(
             let current = q_store::get_test(conn, test)?;
             if current.is_some_and(|t| t.result.is_none() && t.superseded_at.is_none()) {
                 crate::service::quarantine::test_resulted(
-                    conn, &ctx.who, test, result, retest, ctx.at,
+                    conn, &ctx.who, test, result, retest, &ctx.h,
                 )?;
             } else if result == TestResult::Inconclusive {
-                resample(conn, s, retest, "retest", ctx.at)?;
+                resample(conn, s, retest, "retest", &ctx.h)?;
             }
         }
-        None if result == TestResult::Inconclusive => resample(conn, s, retest, "retest", ctx.at)?,
+        None if result == TestResult::Inconclusive => resample(conn, s, retest, "retest", &ctx.h)?,
         None => {}
     }
     if result == TestResult::Positive {
@@ -292,7 +329,7 @@ fn positive(
     let level = trace_store::exposure(conn, &s.person_id)?
         .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active)
         .map(|x| x.level);
-    let collected = s.collected_at.unwrap_or(ctx.at);
+    let collected = s.collected_at.unwrap_or(ctx.h.at);
     let earlier: Vec<NaiveDateTime> = store::samples_of_person(conn, &s.person_id)?
         .iter()
         .filter(|o| o.id != s.id && o.result == Some(TestResult::Positive))
@@ -307,8 +344,8 @@ fn positive(
                 &s.unit_path,
                 SampleKind::RtPcr,
                 "confirmation",
-                vn_date(ctx.at),
-                ctx.at,
+                vn_date(ctx.h.at),
+                ctx.h.recorded_at,
             );
             confirm.replaces_sample_id = Some(s.id.clone());
             store::insert_samples(conn, std::slice::from_ref(&confirm))?;
@@ -317,7 +354,7 @@ fn positive(
                     &json!({"person_id": s.person_id, "kind": "rt_pcr", "origin": "confirmation"}),
                 )
                 .reason("a positive antigen test to confirm")
-                .write(conn, &ctx.who, ctx.at)?;
+                .write_fact(conn, &ctx.who, &ctx.h)?;
             return Ok(());
         }
     };
@@ -333,10 +370,10 @@ fn positive(
         isolated_at: None,
         case_number: None,
     };
-    let confirmed = confirm_in_tx(conn, &ctx.who, ctx.rules, &person, new, ctx.at)?;
+    let confirmed = confirm_in_tx(conn, &ctx.who, ctx.rules, &person, new, &ctx.h)?;
     Event::on(Entity::Sample, &s.id, "confirmed_case")
         .after(&json!({"case_id": confirmed.case.id}))
-        .write(conn, &ctx.who, ctx.at)?;
+        .write_fact(conn, &ctx.who, &ctx.h)?;
     if let Some(e) = q_store::open_episode_of(conn, &s.person_id)? {
         if e.state == crate::domain::quarantine::EpisodeState::Active {
             let move_to_hospital = EpisodeTransition {
@@ -351,7 +388,11 @@ fn positive(
                 destination: Some(Destination::Hospital),
                 home_id: None,
                 commitment_signed: None,
+                at: None,
+                backdate_reason: None,
             };
+            // moved when the result came, or when the person entered the episode's state
+            let moved = ctx.h.at(ctx.h.at.max(e.state_at));
             apply(
                 conn,
                 ctx.actor,
@@ -359,7 +400,7 @@ fn positive(
                 &e,
                 &move_to_hospital,
                 Placement::default(),
-                ctx.at,
+                &moved,
             )?;
         }
     }
@@ -418,7 +459,7 @@ fn result_pool(
         state: next,
         result: outcome.as_ref().ok().copied(),
         note: outcome.as_ref().err().cloned(),
-        resulted_at: Some(ctx.at),
+        resulted_at: Some(ctx.h.at),
         version: p.version + 1,
         ..p.clone()
     };
@@ -428,7 +469,7 @@ fn result_pool(
     Event::on(Entity::Pool, &p.id, command.as_str())
         .after(&json!({"result": after.result, "members": members.len()}))
         .reason_opt(outcome.as_ref().err().map(String::as_str))
-        .write(conn, &ctx.who, ctx.at)?;
+        .write_fact(conn, &ctx.who, &ctx.h)?;
     let member_result = match &outcome {
         Ok(r) => pool_member_outcome(*r).result,
         // a rejected pool says nothing about its members: each is taken again
@@ -459,6 +500,13 @@ fn result_pool(
 pub struct AntigenResult {
     pub result: TestResult,
     pub version: i32,
+    /// When it was read (default: now): not before the collection, at most a few minutes
+    /// ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a result read more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 /// The result of an antigen test, read where it was taken (health officers).
@@ -478,11 +526,14 @@ pub fn antigen_result(
         let state = s.state;
         crate::domain::samples::may_result_on_site(kind, state)?;
         sample_transition(kind, state, SampleCommand::Result, false)?;
+        let taken = s.collected_at.map(|t| after(t, "its collection"));
+        let reason = input.backdate_reason.as_deref();
+        let h = happened_at(&rules, at, "at", input.at, reason, taken)?;
         let ctx = ResultContext {
             actor,
             who: who_as(actor, scope.role_at(&s.unit_path)),
             rules,
-            at,
+            h,
         };
         apply_result(conn, &ctx, &s, input.result, None)?;
         let after = store::get_sample(conn, &s.id)?.ok_or_else(|| AppError::not_found("sample"))?;

@@ -17,6 +17,7 @@
 use super::{applied, invalid, same_person, Parsed, SyncItem, SyncItemResult, SyncItemStatus};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
+use crate::domain::happened::Happened;
 use crate::domain::people::parse_national_id;
 use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
@@ -87,8 +88,8 @@ struct Plan {
     contacts: HashMap<String, ContactRow>,
     /// New people in the order they were made, with who made them.
     created: Vec<(Person, Who)>,
-    /// New contacts in order, with who logged them.
-    logged: Vec<(ContactRow, Who)>,
+    /// New contacts in order, with who logged them and when they were listed.
+    logged: Vec<(ContactRow, Who, Happened)>,
     events: Vec<EventRow>,
     /// Notices sent to other jurisdictions.
     notices: Vec<(NoticeRow, EventRow)>,
@@ -226,7 +227,7 @@ fn write_plan(conn: &mut AnyConnection, plan: &Plan, flags: &[FlagRow]) -> Resul
         })
         .collect();
     crate::store::people::insert_phones(conn, &phones)?;
-    let contacts: Vec<ContactRow> = plan.logged.iter().map(|(c, _)| c.clone()).collect();
+    let contacts: Vec<ContactRow> = plan.logged.iter().map(|(c, _, _)| c.clone()).collect();
     insert_contacts(conn, &contacts)?;
     insert_flags(conn, flags)?;
     insert_events(conn, &plan.events)?;
@@ -242,25 +243,25 @@ fn cascade_plan(
     rules: Rules,
     at: NaiveDateTime,
 ) -> Result<(), Failure> {
-    let by_contact: HashMap<String, Who> = plan
+    let by_contact: HashMap<String, (Who, Happened)> = plan
         .logged
         .iter()
-        .map(|(c, w)| (c.id.clone(), w.clone()))
+        .map(|(c, w, h)| (c.id.clone(), (w.clone(), h.clone())))
         .collect();
     let fallback = plan
         .logged
         .first()
-        .map(|(_, w)| w.clone())
-        .unwrap_or_default();
+        .map(|(_, w, h)| (w.clone(), h.clone()))
+        .unwrap_or_else(|| (Who::default(), Happened::now(at)));
     let new_contacts: HashMap<String, usize> = plan
         .logged
         .iter()
         .enumerate()
-        .map(|(n, (c, _))| (c.id.clone(), n))
+        .map(|(n, (c, _, _))| (c.id.clone(), n))
         .collect();
-    cascade_attributed(conn, seeds, rules, at, &new_contacts, &|contact| {
-        let w = by_contact.get(contact).unwrap_or(&fallback).clone();
-        (w, format!("contact {contact}"))
+    cascade_attributed(conn, seeds, rules, &new_contacts, &|contact| {
+        let (w, h) = by_contact.get(contact).unwrap_or(&fallback).clone();
+        (w, format!("contact {contact}"), h)
     })?;
     Ok(())
 }
@@ -477,7 +478,7 @@ impl Plan {
         at: NaiveDateTime,
     ) -> Result<(SyncItemStatus, Option<String>), AppError> {
         let scope = scope_of(&scopes.log)?;
-        check_contact(c, at)?;
+        let h = check_contact(c, &rules, at)?;
         if let Some(id) = c.id {
             if let Some(existing) = self.contacts.get(&id.to_string()) {
                 if !scope.covers(&existing.unit_path) {
@@ -546,11 +547,11 @@ impl Plan {
                 "a person cannot be their own contact",
             ));
         }
-        let contact = contact_row(c, &source, other_id, actor, at);
+        let contact = contact_row(c, &source, other_id, actor, &h);
         let w = who(actor, scope, &contact.unit_path);
-        self.events.push(logged_event(&w, &contact, at));
+        self.events.push(logged_event(&w, &contact, &h));
         self.contacts.insert(contact.id.clone(), contact.clone());
-        self.logged.push((contact, w));
+        self.logged.push((contact, w, h));
         Ok((SyncItemStatus::Created, None))
     }
 }
@@ -630,7 +631,7 @@ fn seeds(conn: &mut AnyConnection, plan: &Plan, rules: Rules) -> Result<Vec<Stri
     let people: Vec<String> = plan
         .logged
         .iter()
-        .flat_map(|(c, _)| [c.person_a.clone(), c.person_b.clone()])
+        .flat_map(|(c, _, _)| [c.person_a.clone(), c.person_b.clone()])
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -639,7 +640,7 @@ fn seeds(conn: &mut AnyConnection, plan: &Plan, rules: Rules) -> Result<Vec<Stri
         .map(|e| (e.person_id.clone(), e))
         .collect();
     let mut seeds = Vec::new();
-    for (c, _) in &plan.logged {
+    for (c, _, _) in &plan.logged {
         let (a, b) = (exposures.get(&c.person_a), exposures.get(&c.person_b));
         if why_not(c, a, b, rules.max_depth).is_none() {
             seeds.push(c.person_a.clone());

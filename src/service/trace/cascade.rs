@@ -27,11 +27,11 @@ pub fn cascade(
     who: &Who,
     seeds: Vec<String>,
     rules: Rules,
-    at: NaiveDateTime,
+    h: &Happened,
     reason: &str,
 ) -> AppResult<CascadeReport> {
-    cascade_attributed(conn, seeds, rules, at, &HashMap::new(), &|_| {
-        (who.clone(), reason.to_string())
+    cascade_attributed(conn, seeds, rules, &HashMap::new(), &|_| {
+        (who.clone(), reason.to_string(), h.clone())
     })
 }
 
@@ -41,14 +41,14 @@ pub fn cascade(
 /// earliest window start) over the standing contacts. Every change is attributed as that
 /// would have attributed it: to the last-logged new contact on the path that made it, whose
 /// logging would have set it off; `attribute` gives the actor and reason for that contact
-/// id (or, for a change reached through older contacts only, for the contact that made it).
+/// id (or, for a change reached through older contacts only, for the contact that made it),
+/// with when it happened (the contact's listing) and was recorded.
 pub(crate) fn cascade_attributed(
     conn: &mut AnyConnection,
     seeds: Vec<String>,
     rules: Rules,
-    at: NaiveDateTime,
     new_contacts: &HashMap<String, usize>,
-    attribute: &dyn Fn(&str) -> (Who, String),
+    attribute: &dyn Fn(&str) -> Attribution,
 ) -> AppResult<CascadeReport> {
     let mut report = CascadeReport::default();
     // person → the new contact their last change descends from
@@ -71,11 +71,7 @@ pub(crate) fn cascade_attributed(
         if candidates.is_empty() {
             break;
         }
-        let round = Round {
-            rules,
-            at,
-            attribute,
-        };
+        let round = Round { rules, attribute };
         frontier = write_round(conn, &round, &candidates, &mut origin, &mut report)?;
     }
     Ok(report)
@@ -93,11 +89,13 @@ struct Candidate {
     origin: String,
 }
 
+/// Who a change is attributed to, why, and when it happened.
+pub(crate) type Attribution = (Who, String, Happened);
+
 /// What stays the same across the rounds of one cascade.
 struct Round<'a> {
     rules: Rules,
-    at: NaiveDateTime,
-    attribute: &'a dyn Fn(&str) -> (Who, String),
+    attribute: &'a dyn Fn(&str) -> Attribution,
 }
 
 /// Collect the candidates of a round: for every close contact of the people in `ups` (their
@@ -197,8 +195,8 @@ fn write_round(
     ids_sorted.sort();
     for p in ids_sorted {
         let cand = &candidates[&p];
-        let Some((row, level_changed)) = improvement(&p, cand, current.get(&p), &paths, round.at)
-        else {
+        let (who, reason, h) = (round.attribute)(&cand.origin);
+        let Some((row, level_changed)) = improvement(&p, cand, current.get(&p), &paths, &h) else {
             continue;
         };
         let level = row.level as u8;
@@ -211,7 +209,6 @@ fn write_round(
         } else {
             report.widened += 1;
         }
-        let (who, reason) = (round.attribute)(&cand.origin);
         origin.insert(p.clone(), cand.origin.clone());
         let action = if level_changed {
             "classified"
@@ -230,7 +227,7 @@ fn write_round(
                 .after(&after)
                 .reason(reason)
                 .classifies(level, row.via_person_id.as_deref())
-                .row(&who, round.at),
+                .fact_row(&who, &h),
         );
         if level < round.rules.max_depth {
             next.push(p.clone());
@@ -250,12 +247,10 @@ fn improvement(
     cand: &Candidate,
     cur: Option<&ExposureRow>,
     paths: &HashMap<String, String>,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> Option<(ExposureRow, bool)> {
     let active = cur.filter(|e| e.status == ExposureStatus::Active);
-    if cur.is_some_and(|e| {
-        e.status == ExposureStatus::Recovered || e.status == ExposureStatus::Deceased
-    }) {
+    if cur.is_some_and(|e| !may_classify(e.status, e.cleared_at, cand.start)) {
         return None;
     }
     let (level, start) = improve(
@@ -276,8 +271,9 @@ fn improvement(
         },
         case_id: None,
         unit_path: paths.get(p).cloned().unwrap_or_else(|| "/".into()),
-        classified_at: active.map(|e| e.classified_at).unwrap_or(at),
-        updated_at: at,
+        classified_at: active.map(|e| e.classified_at).unwrap_or(h.at),
+        updated_at: h.recorded_at,
+        cleared_at: None,
     };
     Some((row, level_changed))
 }

@@ -68,6 +68,14 @@ pub struct ConfirmCase {
     #[validate(length(min = 1, max = 40))]
     #[schema(min_length = 1, max_length = 40)]
     pub case_number: Option<String>,
+    /// When the case was confirmed (default: now): not before the positive sample's day, at
+    /// most a few minutes ahead of the server's clock. The 5S delays count from it.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a confirmation more than the backdating limit (30 days) ago is recorded now.
+    #[validate(length(min = 3, max = 1000))]
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,7 +124,18 @@ pub fn confirm_case(
 ) -> AppResult<Outcome<ConfirmedCase>> {
     input.validate()?;
     let scope = actor.scope(Action::CaseManage)?;
-    let at = now();
+    let sampled = crate::domain::time::vn_midnight(input.sample_date);
+    let h = crate::service::happened::happened(
+        &rules,
+        "at",
+        input.at,
+        input.backdate_reason.as_deref(),
+        Some(crate::service::happened::after(
+            sampled,
+            "the day the positive sample was taken",
+        )),
+    )?;
+    let at = h.recorded_at;
     let today = vn_date(at);
     let mut errors = Vec::new();
     if input.sample_date > today {
@@ -181,7 +200,7 @@ pub fn confirm_case(
             case_number: input.case_number.as_deref().map(tidy),
         };
         let w = who(actor, &scope, &person.unit_path);
-        confirm_in_tx(conn, &w, rules, &person, new, at).map(Outcome::Created)
+        confirm_in_tx(conn, &w, rules, &person, new, &h).map(Outcome::Created)
     })
 }
 
@@ -205,8 +224,9 @@ pub(crate) fn confirm_in_tx(
     rules: Rules,
     person: &people_store::PersonRow,
     new: NewCase,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> AppResult<ConfirmedCase> {
+    let at = h.at;
     let before = store::exposure(conn, &person.id)?;
     if new.confirmation_test == ConfirmationTest::AntigenF1
         && !before
@@ -240,8 +260,8 @@ pub(crate) fn confirm_in_tx(
         unit_path: person.unit_path.clone(),
         version: 1,
         created_by: w.actor_id.clone(),
-        created_at: at,
-        updated_at: at,
+        created_at: h.recorded_at,
+        updated_at: h.recorded_at,
     };
     store::insert_case(conn, &case).map_err(|e| {
         if crate::db::is_unique_violation(&e) {
@@ -252,15 +272,15 @@ pub(crate) fn confirm_in_tx(
     })?;
     Event::on(Entity::Case, &case.id, "confirmed")
         .after(&case_json(&case))
-        .write(conn, w, at)?;
-    crate::service::workflow::open_investigation(conn, w, &case, rules, at)?;
+        .write_fact(conn, w, h)?;
+    crate::service::workflow::open_investigation(conn, w, &case, rules, h)?;
     // people quarantined with a new positive start their quarantine again
     crate::service::quarantine::restart_quarantined_with(
         conn,
         w,
         &person.id,
         crate::domain::time::vn_date(at),
-        at,
+        h,
     )?;
     let f0 = ExposureRow {
         person_id: person.id.clone(),
@@ -272,7 +292,8 @@ pub(crate) fn confirm_in_tx(
         case_id: Some(case.id.clone()),
         unit_path: person.unit_path.clone(),
         classified_at: at,
-        updated_at: at,
+        updated_at: h.recorded_at,
+        cleared_at: None,
     };
     upsert_exposures(conn, std::slice::from_ref(&f0))?;
     Event::on(Entity::Person, &person.id, "classified")
@@ -280,13 +301,13 @@ pub(crate) fn confirm_in_tx(
         .after(exposure_json(Some(&f0)).as_ref())
         .reason(format!("case {} confirmed", case.id))
         .classifies(0, None)
-        .write(conn, w, at)?;
+        .write_fact(conn, w, h)?;
     let report = cascade(
         conn,
         w,
         vec![person.id.clone()],
         rules,
-        at,
+        h,
         &format!("cascade from case {}", case.id),
     )?;
     Ok(ConfirmedCase {
@@ -339,8 +360,13 @@ pub struct CaseTransition {
     pub version: i32,
     /// For `start_treatment`: where.
     pub treatment: Option<Treatment>,
-    /// For `start_treatment`: when the case was isolated (default: now).
+    /// When it happened (default: now): for `start_treatment`, when the case was isolated.
+    /// Not before the confirmation, at most a few minutes ahead of the server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
     pub at: Option<DateTime<Utc>>,
+    /// Why a move more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
     /// Why (required for `retract`), at least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub reason: Option<String>,
@@ -381,6 +407,16 @@ pub fn transition_case(
         let state = case.state;
         let next = case_transition(state, input.command)?;
         versioned::expect(input.version, case.version)?;
+        let confirmed = crate::service::happened::after(case.confirmed_at, "the confirmation");
+        let h = crate::service::happened::happened_at(
+            &rules,
+            at,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            // an F0 may have been isolated before the positive came
+            (input.command != CaseCommand::StartTreatment).then_some(confirmed),
+        )?;
         let mut after = CaseRow {
             state: next,
             version: case.version + 1,
@@ -390,11 +426,7 @@ pub fn transition_case(
         if input.command == CaseCommand::StartTreatment {
             after.treatment = input.treatment;
             if after.isolated_at.is_none() {
-                let isolated = input.at.map(instant).unwrap_or(at);
-                if isolated > at + chrono::Duration::hours(1) {
-                    return Err(AppError::field("at", "must not be in the future"));
-                }
-                after.isolated_at = Some(isolated);
+                after.isolated_at = Some(h.at);
             }
         }
         versioned::applied(
@@ -406,7 +438,7 @@ pub fn transition_case(
             .before(&case_json(&case))
             .after(&case_json(&after))
             .reason_opt(reason.as_deref())
-            .write(conn, &w, at)?;
+            .write_fact(conn, &w, &h)?;
         let mut reviews_opened = 0;
         match next {
             CaseState::InTreatment => {
@@ -422,9 +454,11 @@ pub fn transition_case(
                 Event::on(Entity::Person, &case.person_id, "case_closed")
                     .after(&detail)
                     .reason_opt(reason.as_deref())
-                    .write(conn, &w, at)?;
+                    .write_fact(conn, &w, &h)?;
             }
             CaseState::NotACase => {
+                let why = reason.as_deref().unwrap_or("case retracted");
+                crate::service::workflow::withdraw_investigation(conn, &w, &case.id, why, &h)?;
                 reviews_opened = after_correction(
                     conn,
                     &w,

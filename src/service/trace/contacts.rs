@@ -55,6 +55,14 @@ pub struct LogContact {
     pub duration_minutes: Option<i32>,
     #[serde(default)]
     pub masked: bool,
+    /// When the tracer listed the contact (default: now); not before `first_at`, at most a
+    /// few minutes ahead of the server's clock. The F1 is listed from then.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why a contact listed more than the backdating limit (30 days) ago is recorded now.
+    #[validate(length(min = 3, max = 1000))]
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,6 +79,9 @@ pub struct ContactOut {
     pub masked: bool,
     pub retracted_at: Option<DateTime<Utc>>,
     pub retract_reason: Option<String>,
+    /// When it was listed.
+    pub listed_at: DateTime<Utc>,
+    /// When it reached the server.
     pub created_at: DateTime<Utc>,
 }
 
@@ -89,6 +100,7 @@ impl From<&ContactRow> for ContactOut {
             masked: c.masked,
             retracted_at: c.retracted_at.map(utc),
             retract_reason: c.retract_reason.clone(),
+            listed_at: utc(c.listed_at),
             created_at: utc(c.created_at),
         }
     }
@@ -151,8 +163,13 @@ pub(crate) fn why_not(
     Some(reasons.join("; "))
 }
 
-/// What can be checked of a contact without the database.
-pub(crate) fn check_contact(input: &LogContact, at: NaiveDateTime) -> AppResult<()> {
+/// What can be checked of a contact without the database: its times against the server's
+/// clock `now`; it is listed when the answer says.
+pub(crate) fn check_contact(
+    input: &LogContact,
+    rules: &Rules,
+    now: NaiveDateTime,
+) -> AppResult<Happened> {
     input.validate()?;
     let (first, last) = (instant(input.first_at), instant(input.last_at));
     if first < crate::domain::time::earliest_fact() {
@@ -161,7 +178,7 @@ pub(crate) fn check_contact(input: &LogContact, at: NaiveDateTime) -> AppResult<
     if last < first {
         return Err(AppError::field("last_at", "must not be before first_at"));
     }
-    if last > at + chrono::Duration::hours(1) {
+    if last > now + chrono::Duration::minutes(rules.facts.skew_minutes) {
         return Err(AppError::field("last_at", "must not be in the future"));
     }
     if (last - first).num_days() > 60 {
@@ -171,12 +188,23 @@ pub(crate) fn check_contact(input: &LogContact, at: NaiveDateTime) -> AppResult<
         ));
     }
     match (&input.contact_person_id, &input.contact_person) {
-        (Some(_), None) | (None, Some(_)) => Ok(()),
-        _ => Err(AppError::field(
-            "contact_person_id",
-            "give either contact_person_id or contact_person",
-        )),
+        (Some(_), None) | (None, Some(_)) => {}
+        _ => {
+            return Err(AppError::field(
+                "contact_person_id",
+                "give either contact_person_id or contact_person",
+            ))
+        }
     }
+    let began = crate::service::happened::after(first, "the contact began (first_at)");
+    crate::service::happened::happened_at(
+        rules,
+        now,
+        "at",
+        input.at,
+        input.backdate_reason.as_deref(),
+        Some(began),
+    )
 }
 
 /// The registration of a person met, named in a contact (by default living where the
@@ -232,7 +260,7 @@ pub(crate) fn contact_row(
     source: &people_store::PersonRow,
     other_id: String,
     actor: &Actor,
-    at: NaiveDateTime,
+    h: &Happened,
 ) -> ContactRow {
     ContactRow {
         id: input.id.map(|u| u.to_string()).unwrap_or_else(new_id),
@@ -249,16 +277,17 @@ pub(crate) fn contact_row(
         retracted_at: None,
         retract_reason: None,
         created_by: Some(actor.user_id.clone()),
-        created_at: at,
+        created_at: h.recorded_at,
+        listed_at: h.at,
     }
 }
 
 /// The event row of a logged contact.
-pub(crate) fn logged_event(w: &Who, contact: &ContactRow, at: NaiveDateTime) -> EventRow {
+pub(crate) fn logged_event(w: &Who, contact: &ContactRow, h: &Happened) -> EventRow {
     let after = serde_json::to_value(ContactOut::from(contact)).unwrap_or_default();
     Event::on(Entity::Contact, &contact.id, "logged")
         .after(&after)
-        .row(w, at)
+        .fact_row(w, h)
 }
 
 pub fn log_contact(
@@ -337,7 +366,7 @@ pub fn log_contact_in_tx(
     input: LogContact,
     at: NaiveDateTime,
 ) -> AppResult<Made<LoggedContact>> {
-    check_contact(&input, at)?;
+    let h = check_contact(&input, &rules, at)?;
     if let Some(logged) = already_logged(conn, scope, &input)? {
         return Ok(Made::Here(Outcome::Existing(logged)));
     }
@@ -355,10 +384,10 @@ pub fn log_contact_in_tx(
             "a person cannot be their own contact",
         ));
     }
-    let contact = contact_row(&input, &source, other_id, actor, at);
+    let contact = contact_row(&input, &source, other_id, actor, &h);
     store::insert_contact(conn, &contact)?;
     let w = who(actor, scope, &contact.unit_path);
-    events::insert(conn, &logged_event(&w, &contact, at))?;
+    events::insert(conn, &logged_event(&w, &contact, &h))?;
     let (a, b) = match known {
         Some(pair) => pair,
         None => exposures_of_ends(conn, &contact)?,
@@ -370,7 +399,7 @@ pub fn log_contact_in_tx(
             &w,
             vec![contact.person_a.clone(), contact.person_b.clone()],
             rules,
-            at,
+            &h,
             &format!("contact {}", contact.id),
         )?
     } else {

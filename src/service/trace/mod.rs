@@ -8,10 +8,11 @@ use super::{Made, Outcome};
 use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::cases::{
-    case_transition, exposure_command_of, exposure_transition, is_close, CaseCommand, CaseState,
-    ConfirmationTest, ExposureCommand, ExposureStatus, Proximity, Setting, Treatment,
+    case_transition, exposure_command_of, exposure_transition, is_close, may_classify, CaseCommand,
+    CaseState, ConfirmationTest, ExposureCommand, ExposureStatus, Proximity, Setting, Treatment,
 };
 use crate::domain::classification::{classify, f0_window, improve, label, through, Edge, Window};
+use crate::domain::happened::Happened;
 use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
 use crate::domain::text::tidy;

@@ -35,9 +35,12 @@ pub(crate) fn log_notified_contact(
         retract_reason: None,
         created_by: Some(sent_by.to_string()),
         created_at: at,
+        // listed here when the receiver accepted it
+        listed_at: at,
     };
+    let h = crate::domain::happened::Happened::now(at);
     store::insert_contact(conn, &contact)?;
-    events::insert(conn, &logged_event(w, &contact, at))?;
+    events::insert(conn, &logged_event(w, &contact, &h))?;
     let both = store::exposures_of(conn, &[contact.person_a.clone(), contact.person_b.clone()])?;
     let of = |id: &str| both.iter().find(|e| e.person_id == id).cloned();
     let (a, b) = (of(&contact.person_a), of(&contact.person_b));
@@ -47,7 +50,7 @@ pub(crate) fn log_notified_contact(
             w,
             vec![contact.person_a.clone(), contact.person_b.clone()],
             rules,
-            at,
+            &h,
             &format!("contact {}", contact.id),
         )?;
     }

@@ -123,6 +123,10 @@ pub struct EpisodeRow {
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When it was ordered (`created_at`: when that was recorded).
+    pub ordered_at: NaiveDateTime,
+    /// When it entered its state (`updated_at`: when that was recorded).
+    pub state_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -171,6 +175,8 @@ pub struct ReportRow {
     pub source: ReportSource,
     pub recorded_by: Option<String>,
     pub created_at: NaiveDateTime,
+    /// When it was given (`created_at`: when it was recorded).
+    pub reported_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

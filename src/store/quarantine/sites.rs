@@ -162,7 +162,7 @@ pub fn expected_at_site(
     let mut q = episodes::table
         .inner_join(persons::table)
         .filter(episodes::site_id.eq(site))
-        .filter(episodes::state.eq("ordered"))
+        .filter(episodes::state.eq_any(["ordered", "absconded"]))
         .select(EpisodeRow::as_select())
         .into_boxed();
     if let Some(n) = national_id {

@@ -1,0 +1,22 @@
+-- A fact carries the time it happened beside the time it was recorded. The event's `at`
+-- is when it happened; `recorded_at` when the server wrote it (NULL in events written
+-- before this: they were stamped when recorded) and `backdate_reason` why a fact older than
+-- the backdating limit was recorded late.
+ALTER TABLE events ADD COLUMN recorded_at TIMESTAMP;
+ALTER TABLE events ADD COLUMN backdate_reason TEXT;
+
+-- when an episode was ordered and when it entered its current state (it happened then;
+-- created_at and updated_at say when the server recorded it)
+ALTER TABLE episodes ADD COLUMN ordered_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+ALTER TABLE episodes ADD COLUMN state_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+UPDATE episodes SET ordered_at = created_at, state_at = updated_at;
+
+-- when a daily report was given, and when a contact was listed
+ALTER TABLE daily_reports ADD COLUMN reported_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+UPDATE daily_reports SET reported_at = created_at;
+ALTER TABLE contacts ADD COLUMN listed_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+UPDATE contacts SET listed_at = created_at;
+
+-- when a release cleared a classification (status 'cleared'): a later exposure classifies
+-- the person again
+ALTER TABLE exposures ADD COLUMN cleared_at TIMESTAMP;
