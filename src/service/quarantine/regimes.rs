@@ -40,6 +40,7 @@ fn regime_out(r: &RegimeRow) -> AppResult<RegimeOut> {
 pub(super) fn regime_domain(r: &RegimeRow) -> AppResult<Regime> {
     Ok(Regime {
         id: r.id.clone(),
+        document: r.document.clone(),
         effective_from: r.effective_from,
         province_code: r.province_code.clone(),
         version: r.version,
