@@ -48,6 +48,13 @@ pub(super) fn regime_domain(r: &RegimeRow) -> AppResult<Regime> {
     })
 }
 
+/// Every regime, as rows and as the domain reads them (in the same order).
+pub(super) fn load_regimes(conn: &mut AnyConnection) -> AppResult<(Vec<RegimeRow>, Vec<Regime>)> {
+    let rows = store::all_regimes(conn)?;
+    let all = rows.iter().map(regime_domain).collect::<AppResult<_>>()?;
+    Ok((rows, all))
+}
+
 /// Load the regimes of docs/domain.md §5 into a database that has none of them yet.
 pub fn ensure_shipped_regimes(conn: &mut AnyConnection, at: NaiveDateTime) -> AppResult<usize> {
     let mut added = 0;
