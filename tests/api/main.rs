@@ -11,6 +11,7 @@ mod notices;
 mod people;
 mod platform;
 mod quarantine;
+mod regimes;
 mod reports;
 mod samples;
 mod sync;
