@@ -200,6 +200,8 @@ pub fn seed_demo(config: &Config, password: Option<String>) -> anyhow::Result<()
     println!("Demo district: Huyện Vân Đồn (203), Tỉnh Quảng Ninh (22); commune Thị trấn Cái Rồng (06994)");
     db::write_tx(&mut conn, demo_site)?;
     println!("Demo camp: {DEMO_SITE} (Trung đoàn 244, 2 rooms of 4 beds)");
+    let from = db::write_tx(&mut conn, demo_regime)?;
+    println!("Demo regime: {DEMO_REGIME} for Quảng Ninh from {from}, not a directive: F1 7 days in a camp or at home, tested on days 1 and 7");
     println!("username       role             jurisdiction");
     for (username, role, scope) in DEMO_USERS {
         let created = accounts::bootstrap_user(
@@ -273,6 +275,66 @@ fn demo_site(conn: &mut AnyConnection) -> Result<(), crate::error::AppError> {
     Ok(())
 }
 
+/// The demo regime: a regime of this demo, not of any directive.
+pub const DEMO_REGIME: &str = "demo-camp.v1";
+
+/// The demo regime's rules: those of 10696/BYT-MT (an F1 7 days at home, tested on days 1
+/// and 7, then 7 days of monitoring) with camp quarantine allowed as well, which the
+/// regime in force since December 2021 is not, so that the demo camp can be tried.
+pub fn demo_regime_rules() -> crate::domain::quarantine::RegimeRules {
+    use crate::domain::quarantine::{Durations, LevelDurations, RegimeRules};
+    RegimeRules {
+        durations: LevelDurations {
+            f1: Durations {
+                concentrated: Some(7),
+                home: Some(7),
+                monitoring: Some(7),
+            },
+            ..Default::default()
+        },
+        test_days: vec![1, 7],
+        monitoring_test_days: vec![],
+        f2_release_on_f1_negative: false,
+        camp_to_home_after_negative_day: None,
+    }
+}
+
+/// The demo regime, for the demo province (Quảng Ninh), unless it exists: in force from 60
+/// days before the day it is seeded (the earliest day 1 an order may give), so that every
+/// episode of the demo's data starts under it. Returns its effective date.
+fn demo_regime(conn: &mut AnyConnection) -> Result<chrono::NaiveDate, crate::error::AppError> {
+    use crate::store::events::{Entity, Event, Who};
+    use crate::store::quarantine::{self as q, RegimeRow};
+    if let Some(r) = q::get_regime(conn, DEMO_REGIME)? {
+        return Ok(r.effective_from);
+    }
+    let at = crate::store::now();
+    let row = RegimeRow {
+        id: DEMO_REGIME.into(),
+        code: "demo-camp".into(),
+        version: 1,
+        effective_from: crate::domain::time::vn_date(at) - chrono::Duration::days(60),
+        document: "Demo regime (not a directive): 10696/BYT-MT with camp quarantine".into(),
+        province_code: Some("22".into()),
+        rules: serde_json::to_string(&demo_regime_rules()).map_err(anyhow::Error::from)?,
+        note: Some("made by seed-demo, to try the demo camp; not the rules of any document".into()),
+        created_by: None,
+        created_at: at,
+    };
+    q::insert_regime(conn, &row)?;
+    let after = serde_json::json!({"code": row.code, "effective_from": row.effective_from,
+        "document": row.document, "province_code": row.province_code, "note": row.note});
+    let system = Who {
+        actor_id: None,
+        role: None,
+    };
+    Event::on(Entity::Regime, &row.id, "created")
+        .after(&after)
+        .reason("seed-demo")
+        .write(conn, &system, at)?;
+    Ok(row.effective_from)
+}
+
 fn target_of(role: Role, scope: &str) -> accounts::GrantTarget<'_> {
     match role.scope_kind() {
         crate::domain::roles::ScopeKind::Unit => accounts::GrantTarget::Unit(scope),
@@ -288,4 +350,18 @@ pub fn print_openapi(json: bool) -> anyhow::Result<()> {
         print!("{}", crate::api::openapi::to_yaml(&doc));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::quarantine::Mode;
+
+    #[test]
+    fn the_demo_regime_allows_the_demo_camp() {
+        let rules = demo_regime_rules();
+        rules.check().unwrap();
+        assert_eq!(rules.days(1, Mode::Concentrated), Some(7));
+        assert_eq!(rules.days(1, Mode::Home), Some(7));
+    }
 }

@@ -86,7 +86,8 @@ async fn create_regime(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// Order quarantine for a person: the regime in force decides the days and tests.
+/// Order quarantine for a person: the regime in force on day 1 decides the days and tests; a
+/// mode it does not allow is refused (422 on `mode`) naming the regime and what it allows.
 #[utoipa::path(tag = "quarantine", request_body = OrderEpisode, responses((status = 201, body = EpisodeOut), (status = 200, description = "The same order again", body = EpisodeOut)))]
 #[post("/episodes")]
 async fn order_episode(

@@ -12,6 +12,7 @@ mod notices;
 mod people;
 mod platform;
 mod quarantine;
+mod regimes;
 mod reports;
 mod samples;
 mod sync;

@@ -15,5 +15,6 @@ pub use episode::{
     result_refused, Destination, EpisodeCommand, EpisodeFacts, EpisodeState,
 };
 pub use regimes::{
-    select_regime, shipped_regimes, Durations, LevelDurations, Mode, Regime, RegimeRules,
+    days_under, restart_regime, select_regime, shipped_regimes, Durations, LevelDurations, Mode,
+    ModeRefused, Regime, RegimeRules,
 };

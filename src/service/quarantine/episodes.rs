@@ -40,6 +40,8 @@ pub struct EpisodeOut {
     pub level: i32,
     pub mode: Mode,
     pub state: EpisodeState,
+    /// The regime the episode is under (`GET /regimes/{id}`): the one in force on day 1,
+    /// unless it was ordered under or moved to another by name.
     pub regime_id: String,
     /// Day 1: the last contact with the F0 (or arrival).
     pub day1: NaiveDate,
@@ -201,7 +203,7 @@ pub struct OrderEpisode {
     /// Day 1 (default: the local date of the last contact with the person they were
     /// classified through, else today).
     pub day1: Option<NaiveDate>,
-    /// A regime other than the one in force today (by id).
+    /// A regime other than the one in force on day 1 (by id).
     pub regime_id: Option<String>,
     pub reason: Option<String>,
     /// When it was ordered (default: now), at most a few minutes ahead of the server's clock.
@@ -212,8 +214,8 @@ pub struct OrderEpisode {
     pub backdate_reason: Option<String>,
 }
 
-/// Order quarantine: the regime in force decides the days and tests; one episode in force
-/// per person.
+/// Order quarantine: the regime in force on day 1 decides the days and tests; one episode in
+/// force per person.
 pub fn order_episode(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -240,22 +242,8 @@ pub fn order_episode(
             .filter(|x| x.status == crate::domain::cases::ExposureStatus::Active);
         let level = level_to_quarantine(exposure.as_ref(), input.level)?;
         let day1 = day1_of(conn, input.day1, exposure.as_ref(), &person.row.id, today)?;
-        let regime = regime_for(
-            conn,
-            input.regime_id.as_deref(),
-            today,
-            &person.row.unit_path,
-        )?;
-        let rules = regime_rules(&regime)?;
-        let days = rules.days(level, input.mode).ok_or_else(|| {
-            AppError::field(
-                "mode",
-                format!(
-                    "the regime of {} has no {} quarantine for F{level}",
-                    regime.document, input.mode
-                ),
-            )
-        })?;
+        let (regime, rules, days) =
+            regime_and_days(conn, &input, level, day1, &person.row.unit_path)?;
         let site_id = site_for(conn, input.mode, input.site_id.as_deref())?;
         let p = plan(day1, days, &rules.test_days, today);
         let reason = input.reason.as_deref().map(crate::domain::text::tidy);
@@ -354,25 +342,58 @@ fn day1_of(
     })
 }
 
-/// The regime asked for, or the one in force today where the person lives.
-fn regime_for(
+/// The regime asked for, or the one in force on day 1 where the person lives; its rules and
+/// the days of `level` in the mode asked for, or a refusal that names the regime and the
+/// modes it allows.
+fn regime_and_days(
     conn: &mut AnyConnection,
-    asked: Option<&str>,
-    today: NaiveDate,
+    input: &OrderEpisode,
+    level: i32,
+    day1: NaiveDate,
     unit_path: &str,
-) -> AppResult<RegimeRow> {
-    if let Some(rid) = asked {
-        return store::get_regime(conn, rid)?
-            .ok_or_else(|| AppError::field("regime_id", "no such regime"));
-    }
-    let rows = store::all_regimes(conn)?;
-    let all: Vec<Regime> = rows.iter().map(regime_domain).collect::<AppResult<_>>()?;
-    let chosen = select_regime(&all, today, province_of(unit_path))
-        .ok_or_else(|| AppError::field("regime_id", "no regime is in force today"))?;
-    let id = chosen.id.clone();
-    rows.into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("regime {id} chosen but not loaded")))
+) -> AppResult<(RegimeRow, RegimeRules, u32)> {
+    let (regime, chosen) = match input.regime_id.as_deref() {
+        Some(rid) => {
+            let row = store::get_regime(conn, rid)?
+                .ok_or_else(|| AppError::field("regime_id", "no such regime"))?;
+            let domain = regime_domain(&row)?;
+            (row, domain)
+        }
+        None => in_force_on(conn, day1, unit_path)?,
+    };
+    let days = days_under(&chosen, level, input.mode).map_err(|refused| {
+        let refused = match input.regime_id {
+            Some(_) => refused,
+            None => refused.on_day1(day1),
+        };
+        AppError::field("mode", refused.to_string())
+    })?;
+    Ok((regime, chosen.rules, days))
+}
+
+/// The regime in force on `day1` where the person lives.
+fn in_force_on(
+    conn: &mut AnyConnection,
+    day1: NaiveDate,
+    unit_path: &str,
+) -> AppResult<(RegimeRow, Regime)> {
+    let (rows, all) = load_regimes(conn)?;
+    let chosen = select_regime(&all, day1, province_of(unit_path)).ok_or_else(|| {
+        AppError::field(
+            "regime_id",
+            format!("no regime was in force on day 1 ({day1}): name one"),
+        )
+    })?;
+    let row = rows
+        .into_iter()
+        .find(|r| r.id == chosen.id)
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "regime {} chosen but not loaded",
+                chosen.id
+            ))
+        })?;
+    Ok((row, chosen.clone()))
 }
 
 /// The camp of a concentrated quarantine; home quarantine has none.

@@ -7,8 +7,9 @@ use crate::auth::{Actor, Scope};
 use crate::db::AnyConnection;
 use crate::domain::home::HouseholdRole;
 use crate::domain::quarantine::{
-    episode_transition, may_command, plan, result_refused, select_regime, shipped_regimes,
-    Destination, EpisodeCommand, EpisodeFacts, EpisodeState, Mode, Regime, RegimeRules, TestDue,
+    days_under, episode_transition, may_command, plan, restart_regime, result_refused,
+    select_regime, shipped_regimes, Destination, EpisodeCommand, EpisodeFacts, EpisodeState, Mode,
+    Regime, RegimeRules, TestDue,
 };
 use crate::domain::roles::{Action, Role};
 use crate::domain::samples::{SampleKind, TestResult};

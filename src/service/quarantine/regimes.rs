@@ -40,11 +40,19 @@ fn regime_out(r: &RegimeRow) -> AppResult<RegimeOut> {
 pub(super) fn regime_domain(r: &RegimeRow) -> AppResult<Regime> {
     Ok(Regime {
         id: r.id.clone(),
+        document: r.document.clone(),
         effective_from: r.effective_from,
         province_code: r.province_code.clone(),
         version: r.version,
         rules: regime_rules(r)?,
     })
+}
+
+/// Every regime, as rows and as the domain reads them (in the same order).
+pub(super) fn load_regimes(conn: &mut AnyConnection) -> AppResult<(Vec<RegimeRow>, Vec<Regime>)> {
+    let rows = store::all_regimes(conn)?;
+    let all = rows.iter().map(regime_domain).collect::<AppResult<_>>()?;
+    Ok((rows, all))
 }
 
 /// Load the regimes of docs/domain.md §5 into a database that has none of them yet.

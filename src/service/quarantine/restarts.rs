@@ -38,13 +38,8 @@ pub fn move_regime(
             ));
         }
         let rules = regime_rules(&regime)?;
-        let mode = e.mode;
-        let days = rules.days(e.level, mode).ok_or_else(|| {
-            AppError::field(
-                "regime_id",
-                format!("the regime has no {mode} quarantine for F{}", e.level),
-            )
-        })?;
+        let days = days_under(&regime_domain(&regime)?, e.level, e.mode)
+            .map_err(|refused| AppError::field("regime_id", refused.to_string()))?;
         let after = EpisodeRow {
             regime_id: regime.id.clone(),
             days: days as i32,
@@ -70,8 +65,38 @@ pub fn move_regime(
     })
 }
 
+/// Day 1 of `e` moves to `day1` (a restart): `after` takes it, with the regime the day-1 rule
+/// gives (`restart_regime`: the one in force on the new day 1 for an episode that followed
+/// its day 1) and that regime's days and monitoring when it changes, else the days it has.
+/// Returns what changed, for the event.
+pub(super) fn restart_at(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    day1: NaiveDate,
+    after: &mut EpisodeRow,
+) -> AppResult<serde_json::Value> {
+    let (_, all) = load_regimes(conn)?;
+    let current = all.iter().find(|r| r.id == e.regime_id).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("episode {} without its regime", e.id))
+    })?;
+    let province = province_of(&e.unit_path);
+    let moved = restart_regime(&all, current, (e.day1, day1), province, (e.level, e.mode));
+    let mut changed = json!({"day1": day1});
+    if let Some((next, days)) = moved {
+        after.regime_id = next.id.clone();
+        after.days = days as i32;
+        after.monitoring_days = next.rules.monitoring_days(e.level) as i32;
+        changed["regime_id"] = json!(next.id);
+        changed["days"] = json!(days);
+    }
+    after.day1 = day1;
+    after.release_from = crate::domain::quarantine::date_of_day(day1, after.days as u32 + 1);
+    Ok(changed)
+}
+
 /// A new positive among people quarantined together: their episodes start again at day 1
-/// on the date of that contact (called when a case is confirmed).
+/// on the date of that contact (called when a case is confirmed), under the regime of that
+/// day 1 (`restart_at`).
 pub fn restart_quarantined_with(
     conn: &mut AnyConnection,
     who: &Who,
@@ -88,22 +113,19 @@ pub fn restart_quarantined_with(
         if contact_date <= other.day1 {
             continue;
         }
-        let after = EpisodeRow {
-            day1: contact_date,
-            release_from: crate::domain::quarantine::date_of_day(
-                contact_date,
-                other.days as u32 + 1,
-            ),
+        let mut after = EpisodeRow {
             version: other.version + 1,
             updated_at: h.recorded_at,
             ..other.clone()
         };
+        let mut changed = restart_at(conn, &other, contact_date, &mut after)?;
+        changed["positive_person_id"] = json!(person);
         supersede(conn, who, &other.id, at)?;
         schedule_tests(conn, &after, vn_date(at), h.recorded_at)?;
         write_episode(conn, &after, other.version)?;
         Event::on(Entity::Episode, &other.id, "restart")
-            .before(&json!({"day1": other.day1}))
-            .after(&json!({"day1": contact_date, "positive_person_id": person}))
+            .before(&json!({"day1": other.day1, "regime_id": other.regime_id, "days": other.days}))
+            .after(&changed)
             .reason("a new positive among people quarantined together")
             .write_fact(conn, who, h)?;
         n += 1;

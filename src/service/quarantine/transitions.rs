@@ -19,7 +19,9 @@ pub struct EpisodeTransition {
     /// For `extend`: the new number of days (more than now, at most 60).
     #[schema(minimum = 1, maximum = 60)]
     pub days: Option<u32>,
-    /// For `restart`: the new day 1 (the date of the contact with the new positive).
+    /// For `restart`: the new day 1 (the date of the contact with the new positive). An
+    /// episode under the regime of its old day 1 goes on under the one in force on the new
+    /// day 1, with its days, when that regime allows its mode.
     pub day1: Option<NaiveDate>,
     /// For `transfer`: `hospital` or `home`.
     pub destination: Option<Destination>,
@@ -326,7 +328,8 @@ fn extend(
     Ok(json!({"days": days}))
 }
 
-/// Start again at `day1` (between the current day 1 and today), with a new test schedule.
+/// Start again at `day1` (between the current day 1 and today), under the regime of that
+/// day 1 (`restart_at`), with a new test schedule.
 fn restart(
     conn: &mut AnyConnection,
     who: &Who,
@@ -343,11 +346,10 @@ fn restart(
             "must be between the current day 1 and today",
         ));
     }
-    after.day1 = day1;
-    after.release_from = crate::domain::quarantine::date_of_day(day1, e.days as u32 + 1);
+    let changed = restart_at(conn, e, day1, after)?;
     supersede(conn, who, &e.id, h.at)?;
     schedule_tests(conn, after, today, h.recorded_at)?;
-    Ok(json!({"day1": day1}))
+    Ok(changed)
 }
 
 /// The home episode a camp episode transfers into: ordered, at the same day 1 and regime.
