@@ -7,6 +7,7 @@ mod concurrency;
 mod contract;
 mod helpers;
 mod matrix;
+mod merge;
 mod notices;
 mod people;
 mod platform;
