@@ -153,10 +153,14 @@ pub(crate) fn answer(reply: crate::service::replies::Reply) -> HttpResponse {
     HttpResponse::build(status).json(reply.body)
 }
 
+/// Where every documented endpoint lies (links the service gives, like a redirect's
+/// `Location`, start with it).
+pub const API_BASE: &str = "/api/v1";
+
 /// Registers every documented endpoint.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        utoipa_actix_web::scope("/api/v1")
+        utoipa_actix_web::scope(API_BASE)
             .configure(accounts::routes)
             .configure(units::routes)
             .configure(people::routes)

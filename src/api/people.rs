@@ -8,7 +8,7 @@ use crate::service::lookups::Asked;
 use crate::service::notices::NoticeOut;
 use crate::service::people::{
     self as svc, CreatePerson, CreatedPerson, DismissFlag, DuplicateFlagOut, MergePeople,
-    PersonOut, SearchQuery, UpdatePerson,
+    PersonOut, PersonRead, SearchQuery, UpdatePerson,
 };
 use crate::service::replies;
 use crate::service::PageQuery;
@@ -109,16 +109,33 @@ async fn dismiss_duplicate(
 }
 
 /// One person.
-#[utoipa::path(tag = "people", params(("id" = String, Path)), responses((status = 200, body = PersonOut)))]
+///
+/// A record merged into another answers 308 Permanent Redirect to the record kept (HTTP
+/// clients follow it, and a 308 keeps the method), at `/api/v1/people/{kept_id}`: only when
+/// that record is in your jurisdiction too. A record merged across a border (a notice
+/// accepted) answers itself, its `merged_into` saying where it went; a record outside your
+/// jurisdiction answers 404, merged or not.
+#[utoipa::path(tag = "people", params(("id" = String, Path)), responses(
+    (status = 200, body = PersonOut),
+    (status = 308, description = "Merged into another record: read the one kept, at `Location`", headers(
+        ("Location" = String, description = "The record kept: `/api/v1/people/{kept_id}`")
+    )),
+))]
 #[get("/people/{id}")]
 async fn get_person(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-) -> AppResult<web::Json<PersonOut>> {
-    Ok(web::Json(
-        state.run(move |c| svc::get(c, &actor, &id)).await?,
-    ))
+) -> AppResult<HttpResponse> {
+    Ok(match state.run(move |c| svc::get(c, &actor, &id)).await? {
+        PersonRead::Found(p) => HttpResponse::Ok().json(p),
+        PersonRead::MergedInto(kept) => HttpResponse::PermanentRedirect()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                format!("{}/people/{kept}", super::API_BASE),
+            ))
+            .finish(),
+    })
 }
 
 /// Change a person's record; `version` must be the one you read (else 409).
@@ -159,6 +176,14 @@ async fn history(
 }
 
 /// Merge a duplicate record into this one (audited; both histories are kept).
+///
+/// Everything recorded about the duplicate moves here in one transaction: its contacts
+/// (one between the two records is retracted, "merged: same person"), its classification
+/// (the closest level and earliest exposure of both), cases, quarantine episodes, samples,
+/// trace tasks and notices; the neighbourhood is classified again. Refused (409) when the
+/// two cannot be one person: two cases neither retracted, two quarantine episodes in force
+/// (in two camps, or any two); nothing changes then. The duplicate then reads as a redirect
+/// to this record.
 #[utoipa::path(tag = "people", params(("id" = String, Path)), request_body = MergePeople, responses((status = 200, body = PersonOut)))]
 #[post("/people/{id}/merge")]
 async fn merge(
@@ -167,9 +192,10 @@ async fn merge(
     id: web::Path<String>,
     body: ApiJson<MergePeople>,
 ) -> AppResult<web::Json<PersonOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| svc::merge(c, &actor, &id, body.0.clone()))
+            .write(move |c| svc::merge(c, &actor, rules, &id, body.0.clone()))
             .await?,
     ))
 }

@@ -172,6 +172,55 @@ pub fn improve(
     }
 }
 
+/// A person's classification as one record holds it (one of two records of the same person,
+/// being merged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held<P> {
+    pub level: u8,
+    /// Taken back by a correction (declassified): it counts only when nothing else does.
+    pub withdrawn: bool,
+    pub window: Window,
+    pub via: Option<P>,
+}
+
+/// Which of the two records of a merge a classification comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeSide {
+    Kept,
+    Duplicate,
+}
+
+/// The classification of one person recorded twice, once the records are one: as if every
+/// contact of both had been logged against one record. The closest level wins (the lowest,
+/// with its source; the record kept on a tie); the exposure starts at the earliest start of
+/// either (`improve`); it ends at the first isolation either recorded. An F0 keeps the
+/// window of its case. A classification taken back counts only when both were. The side the
+/// result's level comes from is returned with it.
+pub fn combine<P: Clone>(
+    kept: Option<&Held<P>>,
+    dup: Option<&Held<P>>,
+) -> Option<(MergeSide, Held<P>)> {
+    let sides: Vec<(MergeSide, &Held<P>)> = [(MergeSide::Kept, kept), (MergeSide::Duplicate, dup)]
+        .into_iter()
+        .filter_map(|(s, h)| h.map(|h| (s, h)))
+        .collect();
+    let standing: Vec<(MergeSide, &Held<P>)> = if sides.iter().any(|(_, h)| !h.withdrawn) {
+        sides.into_iter().filter(|(_, h)| !h.withdrawn).collect()
+    } else {
+        sides
+    };
+    // the first of equals is the record kept
+    let (side, best) = *standing
+        .iter()
+        .min_by_key(|(_, h)| (h.level, h.window.start))?;
+    let mut out = best.clone();
+    if out.level > 0 {
+        out.window.start = standing.iter().map(|(_, h)| h.window.start).min()?;
+        out.window.end = standing.iter().filter_map(|(_, h)| h.window.end).min();
+    }
+    Some((side, out))
+}
+
 /// The level label: F0, F1, F2, F3 …
 pub fn label(level: u8) -> String {
     format!("F{level}")
@@ -359,5 +408,96 @@ mod tests {
                 prop_assert!(after[p].window.start <= c.window.start);
             }
         }
+    }
+
+    fn held(level: u8, start: NaiveDateTime, end: Option<NaiveDateTime>, via: u32) -> Held<u32> {
+        Held {
+            level,
+            withdrawn: false,
+            window: Window { start, end },
+            via: Some(via),
+        }
+    }
+
+    #[test]
+    fn two_records_combine_to_the_closest_level_and_the_earliest_window() {
+        // alone, a record's classification is the person's
+        let f1 = held(1, t(10, 0), None, 7);
+        assert_eq!(
+            combine(Some(&f1), None),
+            Some((MergeSide::Kept, f1.clone()))
+        );
+        assert_eq!(
+            combine(None, Some(&f1)),
+            Some((MergeSide::Duplicate, f1.clone()))
+        );
+        assert_eq!(combine::<u32>(None, None), None);
+        // the lowest level with its source, the earliest start of either
+        let f2 = held(2, t(8, 0), None, 9);
+        let (side, got) = combine(Some(&f2), Some(&f1)).unwrap();
+        assert_eq!(side, MergeSide::Duplicate);
+        assert_eq!(
+            (got.level, got.via, got.window.start),
+            (1, Some(7), t(8, 0))
+        );
+        // a tie keeps the record kept's source
+        let other_f1 = held(1, t(12, 0), None, 8);
+        let (side, got) = combine(Some(&other_f1), Some(&f1)).unwrap();
+        assert_eq!(
+            side,
+            MergeSide::Duplicate,
+            "the earlier exposure at the level"
+        );
+        assert_eq!((got.via, got.window.start), (Some(7), t(10, 0)));
+        let same = held(1, t(10, 0), None, 8);
+        assert_eq!(combine(Some(&same), Some(&f1)).unwrap().0, MergeSide::Kept);
+    }
+
+    #[test]
+    fn combined_exposure_ends_at_the_first_isolation_of_either() {
+        // isolated under one spelling is isolated
+        let isolated = held(2, t(12, 0), Some(t(15, 0)), 9);
+        let free = held(1, t(10, 0), None, 7);
+        let (_, got) = combine(Some(&free), Some(&isolated)).unwrap();
+        assert_eq!(
+            got.window,
+            Window {
+                start: t(10, 0),
+                end: Some(t(15, 0))
+            }
+        );
+        let sooner = held(1, t(10, 0), Some(t(13, 0)), 7);
+        let (_, got) = combine(Some(&sooner), Some(&isolated)).unwrap();
+        assert_eq!(got.window.end, Some(t(13, 0)));
+    }
+
+    #[test]
+    fn an_f0_keeps_its_window_and_a_withdrawn_classification_yields() {
+        let f0 = Held {
+            level: 0,
+            withdrawn: false,
+            window: Window {
+                start: t(12, 0),
+                end: None,
+            },
+            via: None,
+        };
+        let f1 = held(1, t(5, 0), Some(t(6, 0)), 7);
+        let (side, got) = combine(Some(&f1), Some(&f0)).unwrap();
+        assert_eq!((side, got), (MergeSide::Duplicate, f0.clone()));
+        let withdrawn = Held {
+            withdrawn: true,
+            ..held(1, t(1, 0), None, 3)
+        };
+        let f3 = held(3, t(9, 0), None, 4);
+        let (side, got) = combine(Some(&withdrawn), Some(&f3)).unwrap();
+        assert_eq!((side, got), (MergeSide::Duplicate, f3));
+        let also = Held {
+            withdrawn: true,
+            ..held(2, t(1, 0), None, 5)
+        };
+        let (side, got) = combine(Some(&withdrawn), Some(&also)).unwrap();
+        assert_eq!(side, MergeSide::Kept);
+        assert!(got.withdrawn);
     }
 }

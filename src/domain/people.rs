@@ -1,6 +1,9 @@
 //! People (docs/domain.md §2): identity documents, phones, names, and the rules that keep the
 //! registry free of duplicates.
 
+use super::cases::CaseState;
+use super::quarantine::EpisodeState;
+use super::states::Refused;
 use super::text::{fold, tidy};
 use super::FieldError;
 use chrono::{Datelike, NaiveDate};
@@ -373,6 +376,68 @@ pub fn check_merge(
     Ok(())
 }
 
+/// What one of the two records of a merge holds that cannot simply be moved to the other:
+/// its cases and its quarantine episodes (docs/domain.md §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeSide {
+    /// Every case of the record: (id, state), retracted ones included.
+    pub cases: Vec<(String, CaseState)>,
+    /// Every quarantine episode of the record: (id, state, camp it is in).
+    pub episodes: Vec<(String, EpisodeState, Option<String>)>,
+}
+
+/// Whether the records of one person may be combined (the duplicate's cases, episodes and
+/// the rest moved to the record kept). A person is one case and in one quarantine at a time:
+/// two cases neither of which was retracted, or two episodes in force (in two camps, or any
+/// two), are refused, with what to correct first. The refusal names the state of the
+/// duplicate's record that blocks it.
+pub fn check_merge_records(kept: &MergeSide, dup: &MergeSide) -> Result<(), Refused> {
+    let standing = |s: &MergeSide| -> Vec<(String, CaseState)> {
+        s.cases
+            .iter()
+            .filter(|(_, state)| *state != CaseState::NotACase)
+            .cloned()
+            .collect()
+    };
+    if let (Some((k, _)), Some((d, state))) = (
+        standing(kept).into_iter().next(),
+        standing(dup).into_iter().next(),
+    ) {
+        return Err(Refused::because(
+            state,
+            "merge",
+            format!(
+                "both records are confirmed cases (case {k} and case {d}): a person is one \
+                 case; retract the mistaken case before merging"
+            ),
+        ));
+    }
+    let in_force = |s: &MergeSide| {
+        s.episodes
+            .iter()
+            .find(|(_, state, _)| state.is_open())
+            .cloned()
+    };
+    if let (Some((k, k_state, k_site)), Some((d, d_state, d_site))) =
+        (in_force(kept), in_force(dup))
+    {
+        let reason = match (k_state, &k_site, d_state, &d_site) {
+            (EpisodeState::Active, Some(a), EpisodeState::Active, Some(b)) if a != b => format!(
+                "the two records are in quarantine in different camps ({a} and {b}): one \
+                 person cannot be in two camps; transfer, release or check one out before \
+                 merging"
+            ),
+            _ => format!(
+                "both records have a quarantine episode in force (episode {k} {k_state}, \
+                 episode {d} {d_state}): a person is quarantined once; cancel, release or \
+                 close one before merging"
+            ),
+        };
+        return Err(Refused::because(d_state, "merge", reason));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,5 +602,86 @@ mod tests {
         assert!(check_merge("a", None, false, "b", None, true).is_err());
         assert!(check_merge("a", Some("1"), false, "b", None, false).is_ok());
         assert!(check_merge("a", None, false, "b", Some("2"), false).is_ok());
+    }
+
+    fn side(cases: &[CaseState], episodes: &[(EpisodeState, Option<&str>)]) -> MergeSide {
+        MergeSide {
+            cases: cases
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("c{i}"), *s))
+                .collect(),
+            episodes: episodes
+                .iter()
+                .enumerate()
+                .map(|(i, (s, site))| (format!("e{i}"), *s, site.map(str::to_string)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn merge_refuses_two_cases_neither_retracted() {
+        use CaseState::*;
+        let err =
+            check_merge_records(&side(&[Confirmed], &[]), &side(&[InTreatment], &[])).unwrap_err();
+        assert_eq!(err.command, "merge");
+        assert_eq!(err.state, "in_treatment");
+        assert!(err
+            .reason
+            .unwrap()
+            .contains("both records are confirmed cases"));
+        // an outcome is still a case
+        assert!(check_merge_records(&side(&[Recovered], &[]), &side(&[Confirmed], &[])).is_err());
+        // a retracted case is none: it moves with the rest
+        assert!(check_merge_records(&side(&[Confirmed], &[]), &side(&[NotACase], &[])).is_ok());
+        assert!(
+            check_merge_records(&side(&[NotACase, Confirmed], &[]), &side(&[NotACase], &[]))
+                .is_ok()
+        );
+        // one case on either side moves to the record kept
+        assert!(check_merge_records(&side(&[], &[]), &side(&[Confirmed], &[])).is_ok());
+        assert!(check_merge_records(&side(&[Confirmed], &[]), &side(&[], &[])).is_ok());
+    }
+
+    #[test]
+    fn merge_refuses_two_active_episodes_in_different_camps() {
+        use EpisodeState::*;
+        let err = check_merge_records(
+            &side(&[], &[(Active, Some("camp-a"))]),
+            &side(&[], &[(Active, Some("camp-b"))]),
+        )
+        .unwrap_err();
+        assert_eq!(err.state, "active");
+        let why = err.reason.unwrap();
+        assert!(why.contains("different camps (camp-a and camp-b)"), "{why}");
+    }
+
+    #[test]
+    fn merge_refuses_any_two_episodes_in_force_and_moves_the_rest() {
+        use EpisodeState::*;
+        for (k, d) in [
+            ((Active, Some("camp-a")), (Active, Some("camp-a"))),
+            ((Active, Some("camp-a")), (Active, None)),
+            ((Ordered, Some("camp-a")), (Active, Some("camp-b"))),
+            ((Active, None), (Absconded, None)),
+        ] {
+            let err = check_merge_records(&side(&[], &[k]), &side(&[], &[d])).unwrap_err();
+            let why = err.reason.unwrap();
+            assert!(
+                why.contains("quarantine episode in force"),
+                "{k:?} {d:?}: {why}"
+            );
+        }
+        // episodes that ended move with the rest
+        assert!(check_merge_records(
+            &side(&[], &[(Active, Some("camp-a"))]),
+            &side(&[], &[(Released, Some("camp-b")), (Closed, None)]),
+        )
+        .is_ok());
+        assert!(check_merge_records(
+            &side(&[], &[(Monitoring, None)]),
+            &side(&[], &[(Active, Some("camp-b"))]),
+        )
+        .is_ok());
     }
 }

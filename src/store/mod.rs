@@ -81,6 +81,7 @@ opt_text!(
 );
 
 pub mod events;
+pub mod merge;
 pub mod notices;
 pub mod people;
 pub mod quarantine;

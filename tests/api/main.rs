@@ -8,6 +8,7 @@ mod contract;
 mod field_times;
 mod helpers;
 mod matrix;
+mod merge;
 mod notices;
 mod people;
 mod platform;

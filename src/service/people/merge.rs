@@ -1,6 +1,9 @@
-//! Merging a duplicate into the record kept.
+//! Merging a duplicate into the record kept: the person rows here, everything that names
+//! the duplicate in `merge_records`.
 
+use super::merge_records::{merge_side, move_records};
 use super::*;
+use crate::domain::rules::Rules;
 use crate::service::versioned;
 use crate::store::events::{Entity, Event};
 use chrono::NaiveDateTime;
@@ -21,10 +24,14 @@ pub struct MergePeople {
 
 /// Merge `duplicate_id` into `id`: the survivor keeps its facts and gains the duplicate's
 /// phones (and national ID or passport when it had none); the duplicate is kept, pointing at
-/// the survivor; both histories stay readable from the survivor.
+/// the survivor; both histories stay readable from the survivor. Everything recorded about
+/// the duplicate (contacts, classification, cases, episodes, samples, trace tasks, notices)
+/// moves to the survivor in the same transaction, and the neighbourhood is classified
+/// again; what cannot be combined (two cases, two quarantines in force) is refused first.
 pub fn merge(
     conn: &mut AnyConnection,
     actor: &Actor,
+    policy: Rules,
     id: &str,
     input: MergePeople,
 ) -> AppResult<PersonOut> {
@@ -45,6 +52,10 @@ pub fn merge(
         .map_err(AppError::conflict)?;
         versioned::expect(input.version, survivor.row.version)?;
         versioned::expect(input.duplicate_version, dup.row.version)?;
+        rules::check_merge_records(
+            &merge_side(conn, &survivor.row.id)?,
+            &merge_side(conn, &dup.row.id)?,
+        )?;
         let (dup_after, surv_after) = merged(&survivor, &dup, &actor.user_id, at);
         // the duplicate first: a national ID moving across must leave it before it arrives
         versioned::applied(
@@ -74,6 +85,7 @@ pub fn merge(
             .after(&snapshot(&surv_after))
             .reason(&reason)
             .write(conn, &w, at)?;
+        move_records(conn, &w, policy, &surv_after.row, &dup.row, at, &reason)?;
         Ok(PersonOut::from(&surv_after))
     })
 }

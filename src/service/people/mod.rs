@@ -173,6 +173,7 @@ pub struct CreatedPerson {
 mod duplicates;
 mod history;
 mod merge;
+mod merge_records;
 mod placement;
 mod reads;
 mod register;

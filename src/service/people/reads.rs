@@ -10,9 +10,42 @@ pub(super) fn visible(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppR
     }
 }
 
-pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<PersonOut> {
+/// What reading one person answers.
+#[derive(Debug)]
+pub enum PersonRead {
+    /// The record itself (one merged across a border included).
+    Found(Box<PersonOut>),
+    /// The record was merged into this one (the record that stands at the end of the merges),
+    /// which the reader may read too: read it instead.
+    MergedInto(String),
+}
+
+/// A person the actor may read. A record merged into another answers with the one that
+/// stands, when the actor may read that one; otherwise (merged across a border, by a notice
+/// accepted) with itself, `merged_into` saying where it went.
+pub fn get(conn: &mut AnyConnection, actor: &Actor, id: &str) -> AppResult<PersonRead> {
     let scope = actor.scope(Action::PersonRead)?;
-    Ok(PersonOut::from(&visible(conn, &scope, id)?))
+    let p = visible(conn, &scope, id)?;
+    if let Some(into) = &p.row.merged_into {
+        if let Some(standing) = standing(conn, into)? {
+            if scope.covers(&standing.unit_path) {
+                return Ok(PersonRead::MergedInto(standing.id));
+            }
+        }
+    }
+    Ok(PersonRead::Found(Box::new(PersonOut::from(&p))))
+}
+
+/// The record that stands at the end of the merges from `id` (a bounded walk).
+fn standing(conn: &mut AnyConnection, id: &str) -> AppResult<Option<PersonRow>> {
+    let mut row = store::get_row(conn, id)?;
+    for _ in 0..16 {
+        match row.as_ref().and_then(|r| r.merged_into.clone()) {
+            Some(next) => row = store::get_row(conn, &next)?,
+            None => return Ok(row),
+        }
+    }
+    Ok(None)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -6,7 +6,7 @@ pub(super) fn contact_is_close(c: &ContactRow) -> bool {
     is_close(c.proximity, c.masked, c.duration_minutes).is_ok()
 }
 
-pub(super) fn exposure_json(e: Option<&ExposureRow>) -> Option<serde_json::Value> {
+pub(crate) fn exposure_json(e: Option<&ExposureRow>) -> Option<serde_json::Value> {
     e.map(|e| {
         json!({
             "level": label(e.level as u8),

@@ -8,7 +8,7 @@ use crate::store::events::{Entity, Event};
 /// Nobody is downgraded automatically: people whose level would rise or vanish go to the
 /// review list. `corrected` (a retracted case's person) is reclassified at once: the
 /// correction is about them.
-pub(super) fn after_correction(
+pub(crate) fn after_correction(
     conn: &mut AnyConnection,
     who: &Who,
     touched: Vec<String>,

@@ -61,7 +61,7 @@ pub use cases::*;
 pub use chain::*;
 pub use clusters::*;
 pub use contacts::*;
-use corrections::*;
+pub(crate) use corrections::*;
 pub use isolation::*;
 pub(crate) use notified::*;
 pub use reads::*;
