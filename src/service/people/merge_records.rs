@@ -3,6 +3,7 @@
 //! the neighbourhood of both is classified again, as after a contact logged or retracted.
 
 use super::*;
+use crate::domain::happened::Happened;
 use crate::domain::cases::ExposureStatus;
 use crate::domain::classification::{combine, Held, MergeSide as Side, Window};
 use crate::domain::people::MergeSide;
@@ -148,7 +149,7 @@ pub(super) fn move_records(
         .collect();
     seeds.sort();
     seeds.dedup();
-    cascade(conn, who, seeds.clone(), policy, at, &log.why)?;
+    cascade(conn, who, seeds.clone(), policy, &Happened::now(at), &log.why)?;
     after_correction(conn, who, seeds, None, policy, at, &log.why)?;
     Ok(())
 }
