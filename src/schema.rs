@@ -225,6 +225,7 @@ diesel::table! {
         retract_reason -> Nullable<Text>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 

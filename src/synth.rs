@@ -186,6 +186,7 @@ pub fn contact(
         retract_reason: None,
         created_by: None,
         created_at: now,
+        updated_at: now,
     }
 }
 

@@ -437,8 +437,9 @@ fn cursor_of(ts: NaiveDateTime, id: &str) -> String {
     format!("{}_{id}", ts.and_utc().timestamp_micros())
 }
 
-/// What changed in the user's jurisdiction since the cursor, oldest first. Changes younger
-/// than the settle time wait for the next pull, so that none still committing is skipped.
+/// What changed in the user's jurisdiction since the cursor, oldest first by the time of
+/// the last change (a contact retracted comes again). Changes younger than the settle time
+/// wait for the next pull, so that none still committing is skipped.
 pub fn pull(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -478,7 +479,7 @@ pub fn pull(
             let rows = store::contacts_changed(conn, &ranges, after.as_ref(), until, limit + 1)?;
             out.more = rows.len() as i64 > limit;
             for c in rows.iter().take(limit as usize) {
-                last = Some((c.created_at, c.id.clone()));
+                last = Some((c.updated_at, c.id.clone()));
                 out.contacts.push(ContactOut::from(c));
             }
         }

@@ -250,6 +250,7 @@ pub(crate) fn contact_row(
         retract_reason: None,
         created_by: Some(actor.user_id.clone()),
         created_at: at,
+        updated_at: at,
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) fn log_notified_contact(
         retract_reason: None,
         created_by: Some(sent_by.to_string()),
         created_at: at,
+        updated_at: at,
     };
     store::insert_contact(conn, &contact)?;
     events::insert(conn, &logged_event(w, &contact, at))?;
