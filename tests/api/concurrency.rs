@@ -218,3 +218,140 @@ async fn two_commands_that_deadlock_both_complete() {
         Some("2")
     );
 }
+
+/// A laboratory in Vân Đồn with its technician; (health officer, lab technician).
+async fn lab_world(app: &TestApp) -> (String, String) {
+    let admin = app.token("root", Role::Admin, "VN").await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let lab = app.token("xet.nghiem", Role::LabTechnician, VAN_DON).await;
+    app.post(
+        "/api/v1/labs",
+        &admin,
+        json!({"id": "cdc-qn", "name": "CDC Quảng Ninh", "unit_code": VAN_DON}),
+    )
+    .await
+    .assert(201);
+    (health, lab)
+}
+
+/// One answer per item, in the order sent.
+fn answers(r: &crate::helpers::Resp, n: usize) -> Vec<Value> {
+    let items = r.assert(200).as_array().unwrap().clone();
+    assert_eq!(items.len(), n, "{}", r.body);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["index"], i, "{}", r.body);
+    }
+    items
+}
+
+fn status(v: &Value) -> &str {
+    v["status"].as_str().unwrap()
+}
+
+#[actix_web::test]
+async fn two_result_uploads_racing_on_the_same_samples_answer_every_item() {
+    use diesel::prelude::*;
+    use tracing_backend::schema::{events, samples};
+    let app = parallel_app().await;
+    let (health, lab) = lab_world(&app).await;
+    let people: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(app.person(&health, &name(i)).await);
+        }
+        v
+    };
+    for round in 0..3 {
+        // six RT-PCR tubes at the laboratory
+        let codes: Vec<String> = (0..6).map(|i| format!("R{round}-S{i}")).collect();
+        let items: Vec<Value> = people
+            .iter()
+            .zip(&codes)
+            .map(|(p, b)| json!({"person_id": p, "kind": "rt_pcr", "barcode": b}))
+            .collect();
+        let r = app
+            .post(
+                "/api/v1/samples/collections",
+                &health,
+                json!({"items": items}),
+            )
+            .await;
+        assert!(answers(&r, 6).iter().all(|a| status(a) == "done"));
+        let r = app
+            .post(
+                "/api/v1/labs/cdc-qn/receipts",
+                &lab,
+                json!({"barcodes": codes}),
+            )
+            .await;
+        assert!(answers(&r, 6).iter().all(|a| status(a) == "done"));
+        // two uploads at once: S2 and S3 in both (S3 the same, S2 another result), the
+        // second in the other order, so that a row-by-row writer could deadlock
+        let result = |i: usize, r: &str| json!({"barcode": codes[i], "result": r});
+        let a = json!({"items": [result(0, "negative"), result(1, "negative"), result(2, "negative"), result(3, "negative")]});
+        let b = json!({"items": [result(5, "negative"), result(4, "negative"), result(3, "negative"), result(2, "inconclusive")]});
+        let (ra, rb) = futures_util::future::join(
+            app.post("/api/v1/labs/cdc-qn/results", &lab, a),
+            app.post("/api/v1/labs/cdc-qn/results", &lab, b),
+        )
+        .await;
+        let (a, b) = (answers(&ra, 4), answers(&rb, 4));
+        // the samples only one upload names are resulted, whichever went first
+        for x in [&a[0], &a[1], &b[0], &b[1]] {
+            assert_eq!(status(x), "done", "{x}");
+        }
+        // the same result twice: one records it, the other finds it recorded
+        let mut same = [status(&a[3]), status(&b[2])];
+        same.sort();
+        assert_eq!(same, ["done", "unchanged"], "{a:?} {b:?}");
+        // two results for one tube: the first stands, the other is refused
+        let mut other = [status(&a[2]), status(&b[3])];
+        other.sort();
+        assert_eq!(other, ["conflict", "done"], "{a:?} {b:?}");
+        let winner = if status(&a[2]) == "done" {
+            "negative"
+        } else {
+            "inconclusive"
+        };
+        // the end state is what the answers say, each written once
+        let mut conn = app.raw_conn();
+        let stored: Vec<(String, String, Option<String>, Option<String>)> = samples::table
+            .filter(samples::barcode.eq_any(&codes))
+            .select((
+                samples::id,
+                samples::state,
+                samples::result,
+                samples::barcode,
+            ))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(stored.len(), 6);
+        for (id, state, result, barcode) in &stored {
+            assert_eq!(state, "resulted", "{barcode:?}");
+            let expected = if barcode.as_deref() == Some(codes[2].as_str()) {
+                winner
+            } else {
+                "negative"
+            };
+            assert_eq!(result.as_deref(), Some(expected), "{barcode:?}");
+            let resulted: i64 = events::table
+                .filter(events::entity_type.eq("sample"))
+                .filter(events::entity_id.eq(id))
+                .filter(events::action.eq("resulted"))
+                .count()
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(resulted, 1, "{barcode:?}");
+            let retests: i64 = samples::table
+                .filter(samples::replaces_sample_id.eq(id))
+                .count()
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(
+                retests,
+                i64::from(expected == "inconclusive"),
+                "{barcode:?}"
+            );
+        }
+    }
+}

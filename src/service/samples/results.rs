@@ -32,6 +32,8 @@ enum Tube {
 
 /// A laboratory's results in bulk, idempotently: the same result again is `unchanged`, a
 /// different one a `conflict`. A positive confirms the person as F0 in the same transaction.
+/// The tubes named are locked first, in a fixed order: an upload racing another over the
+/// same tubes waits for it, then answers each item from what the other wrote.
 pub fn record_results(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -48,6 +50,7 @@ pub fn record_results(
             .iter()
             .filter_map(|i| check_barcode(&i.barcode).ok())
             .collect();
+        store::lock_tubes(conn, &codes)?;
         let mut tubes: HashMap<String, Tube> = store::samples_by_barcode(conn, &codes)?
             .into_iter()
             .filter_map(|s| s.barcode.clone().map(|b| (b, Tube::Sample(s))))
@@ -176,9 +179,12 @@ fn result_sample(
             Some(r.to_string()),
         ));
     }
-    match outcome {
+    let written = match outcome {
         Ok(result) => apply_result(conn, ctx, s, result, None)?,
         Err(why) => reject_sample(conn, ctx, s, &why)?,
+    };
+    if !written {
+        return Ok(SampleItemResult::changed_meanwhile(index, Some(&s.id), bc));
     }
     Ok(SampleItemResult::new(
         index,
@@ -189,13 +195,14 @@ fn result_sample(
     ))
 }
 
-/// A rejected tube: the sample is taken again.
+/// A rejected tube: the sample is taken again. False, and nothing written, when the sample
+/// changed since it was read.
 fn reject_sample(
     conn: &mut AnyConnection,
     ctx: &ResultContext,
     s: &SampleRow,
     why: &str,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let after = SampleRow {
         state: SampleState::Rejected,
         note: Some(why.to_string()),
@@ -205,14 +212,17 @@ fn reject_sample(
         updated_at: ctx.at,
         ..s.clone()
     };
-    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
+    if !store::update_sample(conn, &after, s.version)? {
+        return Ok(false);
+    }
     Event::on(Entity::Sample, &s.id, "rejected")
         .before(&json!({"state": s.state, "pool_id": s.pool_id}))
         .after(&json!({"state": "rejected"}))
         .reason(why)
         .write(conn, &ctx.who, ctx.at)?;
     let kind = s.kind;
-    resample(conn, s, kind, "retest", ctx.at)
+    resample(conn, s, kind, "retest", ctx.at)?;
+    Ok(true)
 }
 
 fn resample(
@@ -230,14 +240,15 @@ fn resample(
 }
 
 /// Write a sample's result and what follows from it: its scheduled test, a new sample when
-/// inconclusive, and for a positive the new F0 with the episode transferred.
+/// inconclusive, and for a positive the new F0 with the episode transferred. False, and
+/// nothing written, when the sample changed since it was read.
 fn apply_result(
     conn: &mut AnyConnection,
     ctx: &ResultContext,
     s: &SampleRow,
     result: TestResult,
     note: Option<&str>,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let after = SampleRow {
         state: SampleState::Resulted,
         result: Some(result),
@@ -247,7 +258,9 @@ fn apply_result(
         updated_at: ctx.at,
         ..s.clone()
     };
-    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
+    if !store::update_sample(conn, &after, s.version)? {
+        return Ok(false);
+    }
     Event::on(Entity::Sample, &s.id, "resulted")
         .after(&json!({"result": result.as_str(), "note": note}))
         .write(conn, &ctx.who, ctx.at)?;
@@ -275,7 +288,7 @@ fn apply_result(
     if result == TestResult::Positive {
         positive(conn, ctx, &after, kind)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A positive individual result: confirm the F0 (case, investigation, cascade), transfer
@@ -442,8 +455,12 @@ fn result_pool(
         ),
         (Err(why), _) => format!("pool {} rejected: {why}", p.barcode),
     };
+    // the members are locked with their pool: each is still as read
     for m in members.iter().filter(|m| m.state == SampleState::Received) {
-        apply_result(conn, ctx, m, member_result, Some(&note))?;
+        versioned::applied(
+            apply_result(conn, ctx, m, member_result, Some(&note))?,
+            m.version,
+        )?;
     }
     Ok(SampleItemResult::new(
         index,
@@ -484,7 +501,7 @@ pub fn antigen_result(
             rules,
             at,
         };
-        apply_result(conn, &ctx, &s, input.result, None)?;
+        versioned::applied(apply_result(conn, &ctx, &s, input.result, None)?, s.version)?;
         let after = store::get_sample(conn, &s.id)?.ok_or_else(|| AppError::not_found("sample"))?;
         Ok(SampleOut::from(&after))
     })
