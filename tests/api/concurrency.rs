@@ -355,3 +355,108 @@ async fn two_result_uploads_racing_on_the_same_samples_answer_every_item() {
         }
     }
 }
+
+#[actix_web::test]
+async fn collections_and_pools_racing_for_one_barcode_answer_every_item() {
+    use diesel::prelude::*;
+    use tracing_backend::schema::{pools, samples};
+    let app = parallel_app().await;
+    let (health, _) = lab_world(&app).await;
+    let mut people = Vec::new();
+    for i in 0..4 {
+        people.push(app.person(&health, &name(i)).await);
+    }
+    let tube = |p: &str, kind: &str, b: &str| json!({"person_id": p, "kind": kind, "barcode": b});
+    for round in 0..3 {
+        // two phones give one barcode to two people's samples at once
+        let shared = format!("C{round}-SHARED");
+        let a = json!({"items": [tube(&people[0], "rt_pcr", &shared), tube(&people[1], "rt_pcr", &format!("C{round}-A"))]});
+        let b = json!({"items": [tube(&people[2], "rt_pcr", &format!("C{round}-B")), tube(&people[3], "rt_pcr", &shared)]});
+        let (ra, rb) = futures_util::future::join(
+            app.post("/api/v1/samples/collections", &health, a),
+            app.post("/api/v1/samples/collections", &health, b),
+        )
+        .await;
+        let (a, b) = (answers(&ra, 2), answers(&rb, 2));
+        assert_eq!((status(&a[1]), status(&b[0])), ("done", "done"));
+        let mut both = [status(&a[0]), status(&b[1])];
+        both.sort();
+        assert_eq!(both, ["conflict", "done"], "{a:?} {b:?}");
+        let lost = if status(&a[0]) == "conflict" {
+            &a[0]
+        } else {
+            &b[1]
+        };
+        assert!(lost["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("barcode: is another sample's"));
+        let winner = if status(&a[0]) == "done" {
+            &people[0]
+        } else {
+            &people[3]
+        };
+        let mut conn = app.raw_conn();
+        let holders: Vec<String> = samples::table
+            .filter(samples::barcode.eq(&shared))
+            .select(samples::person_id)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(holders, std::slice::from_ref(winner));
+
+        // a pool and a sample take one barcode at once: one of them has it
+        let pooled: Vec<Value> = (0..2)
+            .map(|i| tube(&people[i], "rt_pcr_pooled", &format!("P{round}-{i}")))
+            .collect();
+        let r = app
+            .post(
+                "/api/v1/samples/collections",
+                &health,
+                json!({"items": pooled}),
+            )
+            .await;
+        let ids: Vec<Value> = answers(&r, 2)
+            .iter()
+            .map(|x| x["sample_id"].clone())
+            .collect();
+        let code = format!("C{round}-TUBE");
+        let (pool, collected) = futures_util::future::join(
+            app.post(
+                "/api/v1/pools",
+                &health,
+                json!({"barcode": code, "sample_ids": ids}),
+            ),
+            app.post(
+                "/api/v1/samples/collections",
+                &health,
+                json!({"items": [tube(&people[2], "rt_pcr", &code)]}),
+            ),
+        )
+        .await;
+        let collected = answers(&collected, 1);
+        match pool.status.as_u16() {
+            201 => {
+                assert_eq!(status(&collected[0]), "conflict");
+                assert!(collected[0]["detail"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("barcode: is a pool's"));
+            }
+            _ => {
+                assert_eq!(pool.field_errors(), ["barcode"], "{}", pool.body);
+                assert_eq!(status(&collected[0]), "done");
+            }
+        }
+        let in_pools: i64 = pools::table
+            .filter(pools::barcode.eq(&code))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        let in_samples: i64 = samples::table
+            .filter(samples::barcode.eq(&code))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(in_pools + in_samples, 1, "one tube has {code}");
+    }
+}
