@@ -460,3 +460,146 @@ async fn collections_and_pools_racing_for_one_barcode_answer_every_item() {
         assert_eq!(in_pools + in_samples, 1, "one tube has {code}");
     }
 }
+
+/// Wait until `n` backends of the test's database wait on a lock (PostgreSQL).
+async fn lock_waiters(app: &TestApp, n: i64) {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.raw_conn();
+    for _ in 0..3000 {
+        let waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n;
+        if waiting >= n {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{n} writers never came to wait on a lock");
+}
+
+#[actix_web::test]
+async fn a_push_that_lost_a_race_is_replayed_an_item_at_a_time() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use tracing_backend::schema::{contacts, events, persons, sync_batches};
+    let app = parallel_app().await;
+    if !app.database_url.starts_with("postgres") {
+        return; // SQLite runs one writing transaction at a time: no push can lose a race
+    }
+    let (police_id, police) = app.user("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
+    confirm(&app, &health, &f0).await;
+    // two phones push the same new person, each with a contact of theirs; one more person
+    // and contact in the second batch
+    let (p, q) = (uuid(), uuid());
+    let (cb, ca, cq) = (uuid(), uuid(), uuid());
+    let person = |id: &str, name: &str| json!({"kind": "person", "data": {"id": id, "full_name": name, "residence_unit_code": CAI_RONG}});
+    let contact = |id: &str, other: &str, hour: u32| {
+        json!({"kind": "contact", "data": {"id": id, "person_id": f0, "contact_person_id": other,
+        "first_at": local_ago(1, hour), "last_at": local_ago(1, hour + 1), "setting": "market", "proximity": "physical"}})
+    };
+    let (b_id, a_id) = (uuid(), uuid());
+    let b = json!({"batch_id": b_id, "items": [person(&p, "Trần Thị Đua"), contact(&cb, &p, 9)]});
+    let a = json!({"batch_id": a_id, "items": [person(&p, "Trần Thị Đua"), contact(&ca, &p, 14),
+                                               person(&q, "Lê Văn Sau"), contact(&cq, &q, 15)]});
+    // the barrier: B's answer row, held uncommitted here, stops B after its writes and
+    // before its commit
+    let mut blocker = app.raw_conn();
+    blocker.batch_execute("BEGIN").unwrap();
+    tracing_backend::store::sync::insert_batch(
+        &mut blocker,
+        &tracing_backend::store::sync::BatchRow {
+            id: b_id.clone(),
+            user_id: police_id,
+            item_count: 0,
+            response: "{}".into(),
+            created_at: tracing_backend::store::now(),
+        },
+    )
+    .unwrap();
+    let push_b = app.post("/api/v1/sync/push", &police, b);
+    // A starts once B waits: its look-ups cannot see B's person, and its insert of that
+    // person waits for B's transaction
+    let push_a = async {
+        lock_waiters(&app, 1).await;
+        app.post("/api/v1/sync/push", &police, a.clone()).await
+    };
+    // both waiting: let B commit, and A's insert fails on B's person
+    let release = async {
+        lock_waiters(&app, 2).await;
+        blocker.batch_execute("ROLLBACK").unwrap();
+    };
+    let (rb, ra, ()) = futures_util::future::join3(push_b, push_a, release).await;
+    let status_of = |r: &crate::helpers::Resp| -> Vec<String> {
+        r.assert(200)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(status_of(&rb), ["created", "created"]);
+    // replayed an item at a time: B's person is found the same, the rest is made
+    assert_eq!(
+        status_of(&ra),
+        ["unchanged", "created", "created", "created"]
+    );
+    assert_eq!(ra.body["counts"], json!({"created": 3, "unchanged": 1}));
+    for (i, id) in [&p, &ca, &q, &cq].into_iter().enumerate() {
+        assert_eq!(ra.body["results"][i]["id"], id.as_str());
+    }
+    // nothing written twice: what the set-based attempt wrote was undone before the replay
+    let mut conn = app.raw_conn();
+    let events_of = |conn: &mut tracing_backend::db::AnyConnection, id: &str, action: &str| {
+        events::table
+            .filter(events::entity_id.eq(id))
+            .filter(events::action.eq(action))
+            .count()
+            .get_result::<i64>(conn)
+            .unwrap()
+    };
+    for id in [&p, &q] {
+        let rows: i64 = persons::table
+            .filter(persons::id.eq(id))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(rows, 1);
+        assert_eq!(events_of(&mut conn, id, "created"), 1, "{id}");
+        assert_eq!(events_of(&mut conn, id, "classified"), 1, "{id}");
+    }
+    for id in [&cb, &ca, &cq] {
+        let rows: i64 = contacts::table
+            .filter(contacts::id.eq(id))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(rows, 1);
+        assert_eq!(events_of(&mut conn, id, "logged"), 1, "{id}");
+    }
+    let answers: i64 = sync_batches::table
+        .filter(sync_batches::id.eq_any([&a_id, &b_id]))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(answers, 2);
+    // and A sent again gets the answer it got, writing nothing
+    let total = || {
+        let mut c = app.raw_conn();
+        events::table.count().get_result::<i64>(&mut c).unwrap()
+    };
+    let before = total();
+    let again = app.post("/api/v1/sync/push", &police, a).await;
+    assert_eq!(again.assert(200), &ra.body);
+    assert_eq!(total(), before);
+}

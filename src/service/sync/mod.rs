@@ -171,7 +171,10 @@ pub fn push(
             .collect();
         let results = match conn.transaction(|c| batch::push_items(c, actor, rules, parsed, at)) {
             Ok(results) => results,
-            Err(batch::Failure::Race) => per_item(conn, actor, rules, &input.items, at)?,
+            Err(batch::Failure::Race) => {
+                tracing::info!("a pushed batch met another writer: replaying it an item at a time");
+                per_item(conn, actor, rules, &input.items, at)?
+            }
             Err(batch::Failure::Error(e)) => return Err(e),
         };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
