@@ -2,6 +2,7 @@
 //! `cargo test` runs it on SQLite; `TEST_DATABASE_URL=postgres://… cargo test` on PostgreSQL.
 
 mod accounts;
+mod barcodes;
 mod cascade_property;
 mod concurrency;
 mod contract;
@@ -11,9 +12,11 @@ mod notices;
 mod people;
 mod platform;
 mod quarantine;
+mod races;
 mod reports;
 mod samples;
 mod sync;
+mod sync_feed;
 mod trace;
 mod units;
 mod workflow;

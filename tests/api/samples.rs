@@ -6,15 +6,15 @@ use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 use tracing_backend::schema::samples;
 
-struct World {
-    app: TestApp,
-    health: String,
-    lab: String,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) health: String,
+    pub(crate) lab: String,
     f0: String,
 }
 
 /// A lab in Vân Đồn with its technician, a health officer, and an F0.
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::new().await;
     let admin = app.token("root", Role::Admin, "VN").await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
@@ -86,7 +86,7 @@ impl World {
         (p, e)
     }
 
-    async fn samples_of(&self, person: &str) -> Vec<Value> {
+    pub(crate) async fn samples_of(&self, person: &str) -> Vec<Value> {
         let r = self
             .app
             .get(&format!("/api/v1/samples?person_id={person}"), &self.health)
@@ -94,7 +94,7 @@ impl World {
         r.assert(200).as_array().unwrap().clone()
     }
 
-    async fn collect(&self, items: Value) -> Vec<Value> {
+    pub(crate) async fn collect(&self, items: Value) -> Vec<Value> {
         let r = self
             .app
             .post(
@@ -131,7 +131,7 @@ impl World {
     }
 }
 
-fn statuses(v: &[Value]) -> Vec<&str> {
+pub(crate) fn statuses(v: &[Value]) -> Vec<&str> {
     v.iter().map(|i| i["status"].as_str().unwrap()).collect()
 }
 
@@ -683,93 +683,4 @@ async fn a_mass_sampling_round_orders_a_sample_for_every_resident_of_an_active_z
         rounds.body["next_due"],
         (today + Duration::days(2)).to_string()
     );
-}
-
-#[actix_web::test]
-async fn a_barcode_names_one_tube_a_sample_or_a_pool() {
-    let w = world().await;
-    let app = &w.app;
-    let mut people = Vec::new();
-    for name in ["Đỗ Văn Một", "Đỗ Văn Hai", "Đỗ Văn Ba"] {
-        people.push(app.person(&w.health, name).await);
-    }
-    let items: Vec<Value> = people[..2]
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"person_id": p, "kind": "rt_pcr_pooled", "barcode": format!("PB-{i:04}")}))
-        .collect();
-    let ids: Vec<String> = w
-        .collect(json!(items))
-        .await
-        .iter()
-        .map(|i| i["sample_id"].as_str().unwrap().to_string())
-        .collect();
-    // a pool may not take a sample's barcode (nor another pool's)
-    let r = app
-        .post(
-            "/api/v1/pools",
-            &w.health,
-            json!({"barcode": "pb-0000", "sample_ids": ids}),
-        )
-        .await;
-    assert_eq!(r.field_errors(), ["barcode"]);
-    assert!(r.body["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("sample's"));
-    app.post(
-        "/api/v1/pools",
-        &w.health,
-        json!({"barcode": "POOL-X", "sample_ids": ids}),
-    )
-    .await
-    .assert(201);
-    let r = app
-        .post(
-            "/api/v1/pools",
-            &w.health,
-            json!({"barcode": "POOL-X", "sample_ids": ids}),
-        )
-        .await;
-    assert_eq!(r.field_errors(), ["barcode"]);
-    // nor a sample a pool's, collected ad hoc or as ordered; other items go through
-    let ordered = app
-        .post(
-            "/api/v1/samples",
-            &w.health,
-            json!({"person_id": people[2], "kind": "rt_pcr"}),
-        )
-        .await;
-    let ordered = ordered.assert(201)["id"].as_str().unwrap().to_string();
-    let r = w
-        .collect(json!([
-            {"person_id": people[2], "kind": "rt_pcr", "barcode": "pool-x"},
-            {"sample_id": ordered, "barcode": "POOL-X"},
-            {"person_id": people[2], "kind": "antigen_staff", "barcode": "AG-0100"},
-        ]))
-        .await;
-    assert_eq!(statuses(&r), ["conflict", "conflict", "done"]);
-    for item in &r[..2] {
-        let detail = item["detail"].as_str().unwrap();
-        assert!(
-            detail.starts_with("barcode: is a pool's"),
-            "{detail}: names the field and the holder"
-        );
-    }
-    assert_eq!(r[1]["sample_id"], ordered.as_str());
-    // nothing was written for the refused items
-    let mine = w.samples_of(&people[2]).await;
-    assert_eq!(mine.len(), 2, "the order and the antigen test");
-    let order = mine.iter().find(|s| s["id"] == ordered.as_str()).unwrap();
-    assert_eq!(order["state"], "ordered");
-    assert!(order["barcode"].is_null());
-    // the laboratory still finds the pool by its barcode
-    let r = app
-        .post(
-            "/api/v1/labs/cdc-qn/receipts",
-            &w.lab,
-            json!({"barcodes": ["POOL-X"]}),
-        )
-        .await;
-    assert_eq!(r.assert(200)[0]["status"], "done");
 }
