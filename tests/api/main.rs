@@ -6,6 +6,7 @@ mod barcodes;
 mod cascade_property;
 mod concurrency;
 mod contract;
+mod exports;
 mod helpers;
 mod matrix;
 mod notices;
