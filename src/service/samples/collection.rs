@@ -189,8 +189,8 @@ impl Answer<'_> {
     }
 }
 
-/// Check one item (barcode, time, a pool's barcode, repeated barcode), then collect an ordered sample or an
-/// ad hoc one.
+/// Check one item (barcode, time, a pool's barcode, repeated barcode), then collect an
+/// ordered sample or an ad hoc one.
 fn collect_one(
     conn: &mut AnyConnection,
     b: &mut Batch,
