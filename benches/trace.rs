@@ -411,6 +411,7 @@ fn main() -> anyhow::Result<()> {
         created_by: None,
         created_at: now,
         listed_at: now,
+        updated_at: now,
     };
     for f1 in 1..=1000 {
         fan.push(mk(0, f1, f1, 0));

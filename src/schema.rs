@@ -228,6 +228,7 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         listed_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 

@@ -187,6 +187,7 @@ pub fn contact(
         created_by: None,
         created_at: now,
         listed_at: first + Duration::minutes(minutes),
+        updated_at: now,
     }
 }
 

@@ -12,7 +12,8 @@ use crate::service::reports::{
 use crate::service::{Page, Paging};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, Stream, StreamExt};
+use std::future::Future;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -96,6 +97,9 @@ const EXPORT_PAGE: i64 = 500;
 
 /// A line list in your jurisdiction: a page of JSON with keyset paging, or the whole list as
 /// CSV, streamed page by page so that an export never sits in memory.
+///
+/// A CSV export that fails after it began is cut off: the connection closes without the
+/// body's last chunk, which a client sees as an error, never as the end of the list.
 #[utoipa::path(tag = "reports", params(("list" = LineList, Path), LineQuery), responses(
     (status = 200, description = "A page, or the whole list as CSV", content(
         (Page<LineRow> = "application/json"),
@@ -128,33 +132,64 @@ async fn line_list(
             .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
             .await?
     };
-    let head = Bytes::from(svc::line_csv_header());
-    let first_chunk = Bytes::from(svc::line_csv(&first.items));
-    let rest = stream::unfold(first.next_cursor, move |cursor| {
-        let state = state.clone();
-        let actor = actor.clone();
+    let body = csv_body(list, first, EXPORT_PAGE, move |paging| {
+        let (state, actor) = (state.clone(), actor.clone());
         async move {
-            let paging = Paging::new(Some(&cursor?), None).map(|p| p.sized(EXPORT_PAGE));
-            let page = match paging {
-                Ok(paging) => {
-                    state
-                        .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            Some(match page {
-                Ok(p) => (Ok(Bytes::from(svc::line_csv(&p.items))), p.next_cursor),
-                Err(e) => (Err(e), None),
-            })
+            state
+                .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
+                .await
         }
     });
-    let body = stream::iter([Ok::<Bytes, AppError>(head), Ok(first_chunk)]).chain(rest);
     let file = format!("attachment; filename=\"{}.csv\"", list.as_str());
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", file))
         .streaming(body))
+}
+
+/// The body of a CSV export: the header and the first page (read before answering), then
+/// each page after it as the client reads, `read` reading the page a [`Paging`] names. A
+/// page that fails ends the body with the error, logged: actix then drops the connection
+/// without the last chunk, so that the client sees a broken download, never a short file
+/// that looks whole.
+fn csv_body<F, Fut>(
+    list: LineList,
+    first: Page<LineRow>,
+    page_size: i64,
+    read: F,
+) -> impl Stream<Item = Result<Bytes, AppError>>
+where
+    F: FnMut(Paging) -> Fut,
+    Fut: Future<Output = AppResult<Page<LineRow>>>,
+{
+    let head = Bytes::from(svc::line_csv_header());
+    let first_chunk = Bytes::from(svc::line_csv(&first.items));
+    let sent = first.items.len();
+    let rest = stream::unfold(
+        (first.next_cursor, read, sent),
+        move |(cursor, mut read, sent)| async move {
+            let page = match Paging::new(Some(&cursor?), None) {
+                Ok(paging) => read(paging.sized(page_size)).await,
+                Err(e) => Err(e),
+            };
+            Some(match page {
+                Ok(p) => {
+                    let chunk = Bytes::from(svc::line_csv(&p.items));
+                    (Ok(chunk), (p.next_cursor, read, sent + p.items.len()))
+                }
+                Err(e) => {
+                    tracing::error!(
+                        list = list.as_str(),
+                        rows_sent = sent,
+                        error = %e,
+                        "a CSV export failed midway: its connection is dropped"
+                    );
+                    (Err(e), (None, read, sent))
+                }
+            })
+        },
+    );
+    stream::iter([Ok(head), Ok(first_chunk)]).chain(rest)
 }
 
 // ---- the chain picture ----------------------------------------------------------------
@@ -182,4 +217,105 @@ pub async fn chain_script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(CHAIN_SCRIPT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    fn row(i: usize) -> LineRow {
+        LineRow {
+            person_id: format!("p{i:03}"),
+            full_name: None,
+            birth_year: None,
+            phones: Vec::new(),
+            residence_unit_code: "06994".into(),
+            level: Some("F2".into()),
+            reference_type: "exposure".into(),
+            reference_id: format!("p{i:03}"),
+            since: None,
+            due: None,
+            detail: None,
+        }
+    }
+
+    /// A list of `n` lines read in pages of 2, as the store would: the page after the
+    /// paging's key; `fail_at` is the page (from 1) that fails instead.
+    fn source(
+        n: usize,
+        fail_at: Option<usize>,
+    ) -> (
+        Page<LineRow>,
+        impl FnMut(Paging) -> std::future::Ready<AppResult<Page<LineRow>>>,
+    ) {
+        let rows: Vec<LineRow> = (0..n).map(row).collect();
+        let page_of = move |paging: &Paging| {
+            let fetched: Vec<LineRow> = rows
+                .iter()
+                .filter(|r| paging.after().is_none_or(|a| r.person_id.as_str() > a))
+                .take(paging.fetch() as usize)
+                .cloned()
+                .collect();
+            paging.page(fetched, |r| r.person_id.clone())
+        };
+        let first = page_of(&Paging::new(None, None).unwrap().sized(2));
+        let mut page = 1;
+        let read = move |paging: Paging| {
+            page += 1;
+            std::future::ready(if fail_at == Some(page) {
+                Err(AppError::Internal(anyhow::anyhow!(
+                    "the database went away"
+                )))
+            } else {
+                Ok(page_of(&paging))
+            })
+        };
+        (first, read)
+    }
+
+    fn run(body: impl Stream<Item = Result<Bytes, AppError>>) -> Vec<Result<String, String>> {
+        body.map(|c| {
+            c.map(|b| String::from_utf8(b.to_vec()).unwrap())
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Vec<_>>()
+        .now_or_never()
+        .expect("the pages are ready at once")
+    }
+
+    #[test]
+    fn an_export_streams_every_page_then_ends() {
+        let (first, read) = source(5, None);
+        let chunks = run(csv_body(LineList::NotSampled, first, 2, read));
+        let text: String = chunks.into_iter().map(Result::unwrap).collect();
+        let ids: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(ids, ["p000", "p001", "p002", "p003", "p004"]);
+    }
+
+    #[test]
+    fn a_page_that_fails_ends_the_export_with_an_error() {
+        let (first, read) = source(7, Some(3));
+        let chunks = run(csv_body(LineList::NotSampled, first, 2, read));
+        // the header, pages 1 and 2, then the error of page 3, and nothing after it
+        assert_eq!(chunks.len(), 4, "{chunks:?}");
+        assert!(chunks[..3].iter().all(Result::is_ok));
+        assert!(chunks[1].as_ref().unwrap().contains("p001"));
+        assert!(chunks[2].as_ref().unwrap().contains("p003"));
+        let err = chunks[3].as_ref().unwrap_err();
+        assert!(err.contains("the database went away"), "{err}");
+    }
+
+    #[test]
+    fn the_first_page_after_the_one_read_may_fail_too() {
+        let (first, read) = source(7, Some(2));
+        let chunks = run(csv_body(LineList::NotSampled, first, 2, read));
+        assert_eq!(chunks.len(), 3, "{chunks:?}");
+        assert!(chunks[..2].iter().all(Result::is_ok));
+        assert!(chunks[2].is_err());
+    }
 }

@@ -36,6 +36,9 @@ async fn push(
 }
 
 /// What changed in your jurisdiction since the cursor (people, contacts or classifications).
+///
+/// A record comes again each time it changes: a contact retracted since, with its
+/// `retracted_at`, or moved to the record its person was linked into.
 #[utoipa::path(tag = "sync", params(PullQuery), responses((status = 200, body = Pulled)))]
 #[get("/sync/pull")]
 async fn pull(

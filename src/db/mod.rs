@@ -250,6 +250,29 @@ pub fn lock_key(conn: &mut AnyConnection, key: &str) -> diesel::QueryResult<()> 
     }
 }
 
+/// Take the locks of several keys (as [`lock_key`]) in one statement, in the order of the
+/// keys, so that two commands naming some of the same keys never take them crosswise.
+pub fn lock_keys(conn: &mut AnyConnection, keys: &[String]) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(());
+    };
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // a volatile output is computed after the sort, so the locks follow the keys' order
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) \
+         FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
+    .execute(c)?;
+    Ok(())
+}
+
 /// Run one statement on the inner connection of either backend: diesel's multi-row insert
 /// and upsert do not compile on the multi-backend connection.
 macro_rules! on_inner {

@@ -240,6 +240,31 @@ pub fn check_barcode(raw: &str) -> Result<String, String> {
     }
 }
 
+/// What a barcode is printed on: a sample's tube, or a pool's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TubeKind {
+    Sample,
+    Pool,
+}
+
+/// A barcode names one tube, a sample's or a pool's, never two: a laboratory receives and
+/// results by barcode alone, and a pool's result is its members'. A `tube` takes a barcode
+/// only when no other tube holds it (`held_by`: the kind of the one that does); why not
+/// otherwise.
+pub fn barcode_free(tube: TubeKind, held_by: Option<TubeKind>) -> Result<(), String> {
+    match (tube, held_by) {
+        (_, None) => Ok(()),
+        (TubeKind::Sample, Some(TubeKind::Sample)) => Err("is another sample's".into()),
+        (TubeKind::Pool, Some(TubeKind::Pool)) => Err("is another pool's".into()),
+        (TubeKind::Sample, Some(TubeKind::Pool)) => {
+            Err("is a pool's: a sample and a pool never share a barcode".into())
+        }
+        (TubeKind::Pool, Some(TubeKind::Sample)) => {
+            Err("is a sample's: a sample and a pool never share a barcode".into())
+        }
+    }
+}
+
 /// Only an antigen test is resulted where it is taken; an RT-PCR sample by its laboratory.
 pub fn may_result_on_site(kind: SampleKind, state: SampleState) -> Result<(), Refused> {
     if kind.is_antigen() {
@@ -394,6 +419,30 @@ mod tests {
             next_round(Some(d), d, 2),
             NaiveDate::from_ymd_opt(2021, 5, 12).unwrap()
         );
+    }
+
+    #[test]
+    fn a_barcode_names_one_tube_sample_or_pool() {
+        use TubeKind::{Pool, Sample};
+        assert_eq!(barcode_free(Sample, None), Ok(()));
+        assert_eq!(barcode_free(Pool, None), Ok(()));
+        for (tube, holder) in [
+            (Sample, Sample),
+            (Sample, Pool),
+            (Pool, Sample),
+            (Pool, Pool),
+        ] {
+            assert!(
+                barcode_free(tube, Some(holder)).is_err(),
+                "{tube:?} {holder:?}"
+            );
+        }
+        assert!(barcode_free(Sample, Some(Pool))
+            .unwrap_err()
+            .contains("pool's"));
+        assert!(barcode_free(Pool, Some(Sample))
+            .unwrap_err()
+            .contains("sample's"));
     }
 
     #[test]

@@ -233,7 +233,7 @@ fn accept_identity(
         people_store::update(conn, &after, before.row.version)?,
         before.row.version,
     )?;
-    let moved = trace_store::repoint_contacts(conn, &local.id, &target.id)?;
+    let moved = trace_store::repoint_contacts(conn, &local.id, &target.id, at)?;
     let why = format!("notice {}", n.id);
     let link = serde_json::json!({ "merged_into": target.id, "contacts_moved": moved.len() });
     Event::on(Entity::Person, &local.id, "linked_into")

@@ -38,11 +38,13 @@ pub fn contacts_between(
 /// Move every contact of `from` to `to`, retracted ones included, except those between the
 /// two (they would be a person's contact with themselves: the service retracts them). The
 /// contacts table has no unique key but its id, so two contacts with the same third person
-/// both stand, as two contacts logged between the same two people do.
+/// both stand, as two contacts logged between the same two people do. Each moved contact is
+/// changed `at`, so phones pulling the contact feed learn of the move.
 pub fn move_contacts(
     conn: &mut AnyConnection,
     from: &str,
     to: &str,
+    at: NaiveDateTime,
 ) -> QueryResult<Vec<ContactRow>> {
     let moved: Vec<ContactRow> = contacts::table
         .filter(
@@ -57,14 +59,14 @@ pub fn move_contacts(
             .filter(contacts::person_a.eq(from))
             .filter(contacts::person_b.ne(to)),
     )
-    .set(contacts::person_a.eq(to))
+    .set((contacts::person_a.eq(to), contacts::updated_at.eq(at)))
     .execute(conn)?;
     diesel::update(
         contacts::table
             .filter(contacts::person_b.eq(from))
             .filter(contacts::person_a.ne(to)),
     )
-    .set(contacts::person_b.eq(to))
+    .set((contacts::person_b.eq(to), contacts::updated_at.eq(at)))
     .execute(conn)?;
     Ok(moved)
 }

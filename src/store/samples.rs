@@ -144,6 +144,53 @@ pub fn samples_by_barcode(
     Ok(out)
 }
 
+/// Lock, until the transaction ends, the pools and samples `barcodes` name and the members
+/// of those pools: pools, then samples, each in the order of their ids, so that uploads
+/// over the same tubes wait for one another instead of deadlocking, and each then reads
+/// what the other wrote (PostgreSQL; SQLite's write transaction holds the database already).
+pub fn lock_tubes(conn: &mut AnyConnection, barcodes: &[String]) -> QueryResult<()> {
+    let AnyConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    if barcodes.is_empty() {
+        return Ok(());
+    }
+    let pools: Vec<String> = pools::table
+        .filter(pools::barcode.eq_any(barcodes))
+        .select(pools::id)
+        .order(pools::id)
+        .for_update()
+        .load(pg)?;
+    samples::table
+        .filter(
+            samples::barcode
+                .eq_any(barcodes)
+                .or(samples::pool_id.eq_any(&pools)),
+        )
+        .select(samples::id)
+        .order(samples::id)
+        .for_update()
+        .load::<String>(pg)?;
+    Ok(())
+}
+
+/// Lock samples by id until the transaction ends, in the order of their ids (PostgreSQL).
+pub fn lock_samples(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<()> {
+    let AnyConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    samples::table
+        .filter(samples::id.eq_any(ids))
+        .select(samples::id)
+        .order(samples::id)
+        .for_update()
+        .load::<String>(pg)?;
+    Ok(())
+}
+
 /// Write a sample if it is still at `version`; false when someone changed it meanwhile.
 pub fn update_sample(conn: &mut AnyConnection, s: &SampleRow, version: i32) -> QueryResult<bool> {
     diesel::update(

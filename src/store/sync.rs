@@ -65,7 +65,7 @@ macro_rules! feed {
 }
 
 feed!(people_rows_changed, persons, PersonRow, updated_at, id);
-feed!(contacts_changed, contacts, ContactRow, created_at, id);
+feed!(contacts_changed, contacts, ContactRow, updated_at, id);
 feed!(
     exposures_changed,
     exposures,

@@ -56,6 +56,8 @@ pub struct ContactRow {
     pub created_at: NaiveDateTime,
     /// When the tracer listed it (`created_at`: when it reached the server).
     pub listed_at: NaiveDateTime,
+    /// The last change: logged, retracted, moved to another record (the sync feed's order).
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -205,11 +207,13 @@ pub fn insert_contact(conn: &mut AnyConnection, c: &ContactRow) -> QueryResult<(
     Ok(())
 }
 
-/// Move every contact of `from` to `to` (a record linked into another); the contacts moved.
+/// Move every contact of `from` to `to` (a record linked into another) at `at`; the
+/// contacts moved, as they were.
 pub fn repoint_contacts(
     conn: &mut AnyConnection,
     from: &str,
     to: &str,
+    at: NaiveDateTime,
 ) -> QueryResult<Vec<ContactRow>> {
     let moved: Vec<ContactRow> = contacts::table
         .filter(contacts::person_a.eq(from).or(contacts::person_b.eq(from)))
@@ -217,10 +221,10 @@ pub fn repoint_contacts(
         .order(contacts::id.asc())
         .load(conn)?;
     diesel::update(contacts::table.filter(contacts::person_a.eq(from)))
-        .set(contacts::person_a.eq(to))
+        .set((contacts::person_a.eq(to), contacts::updated_at.eq(at)))
         .execute(conn)?;
     diesel::update(contacts::table.filter(contacts::person_b.eq(from)))
-        .set(contacts::person_b.eq(to))
+        .set((contacts::person_b.eq(to), contacts::updated_at.eq(at)))
         .execute(conn)?;
     Ok(moved)
 }
@@ -261,6 +265,7 @@ pub fn retract_contact(
     .set((
         contacts::retracted_at.eq(at),
         contacts::retract_reason.eq(reason),
+        contacts::updated_at.eq(at),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 
 /// A name for the `i`th person made up by a test (names hold no digits).
-fn name(i: usize) -> String {
+pub(crate) fn name(i: usize) -> String {
     const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
     const GIVEN: [&str; 8] = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan"];
     format!(
@@ -23,11 +23,11 @@ fn name(i: usize) -> String {
 
 const ROUNDS: usize = 6;
 
-fn uuid() -> String {
+pub(crate) fn uuid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn parallel_app() -> TestApp {
+pub(crate) async fn parallel_app() -> TestApp {
     TestApp::with_config(|c| {
         c.pool_size = 16;
         c.pool_timeout = std::time::Duration::from_secs(30);
@@ -35,7 +35,7 @@ async fn parallel_app() -> TestApp {
     .await
 }
 
-async fn confirm(app: &TestApp, health: &str, person: &str) {
+pub(crate) async fn confirm(app: &TestApp, health: &str, person: &str) {
     let today = crate::helpers::date_ago(0);
     app.post(
         "/api/v1/cases",

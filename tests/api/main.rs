@@ -2,9 +2,11 @@
 //! `cargo test` runs it on SQLite; `TEST_DATABASE_URL=postgres://… cargo test` on PostgreSQL.
 
 mod accounts;
+mod barcodes;
 mod cascade_property;
 mod concurrency;
 mod contract;
+mod exports;
 mod field_times;
 mod helpers;
 mod matrix;
@@ -13,10 +15,12 @@ mod notices;
 mod people;
 mod platform;
 mod quarantine;
+mod races;
 mod regimes;
 mod reports;
 mod samples;
 mod sync;
+mod sync_feed;
 mod trace;
 mod units;
 mod workflow;

@@ -6,15 +6,15 @@ use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 use tracing_backend::schema::samples;
 
-struct World {
-    app: TestApp,
-    health: String,
-    lab: String,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) health: String,
+    pub(crate) lab: String,
     f0: String,
 }
 
 /// A lab in Vân Đồn with its technician, a health officer, and an F0.
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::new().await;
     let admin = app.token("root", Role::Admin, "VN").await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
@@ -86,7 +86,7 @@ impl World {
         (p, e)
     }
 
-    async fn samples_of(&self, person: &str) -> Vec<Value> {
+    pub(crate) async fn samples_of(&self, person: &str) -> Vec<Value> {
         let r = self
             .app
             .get(&format!("/api/v1/samples?person_id={person}"), &self.health)
@@ -94,7 +94,7 @@ impl World {
         r.assert(200).as_array().unwrap().clone()
     }
 
-    async fn collect(&self, items: Value) -> Vec<Value> {
+    pub(crate) async fn collect(&self, items: Value) -> Vec<Value> {
         let r = self
             .app
             .post(
@@ -131,7 +131,7 @@ impl World {
     }
 }
 
-fn statuses(v: &[Value]) -> Vec<&str> {
+pub(crate) fn statuses(v: &[Value]) -> Vec<&str> {
     v.iter().map(|i| i["status"].as_str().unwrap()).collect()
 }
 

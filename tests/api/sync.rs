@@ -8,7 +8,7 @@ fn uuid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn f0(app: &TestApp, health: &str) -> String {
+pub(crate) async fn f0(app: &TestApp, health: &str) -> String {
     let r = app
         .post(
             "/api/v1/people",

@@ -3,9 +3,9 @@
 //! the neighbourhood of both is classified again, as after a contact logged or retracted.
 
 use super::*;
-use crate::domain::happened::Happened;
 use crate::domain::cases::ExposureStatus;
 use crate::domain::classification::{combine, Held, MergeSide as Side, Window};
+use crate::domain::happened::Happened;
 use crate::domain::people::MergeSide;
 use crate::domain::rules::Rules;
 use crate::service::trace::{after_correction, cascade, exposure_json};
@@ -81,7 +81,7 @@ pub(super) fn move_records(
         }
     };
     count("contacts_retracted", retract_between(conn, &mut log, k, d)?);
-    let contacts = moves::move_contacts(conn, d, k)?;
+    let contacts = moves::move_contacts(conn, d, k, at)?;
     for c in &contacts {
         let swap = |p: &str| if p == d { k } else { p }.to_string();
         log.moved(
@@ -149,7 +149,14 @@ pub(super) fn move_records(
         .collect();
     seeds.sort();
     seeds.dedup();
-    cascade(conn, who, seeds.clone(), policy, &Happened::now(at), &log.why)?;
+    cascade(
+        conn,
+        who,
+        seeds.clone(),
+        policy,
+        &Happened::now(at),
+        &log.why,
+    )?;
     after_correction(conn, who, seeds, None, policy, at, &log.why)?;
     Ok(())
 }

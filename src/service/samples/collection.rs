@@ -4,6 +4,7 @@ use super::*;
 use crate::domain::happened::Happened;
 use crate::service::happened::happened_at;
 use crate::store::events::{Entity, Event};
+use std::collections::HashSet;
 
 #[derive(Debug, Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
@@ -13,7 +14,7 @@ pub struct Collection {
     pub person_id: Option<String>,
     pub kind: Option<SampleKind>,
     /// The tube's barcode: 4 to 40 letters, digits or '-' (another is answered `invalid`,
-    /// in its item).
+    /// in its item). One that another sample or a pool has is answered `conflict`.
     pub barcode: String,
     /// When it was taken (default: now), at most a few minutes ahead of the server's clock
     /// (else `invalid`).
@@ -39,7 +40,8 @@ pub enum SampleItemStatus {
     Done,
     /// Done before, the same way: nothing changed.
     Unchanged,
-    /// Refused: the record is in another state, or the barcode is another sample's.
+    /// Refused: the record is in another state, or the barcode is another tube's (a sample's
+    /// or a pool's).
     Conflict,
     Invalid,
     NotFound,
@@ -89,7 +91,9 @@ pub(super) fn check_items<T>(items: &[T]) -> AppResult<()> {
 }
 
 /// Collect samples from a phone, in batches: each item gets its own result, a bad item never
-/// fails the others, and the same batch sent again changes nothing.
+/// fails the others, and the same batch sent again changes nothing. A barcode a sample or a
+/// pool already has is refused in its item. The barcodes and the samples named are locked
+/// first: a batch racing another over them waits for it and answers from what it wrote.
 pub fn collect(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -109,14 +113,21 @@ pub fn collect(
             .iter()
             .filter_map(|i| check_barcode(&i.barcode).ok())
             .collect();
-        let by_barcode: HashMap<String, SampleRow> = store::samples_by_barcode(conn, &barcodes)?
-            .into_iter()
-            .filter_map(|s| s.barcode.clone().map(|b| (b, s)))
-            .collect();
         let ids: Vec<String> = input
             .items
             .iter()
             .filter_map(|i| i.sample_id.clone())
+            .collect();
+        let keys: Vec<String> = barcodes.iter().map(|b| barcode_key(b)).collect();
+        crate::db::lock_keys(conn, &keys)?;
+        store::lock_samples(conn, &ids)?;
+        let pool_barcodes: HashSet<String> = store::pools_by_barcode(conn, &barcodes)?
+            .into_iter()
+            .map(|p| p.barcode)
+            .collect();
+        let by_barcode: HashMap<String, SampleRow> = store::samples_by_barcode(conn, &barcodes)?
+            .into_iter()
+            .filter_map(|s| s.barcode.clone().map(|b| (b, s)))
             .collect();
         let by_id: HashMap<String, SampleRow> = store::samples_by_id(conn, &ids)?
             .into_iter()
@@ -126,6 +137,7 @@ pub fn collect(
             scope: &scope,
             who: &who,
             by_barcode,
+            pool_barcodes,
             by_id,
             seen: HashMap::new(),
             fresh: Vec::new(),
@@ -160,6 +172,8 @@ struct Batch<'a> {
     who: &'a Who,
     /// The stored samples the batch's barcodes already name.
     by_barcode: HashMap<String, SampleRow>,
+    /// The batch's barcodes that pools already have.
+    pool_barcodes: HashSet<String>,
     /// The stored samples the batch names by id, as the batch leaves them.
     by_id: HashMap<String, SampleRow>,
     /// Barcode → the first item that gave it.
@@ -188,8 +202,8 @@ impl Answer<'_> {
     }
 }
 
-/// Check one item (barcode, time, repeated barcode), then collect an ordered sample or an
-/// ad hoc one.
+/// Check one item (barcode, time, a pool's barcode, repeated barcode), then collect an
+/// ordered sample or an ad hoc one.
 fn collect_one(
     conn: &mut AnyConnection,
     b: &mut Batch,
@@ -218,6 +232,14 @@ fn collect_one(
         Ok(h) => h,
         Err(e) => return Ok(answer.of(SampleItemStatus::Invalid, None, Some(e.field_message()))),
     };
+    if b.pool_barcodes.contains(&barcode) {
+        let detail = taken(TubeKind::Pool);
+        return Ok(answer.of(
+            SampleItemStatus::Conflict,
+            item.sample_id.as_deref(),
+            detail,
+        ));
+    }
     if let Some(first) = b.seen.insert(barcode.clone(), index) {
         return Ok(answer.of(
             SampleItemStatus::Conflict,
@@ -236,6 +258,13 @@ fn collect_one(
             Some("give sample_id, or person_id and kind".into()),
         )),
     }
+}
+
+/// Why a sample cannot take a barcode that a tube of `holder`'s kind has, naming the field.
+fn taken(holder: TubeKind) -> Option<String> {
+    barcode_free(TubeKind::Sample, Some(holder))
+        .err()
+        .map(|why| format!("barcode: {why}"))
 }
 
 /// An ordered sample, collected: the barcode is put on it and the state moves.
@@ -258,7 +287,7 @@ fn collect_ordered(
         if other.id == s.id {
             return Ok(answer.of(SampleItemStatus::Unchanged, Some(&s.id), None));
         }
-        let detail = Some("the barcode is another sample's".to_string());
+        let detail = taken(TubeKind::Sample);
         return Ok(answer.of(SampleItemStatus::Conflict, Some(&s.id), detail));
     }
     if let Err(r) = sample_transition(s.kind, s.state, SampleCommand::Collect, false) {
@@ -298,7 +327,7 @@ fn collect_ad_hoc(
         if other.person_id == person && other.kind == kind {
             return Ok(answer.of(SampleItemStatus::Unchanged, Some(&other.id), None));
         }
-        let detail = Some("the barcode is another sample's".to_string());
+        let detail = taken(TubeKind::Sample);
         return Ok(answer.of(SampleItemStatus::Conflict, Some(&other.id), detail));
     }
     let p = match people_store::get_row(conn, person)? {

@@ -12,9 +12,9 @@ use crate::domain::risk::Scale;
 use crate::domain::roles::{Action, Role};
 use crate::domain::rules::Rules;
 use crate::domain::samples::{
-    can_join_pool, check_barcode, next_round, pool_member_outcome, pool_transition, positive_means,
-    round_interval_days, sample_transition, PoolState, PositiveMeans, SampleCommand, SampleKind,
-    SampleState, TestResult,
+    barcode_free, can_join_pool, check_barcode, next_round, pool_member_outcome, pool_transition,
+    positive_means, round_interval_days, sample_transition, PoolState, PositiveMeans,
+    SampleCommand, SampleKind, SampleState, TestResult, TubeKind,
 };
 use crate::domain::time::vn_date;
 use crate::error::{AppError, AppResult};
@@ -117,6 +117,12 @@ fn new_sample(
         created_at: at,
         updated_at: at,
     }
+}
+
+/// The lock of a barcode while a tube is given it (`db::lock_keys`): a pool's and a
+/// sample's are one key, so that neither takes a barcode the other is taking.
+fn barcode_key(barcode: &str) -> String {
+    format!("barcode {barcode}")
 }
 
 fn visible_sample(conn: &mut AnyConnection, scope: &Scope, id: &str) -> AppResult<SampleRow> {

@@ -71,11 +71,18 @@ pub fn create_pool(
     }
     let at = now();
     crate::db::write_tx(conn, |conn| {
-        if !store::pools_by_barcode(conn, std::slice::from_ref(&barcode))?.is_empty()
-            || !store::samples_by_barcode(conn, std::slice::from_ref(&barcode))?.is_empty()
+        // a collection giving a sample this barcode waits for the pool, or the pool for it
+        crate::db::lock_keys(conn, &[barcode_key(&barcode)])?;
+        let held_by = if !store::pools_by_barcode(conn, std::slice::from_ref(&barcode))?.is_empty()
         {
-            return Err(AppError::field("barcode", "is another tube's"));
-        }
+            Some(TubeKind::Pool)
+        } else if !store::samples_by_barcode(conn, std::slice::from_ref(&barcode))?.is_empty() {
+            Some(TubeKind::Sample)
+        } else {
+            None
+        };
+        barcode_free(TubeKind::Pool, held_by).map_err(|e| AppError::field("barcode", e))?;
+        store::lock_samples(conn, &input.sample_ids)?;
         let members = store::samples_by_id(conn, &input.sample_ids)?;
         let mut pool = PoolRow {
             id: new_id(),

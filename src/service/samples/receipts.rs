@@ -40,6 +40,8 @@ pub fn receive(
             .iter()
             .filter_map(|b| check_barcode(b).ok())
             .collect();
+        // racing another upload over the same tubes, wait for it and read what it wrote
+        store::lock_tubes(conn, &codes)?;
         let samples: HashMap<String, SampleRow> = store::samples_by_barcode(conn, &codes)?
             .into_iter()
             .filter_map(|s| s.barcode.clone().map(|b| (b, s)))

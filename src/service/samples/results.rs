@@ -40,6 +40,8 @@ enum Tube {
 
 /// A laboratory's results in bulk, idempotently: the same result again is `unchanged`, a
 /// different one a `conflict`. A positive confirms the person as F0 in the same transaction.
+/// The tubes named are locked first, in a fixed order: an upload racing another over the
+/// same tubes waits for it, then answers each item from what the other wrote.
 pub fn record_results(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -56,6 +58,7 @@ pub fn record_results(
             .iter()
             .filter_map(|i| check_barcode(&i.barcode).ok())
             .collect();
+        store::lock_tubes(conn, &codes)?;
         let mut tubes: HashMap<String, Tube> = store::samples_by_barcode(conn, &codes)?
             .into_iter()
             .filter_map(|s| s.barcode.clone().map(|b| (b, Tube::Sample(s))))
@@ -206,9 +209,12 @@ fn result_sample(
             Some(r.to_string()),
         ));
     }
-    match outcome {
+    let written = match outcome {
         Ok(result) => apply_result(conn, ctx, s, result, None)?,
         Err(why) => reject_sample(conn, ctx, s, &why)?,
+    };
+    if !written {
+        return Ok(SampleItemResult::changed_meanwhile(index, Some(&s.id), bc));
     }
     Ok(SampleItemResult::new(
         index,
@@ -219,13 +225,14 @@ fn result_sample(
     ))
 }
 
-/// A rejected tube: the sample is taken again.
+/// A rejected tube: the sample is taken again. False, and nothing written, when the sample
+/// changed since it was read.
 fn reject_sample(
     conn: &mut AnyConnection,
     ctx: &ResultContext,
     s: &SampleRow,
     why: &str,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let after = SampleRow {
         state: SampleState::Rejected,
         note: Some(why.to_string()),
@@ -235,14 +242,17 @@ fn reject_sample(
         updated_at: ctx.h.recorded_at,
         ..s.clone()
     };
-    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
+    if !store::update_sample(conn, &after, s.version)? {
+        return Ok(false);
+    }
     Event::on(Entity::Sample, &s.id, "rejected")
         .before(&json!({"state": s.state, "pool_id": s.pool_id}))
         .after(&json!({"state": "rejected"}))
         .reason(why)
         .write_fact(conn, &ctx.who, &ctx.h)?;
     let kind = s.kind;
-    resample(conn, s, kind, "retest", &ctx.h)
+    resample(conn, s, kind, "retest", &ctx.h)?;
+    Ok(true)
 }
 
 fn resample(
@@ -267,14 +277,15 @@ fn resample(
 }
 
 /// Write a sample's result and what follows from it: its scheduled test, a new sample when
-/// inconclusive, and for a positive the new F0 with the episode transferred.
+/// inconclusive, and for a positive the new F0 with the episode transferred. False, and
+/// nothing written, when the sample changed since it was read.
 fn apply_result(
     conn: &mut AnyConnection,
     ctx: &ResultContext,
     s: &SampleRow,
     result: TestResult,
     note: Option<&str>,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let after = SampleRow {
         state: SampleState::Resulted,
         result: Some(result),
@@ -284,7 +295,9 @@ fn apply_result(
         updated_at: ctx.h.recorded_at,
         ..s.clone()
     };
-    versioned::applied(store::update_sample(conn, &after, s.version)?, s.version)?;
+    if !store::update_sample(conn, &after, s.version)? {
+        return Ok(false);
+    }
     Event::on(Entity::Sample, &s.id, "resulted")
         .after(&json!({"result": result.as_str(), "note": note}))
         .write_fact(conn, &ctx.who, &ctx.h)?;
@@ -312,7 +325,7 @@ fn apply_result(
     if result == TestResult::Positive {
         positive(conn, ctx, &after, kind)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A positive individual result: confirm the F0 (case, investigation, cascade), transfer
@@ -483,8 +496,12 @@ fn result_pool(
         ),
         (Err(why), _) => format!("pool {} rejected: {why}", p.barcode),
     };
+    // the members are locked with their pool: each is still as read
     for m in members.iter().filter(|m| m.state == SampleState::Received) {
-        apply_result(conn, ctx, m, member_result, Some(&note))?;
+        versioned::applied(
+            apply_result(conn, ctx, m, member_result, Some(&note))?,
+            m.version,
+        )?;
     }
     Ok(SampleItemResult::new(
         index,
@@ -535,7 +552,7 @@ pub fn antigen_result(
             rules,
             h,
         };
-        apply_result(conn, &ctx, &s, input.result, None)?;
+        versioned::applied(apply_result(conn, &ctx, &s, input.result, None)?, s.version)?;
         let after = store::get_sample(conn, &s.id)?.ok_or_else(|| AppError::not_found("sample"))?;
         Ok(SampleOut::from(&after))
     })

@@ -171,7 +171,10 @@ pub fn push(
             .collect();
         let results = match conn.transaction(|c| batch::push_items(c, actor, rules, parsed, at)) {
             Ok(results) => results,
-            Err(batch::Failure::Race) => per_item(conn, actor, rules, &input.items, at)?,
+            Err(batch::Failure::Race) => {
+                tracing::info!("a pushed batch met another writer: replaying it an item at a time");
+                per_item(conn, actor, rules, &input.items, at)?
+            }
             Err(batch::Failure::Error(e)) => return Err(e),
         };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -437,8 +440,9 @@ fn cursor_of(ts: NaiveDateTime, id: &str) -> String {
     format!("{}_{id}", ts.and_utc().timestamp_micros())
 }
 
-/// What changed in the user's jurisdiction since the cursor, oldest first. Changes younger
-/// than the settle time wait for the next pull, so that none still committing is skipped.
+/// What changed in the user's jurisdiction since the cursor, oldest first by the time of
+/// the last change (a contact retracted comes again). Changes younger than the settle time
+/// wait for the next pull, so that none still committing is skipped.
 pub fn pull(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -478,7 +482,7 @@ pub fn pull(
             let rows = store::contacts_changed(conn, &ranges, after.as_ref(), until, limit + 1)?;
             out.more = rows.len() as i64 > limit;
             for c in rows.iter().take(limit as usize) {
-                last = Some((c.created_at, c.id.clone()));
+                last = Some((c.updated_at, c.id.clone()));
                 out.contacts.push(ContactOut::from(c));
             }
         }

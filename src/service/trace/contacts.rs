@@ -279,6 +279,7 @@ pub(crate) fn contact_row(
         created_by: Some(actor.user_id.clone()),
         created_at: h.recorded_at,
         listed_at: h.at,
+        updated_at: h.recorded_at,
     }
 }
 

@@ -37,6 +37,7 @@ pub(crate) fn log_notified_contact(
         created_at: at,
         // listed here when the receiver accepted it
         listed_at: at,
+        updated_at: at,
     };
     let h = crate::domain::happened::Happened::now(at);
     store::insert_contact(conn, &contact)?;
