@@ -9,6 +9,7 @@ mod contract;
 mod exports;
 mod field_times;
 mod helpers;
+mod lifecycles;
 mod matrix;
 mod merge;
 mod notices;
