@@ -1429,3 +1429,36 @@ async fn an_episode_elsewhere_is_not_found_like_one_that_does_not_exist() {
         .await
         .assert(200);
 }
+
+#[actix_web::test]
+async fn home_facts_do_not_precede_what_they_follow() {
+    let app = TestApp::new().await;
+    let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
+    let commune = app.token("xa", Role::CommuneOfficer, CAI_RONG).await;
+    let (_, e, home) = home_quarantine(&app, &health, &commune).await;
+    let ago = |hours: i64| (Utc::now() - Duration::hours(hours)).to_rfc3339();
+    // a daily report given before the quarantine began is refused, by its time
+    let url = format!("/api/v1/episodes/{e}/reports");
+    let before = json!({"temperature_c": 36.6, "source": "officer_call", "at": ago(2)});
+    let r = app.post(&url, &commune, before).await;
+    assert_eq!(r.field_errors(), ["at"], "{:?}", r.body);
+    assert!(r.body.to_string().contains("the quarantine began"));
+    let now = json!({"temperature_c": 36.6, "source": "officer_call"});
+    app.post(&url, &commune, now).await.assert(201);
+    // a sign posted an hour ago is not taken down before it was posted
+    let r = app
+        .post(
+            &format!("/api/v1/homes/{home}/signs"),
+            &commune,
+            json!({"posted_at": ago(1)}),
+        )
+        .await;
+    let sign = id(r.assert(201));
+    let remove = format!("/api/v1/signs/{sign}/removal");
+    let early = json!({"version": 1, "reason": "moved to the gate", "at": ago(2)});
+    let r = app.post(&remove, &commune, early).await;
+    assert_eq!(r.field_errors(), ["at"]);
+    let later = json!({"version": 1, "reason": "moved to the gate", "at": ago(0)});
+    let r = app.post(&remove, &commune, later).await;
+    assert_eq!(r.assert(200)["state"], "removed");
+}

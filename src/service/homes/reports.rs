@@ -97,9 +97,7 @@ pub fn record_report(
     crate::db::write_tx(conn, |conn| {
         let (e, roles) = visible_episode(conn, actor, Action::HomeQuarantine, episode_id)?;
         crate::domain::home::may_report_daily(e.mode, e.state)?;
-        if date < e.admitted_at.map(vn_date).unwrap_or(today) {
-            return Err(AppError::field("date", "is before the quarantine began"));
-        }
+        // when it was given first: a report before the quarantine began is refused by its time
         let began = e.admitted_at.map(|t| after(t, "the quarantine began"));
         let h = happened_at(
             rules,
@@ -109,6 +107,9 @@ pub fn record_report(
             input.backdate_reason.as_deref(),
             began,
         )?;
+        if date < e.admitted_at.map(vn_date).unwrap_or(today) {
+            return Err(AppError::field("date", "is before the quarantine began"));
+        }
         let at = h.recorded_at;
         let r = ReportRow {
             id: new_id(),
