@@ -395,9 +395,10 @@ async fn resolve_follow_up(
     id: web::Path<String>,
     body: ApiJson<ResolveFollowUp>,
 ) -> AppResult<web::Json<FollowUpOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| homes::resolve_follow_up(c, &actor, &id, body.0.clone()))
+            .write(move |c| homes::resolve_follow_up(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }
@@ -425,9 +426,10 @@ async fn handle_violation(
     id: web::Path<String>,
     body: ApiJson<HandleViolation>,
 ) -> AppResult<web::Json<ViolationOut>> {
+    let rules = state.config.rules;
     Ok(web::Json(
         state
-            .write(move |c| homes::handle_violation(c, &actor, &id, body.0.clone()))
+            .write(move |c| homes::handle_violation(c, &actor, &id, body.0.clone(), &rules))
             .await?,
     ))
 }

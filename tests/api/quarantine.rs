@@ -1461,4 +1461,27 @@ async fn home_facts_do_not_precede_what_they_follow() {
     let later = json!({"version": 1, "reason": "moved to the gate", "at": ago(0)});
     let r = app.post(&remove, &commune, later).await;
     assert_eq!(r.assert(200)["state"], "removed");
+    // a violation is not handled before it happened
+    let r = app
+        .post(
+            &format!("/api/v1/episodes/{e}/violations"),
+            &commune,
+            json!({"kind": "left_home", "occurred_at": ago(0)}),
+        )
+        .await;
+    let v = id(r.assert(201));
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let handle = format!("/api/v1/violations/{v}/handling");
+    let early = json!({"outcome": "warned by the ward police", "at": ago(1)});
+    let r = app.post(&handle, &police, early).await;
+    assert_eq!(r.field_errors(), ["at"]);
+    assert!(r.body.to_string().contains("the violation"));
+    let r = app
+        .post(
+            &handle,
+            &police,
+            json!({"outcome": "warned by the ward police"}),
+        )
+        .await;
+    assert!(r.assert(200)["handled_at"].is_string());
 }

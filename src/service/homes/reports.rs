@@ -285,6 +285,13 @@ pub struct ResolveFollowUp {
     /// What was found (a call, a visit, a test ordered), at least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub note: String,
+    /// When it was done (default: now): not before the day it is for, at most a few minutes ahead of the
+    /// server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why something done more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn resolve_follow_up(
@@ -292,6 +299,7 @@ pub fn resolve_follow_up(
     actor: &Actor,
     id: &str,
     input: ResolveFollowUp,
+    rules: &Rules,
 ) -> AppResult<FollowUpOut> {
     let scope = actor.scope(Action::HomeQuarantine)?;
     let note = require_reason(&input.note)
@@ -303,7 +311,25 @@ pub fn resolve_follow_up(
             _ => return Err(AppError::not_found("follow-up")),
         };
         let next = follow_up_transition(f.state, FollowUpCommand::Resolve)?;
-        if !store::resolve_follow_up(conn, &f.id, f.state, next, &actor.user_id, at, Some(&note))? {
+        let day = crate::domain::time::vn_midnight(f.for_date);
+        let late = input.backdate_reason.as_deref();
+        let h = happened_at(
+            rules,
+            at,
+            "at",
+            input.at,
+            late,
+            Some(after(day, "the day it is for")),
+        )?;
+        if !store::resolve_follow_up(
+            conn,
+            &f.id,
+            f.state,
+            next,
+            &actor.user_id,
+            h.at,
+            Some(&note),
+        )? {
             // resolved since it was read: refused from the state it is in now
             let now = store::get_follow_up(conn, &f.id)?.map_or(f.state, |f| f.state);
             follow_up_transition(now, FollowUpCommand::Resolve)?;
@@ -314,7 +340,7 @@ pub fn resolve_follow_up(
         Event::on(Entity::Episode, &f.episode_id, "follow_up_resolved")
             .after(&json!({"follow_up_id": f.id}))
             .reason(&note)
-            .write(conn, &who_as(actor, scope.role_at(&f.unit_path)), at)?;
+            .write_fact(conn, &who_as(actor, scope.role_at(&f.unit_path)), &h)?;
         let after =
             store::get_follow_up(conn, &f.id)?.ok_or_else(|| AppError::not_found("follow-up"))?;
         Ok(FollowUpOut::from(&after))

@@ -132,6 +132,13 @@ pub struct HandleViolation {
     /// What the police did, at least 3 characters.
     #[schema(min_length = 3, max_length = 1000, pattern = "\\S *\\S *\\S")]
     pub outcome: String,
+    /// When it was done (default: now): not before the violation, at most a few minutes ahead of the
+    /// server's clock.
+    #[schema(value_type = Option<crate::service::InstantSince2020>)]
+    pub at: Option<DateTime<Utc>>,
+    /// Why something done more than the backdating limit (30 days) ago is recorded now.
+    #[schema(min_length = 3, max_length = 1000)]
+    pub backdate_reason: Option<String>,
 }
 
 pub fn handle_violation(
@@ -139,6 +146,7 @@ pub fn handle_violation(
     actor: &Actor,
     id: &str,
     input: HandleViolation,
+    rules: &crate::domain::rules::Rules,
 ) -> AppResult<ViolationOut> {
     let scope = actor.scope(Action::PoliceList)?;
     let outcome = require_reason(&input.outcome).map_err(|_| {
@@ -151,7 +159,18 @@ pub fn handle_violation(
             _ => return Err(AppError::not_found("violation")),
         };
         violation_transition(ViolationState::of(v.handled_at), ViolationCommand::Handle)?;
-        if !store::handle_violation(conn, &v.id, &actor.user_id, at, &outcome)? {
+        let h = crate::service::happened::happened_at(
+            rules,
+            at,
+            "at",
+            input.at,
+            input.backdate_reason.as_deref(),
+            Some(crate::service::happened::after(
+                v.occurred_at,
+                "the violation",
+            )),
+        )?;
+        if !store::handle_violation(conn, &v.id, &actor.user_id, h.at, &outcome)? {
             // handled since it was read: refused from the state it is in now
             let now = store::get_violation(conn, &v.id)?.map_or(v.handled_at, |v| v.handled_at);
             violation_transition(ViolationState::of(now), ViolationCommand::Handle)?;
@@ -162,7 +181,7 @@ pub fn handle_violation(
         Event::on(Entity::Episode, &v.episode_id, "violation_handled")
             .after(&json!({"violation_id": v.id}))
             .reason(&outcome)
-            .write(conn, &who_as(actor, scope.role_at(&v.unit_path)), at)?;
+            .write_fact(conn, &who_as(actor, scope.role_at(&v.unit_path)), &h)?;
         let after =
             store::get_violation(conn, &v.id)?.ok_or_else(|| AppError::not_found("violation"))?;
         Ok(ViolationOut::from(&after))
