@@ -96,7 +96,8 @@ fn investigation_out(i: &InvestigationRow, now: NaiveDateTime) -> InvestigationO
             due: due.map(utc),
             overdue: match (at, due) {
                 (Some(a), Some(d)) => a > d,
-                (None, Some(d)) => now > d,
+                // a withdrawn investigation waits for no step
+                (None, Some(d)) => i.state != Step::Withdrawn && now > d,
                 _ => false,
             },
         };
@@ -733,7 +734,7 @@ pub fn transition_task(
         let state = t.state;
         let next = task_transition(state, input.command).map_err(|r: Refused| AppError::from(r))?;
         versioned::expect(input.version, t.version)?;
-        let last = crate::store::events::last_at(conn, Entity::TraceTask, &t.id)?;
+        let last = crate::store::events::last_move_at(conn, Entity::TraceTask, &t.id)?;
         let h = crate::service::happened::happened_at(
             rules,
             at,

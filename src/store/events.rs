@@ -214,8 +214,9 @@ impl Event {
     }
 }
 
-/// When the latest fact about a record happened (the move its next one must not precede).
-pub fn last_at(
+/// When a record was made or last moved to a state (the time its next move must not
+/// precede); other events about it (a merge moving it, say) do not count.
+pub fn last_move_at(
     conn: &mut AnyConnection,
     entity: Entity,
     id: &str,
@@ -223,6 +224,7 @@ pub fn last_at(
     events::table
         .filter(events::entity_type.eq(entity.as_str()))
         .filter(events::entity_id.eq(id))
+        .filter(events::state.is_not_null().or(events::action.eq("created")))
         .select(diesel::dsl::max(events::at))
         .get_result(conn)
 }

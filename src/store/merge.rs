@@ -73,14 +73,6 @@ pub fn move_contacts(
 
 // ---- classifications ------------------------------------------------------------------
 
-/// Remove a person's classification row (one per person: the duplicate's, once combined
-/// into the record kept's). Whether there was one.
-pub fn delete_exposure(conn: &mut AnyConnection, person: &str) -> QueryResult<bool> {
-    diesel::delete(exposures::table.find(person))
-        .execute(conn)
-        .map(|n| n == 1)
-}
-
 /// Point the classifications reached through `from` at `to` (the record kept's own left
 /// alone: it is never its own source); the people whose source changed.
 pub fn move_vias(
@@ -294,15 +286,11 @@ pub fn move_notices(conn: &mut AnyConnection, from: &str, to: &str) -> QueryResu
     Ok(rows)
 }
 
-/// Write a person's classification whole, replacing the one they had (the upsert of the
-/// cascade keeps the first `classified_at`; a merge sets it to the earlier of both records').
+/// Write a person's classification whole, over the one they had (`classified_at` too: a
+/// merge sets it to the earlier of both records').
 pub fn put_exposure(
     conn: &mut AnyConnection,
     row: &crate::store::trace::ExposureRow,
 ) -> QueryResult<()> {
-    delete_exposure(conn, &row.person_id)?;
-    diesel::insert_into(exposures::table)
-        .values(row.clone())
-        .execute(conn)
-        .map(drop)
+    crate::store::trace::upsert_exposures(conn, std::slice::from_ref(row)).map(drop)
 }

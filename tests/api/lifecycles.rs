@@ -83,20 +83,19 @@ async fn episode(app: &TestApp, token: &str, id: &str) -> Value {
     r.assert(200).clone()
 }
 
-#[actix_web::test]
-async fn a_release_clears_the_f1_until_a_new_exposure() {
-    let app = TestApp::new().await;
+/// An F1 of an F0, quarantined 15 days ago and released two days ago: (health, F0, F1).
+async fn released_f1(app: &TestApp) -> (String, String, String) {
     let admin = app.token("root", Role::Admin, "VN").await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
-    let manager = camp(&app, &admin, 10).await;
+    let manager = camp(app, &admin, 10).await;
     let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
     let f1 = app.person(&health, "Trần Thị An").await;
-    confirm(&app, &health, &f0, 17).await;
-    met(&app, &health, &f0, &f1, 16).await;
-    assert_eq!(exposure(&app, &health, &f1).await["level"], "F1");
-    let resident = in_camp(&app, &health, &manager, &f1, 15).await;
+    confirm(app, &health, &f0, 17).await;
+    met(app, &health, &f0, &f1, 16).await;
+    assert_eq!(exposure(app, &health, &f1).await["level"], "F1");
+    let resident = in_camp(app, &health, &manager, &f1, 15).await;
     let id = resident["episode_id"].as_str().unwrap().to_string();
-    let e = episode(&app, &health, &id).await;
+    let e = episode(app, &health, &id).await;
     for t in e["tests"].as_array().unwrap() {
         let url = format!(
             "/api/v1/episodes/{id}/tests/{}/result",
@@ -111,11 +110,18 @@ async fn a_release_clears_the_f1_until_a_new_exposure() {
         .assert(200);
     }
     // released two days ago (the planned end), recorded now
-    let version = episode(&app, &health, &id).await["version"].clone();
+    let version = episode(app, &health, &id).await["version"].clone();
     let out = json!({"episode_id": id, "kind": "release", "version": version, "at": ago(2, 0)});
     app.post("/api/v1/sites/camp-a/check-outs", &manager, out)
         .await
         .assert(200);
+    (health, f0, f1)
+}
+
+#[actix_web::test]
+async fn a_release_clears_the_f1_until_a_new_exposure() {
+    let app = TestApp::new().await;
+    let (health, f0, f1) = released_f1(&app).await;
     // released: no longer an active F1, and passing nothing on
     assert_eq!(exposure(&app, &health, &f1).await["status"], "cleared");
     let r = app.get("/api/v1/line-lists/not_sampled", &health).await;
@@ -149,7 +155,16 @@ async fn retracting_a_case_withdraws_its_investigation() {
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
-    let case = confirm(&app, &health, &f0, 0).await;
+    // confirmed a day ago: every step of its investigation is past its deadline
+    let r = app
+        .post(
+            "/api/v1/cases",
+            &health,
+            json!({"person_id": f0, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
+                "sample_date": date_ago(2), "at": ago(1, 0)}),
+        )
+        .await;
+    let case = r.assert(201)["case"]["id"].as_str().unwrap().to_string();
     let url = format!("/api/v1/cases/{case}/transitions");
     let retract =
         json!({"command": "retract", "version": 1, "reason": "the lab mixed up two tubes"});
@@ -163,6 +178,15 @@ async fn retracting_a_case_withdraws_its_investigation() {
         .unwrap()
         .clone();
     assert_eq!(inv["state"], "withdrawn");
+    let overdue = inv["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["overdue"] == true);
+    assert!(
+        !overdue,
+        "a withdrawn investigation waits for no step: {inv}"
+    );
     let id = inv["id"].as_str().unwrap();
     // nothing moves it on
     let r = app
@@ -374,4 +398,29 @@ async fn a_trace_task_moves_no_earlier_than_its_last_move() {
         )
         .await;
     assert_eq!(r.field_errors(), ["at"]);
+}
+
+#[actix_web::test]
+async fn people_released_before_the_upgrade_are_cleared_by_it() {
+    use diesel::prelude::*;
+    use tracing_backend::schema::{events, exposures};
+    let app = TestApp::new().await;
+    let (health, _, f1) = released_f1(&app).await;
+    // as if released before releases cleared: back to the schema without it, still active
+    let mut conn = app.raw_conn();
+    tracing_backend::db::revert_to(&mut conn, "2026-12-02-000014").unwrap();
+    diesel::update(exposures::table.find(&f1))
+        .set(exposures::status.eq("active"))
+        .execute(&mut conn)
+        .unwrap();
+    tracing_backend::db::migrate(&mut conn).unwrap();
+    let x = exposure(&app, &health, &f1).await;
+    assert_eq!(x["status"], "cleared", "{x}");
+    let backfilled: i64 = events::table
+        .filter(events::entity_id.eq(&f1))
+        .filter(events::id.like("backfill-cleared-%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(backfilled, 1);
 }

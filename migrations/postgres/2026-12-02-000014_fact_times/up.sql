@@ -23,3 +23,29 @@ ALTER TABLE contacts ALTER COLUMN listed_at SET NOT NULL;
 -- when a release cleared a classification (status 'cleared'): a later exposure classifies
 -- the person again
 ALTER TABLE exposures ADD COLUMN cleared_at TIMESTAMP;
+
+-- people released before releases cleared: their classification ends at their last release
+-- (the exposure they were quarantined for began before it; not someone in quarantine again),
+-- each with its event
+INSERT INTO events (id, entity_type, entity_id, action, at, before_json, after_json, reason,
+                    recorded_at)
+SELECT 'backfill-cleared-' || exposures.person_id, 'person', exposures.person_id, 'cleared',
+  (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id),
+  '{"status":"active"}', '{"status":"cleared"}',
+  'released from quarantine before releases cleared a classification', (now() AT TIME ZONE 'UTC')
+FROM exposures
+WHERE exposures.status = 'active' AND exposures.level > 0
+  AND (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id)
+      > exposures.window_start
+  AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = exposures.person_id
+                  AND e.state IN ('ordered', 'active', 'absconded'));
+UPDATE exposures
+SET status = 'cleared',
+    cleared_at = (SELECT MAX(e.released_at) FROM episodes e
+                  WHERE e.person_id = exposures.person_id),
+    updated_at = (now() AT TIME ZONE 'UTC')
+WHERE exposures.status = 'active' AND exposures.level > 0
+  AND (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id)
+      > exposures.window_start
+  AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = exposures.person_id
+                  AND e.state IN ('ordered', 'active', 'absconded'));

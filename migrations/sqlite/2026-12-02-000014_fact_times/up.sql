@@ -20,3 +20,29 @@ UPDATE contacts SET listed_at = created_at;
 -- when a release cleared a classification (status 'cleared'): a later exposure classifies
 -- the person again
 ALTER TABLE exposures ADD COLUMN cleared_at TIMESTAMP;
+
+-- people released before releases cleared: their classification ends at their last release
+-- (the exposure they were quarantined for began before it; not someone in quarantine again),
+-- each with its event
+INSERT INTO events (id, entity_type, entity_id, action, at, before_json, after_json, reason,
+                    recorded_at)
+SELECT 'backfill-cleared-' || exposures.person_id, 'person', exposures.person_id, 'cleared',
+  (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id),
+  '{"status":"active"}', '{"status":"cleared"}',
+  'released from quarantine before releases cleared a classification', CURRENT_TIMESTAMP
+FROM exposures
+WHERE exposures.status = 'active' AND exposures.level > 0
+  AND (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id)
+      > exposures.window_start
+  AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = exposures.person_id
+                  AND e.state IN ('ordered', 'active', 'absconded'));
+UPDATE exposures
+SET status = 'cleared',
+    cleared_at = (SELECT MAX(e.released_at) FROM episodes e
+                  WHERE e.person_id = exposures.person_id),
+    updated_at = CURRENT_TIMESTAMP
+WHERE exposures.status = 'active' AND exposures.level > 0
+  AND (SELECT MAX(e.released_at) FROM episodes e WHERE e.person_id = exposures.person_id)
+      > exposures.window_start
+  AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.person_id = exposures.person_id
+                  AND e.state IN ('ordered', 'active', 'absconded'));

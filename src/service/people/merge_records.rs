@@ -178,7 +178,7 @@ fn retract_between(conn: &mut AnyConnection, log: &mut Log, k: &str, d: &str) ->
 }
 
 /// One classification for the person (`domain::classification::combine`): written on the
-/// record kept, the duplicate's removed, both with their events.
+/// record kept, the duplicate's withdrawn (declassified), both with their events.
 fn combine_exposures(
     conn: &mut AnyConnection,
     log: &mut Log,
@@ -190,7 +190,9 @@ fn combine_exposures(
     let (k, d) = (of(&kept.id), of(&dup.id));
     let held = |e: &ExposureRow| Held {
         level: e.level as u8,
-        withdrawn: e.status == ExposureStatus::Declassified,
+        // only a classification in force counts over one that ended (declassified, cleared
+        // by a release, recovered, deceased)
+        withdrawn: e.status != ExposureStatus::Active,
         window: Window {
             start: e.window_start,
             end: e.window_end,
@@ -220,7 +222,14 @@ fn combine_exposures(
         ..base.clone()
     };
     if let Some(d) = d {
-        moves::delete_exposure(conn, &dup.id)?;
+        // the duplicate's row stays, withdrawn, so that phones following the classification
+        // feed learn it ended
+        let withdrawn = ExposureRow {
+            status: ExposureStatus::Declassified,
+            updated_at: log.at,
+            ..d.clone()
+        };
+        trace_store::upsert_exposures(conn, std::slice::from_ref(&withdrawn))?;
         log.push(
             Event::on(Entity::Person, &dup.id, "classification_moved")
                 .before(exposure_json(Some(d)).as_ref())

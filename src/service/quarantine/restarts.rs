@@ -50,7 +50,8 @@ pub fn move_regime(
             ..e.clone()
         };
         if state == EpisodeState::Active {
-            supersede(conn, &who_as(actor, roles.first().copied()), &e.id, at)?;
+            let now = crate::domain::happened::Happened::now(at);
+            supersede(conn, &who_as(actor, roles.first().copied()), &e.id, &now)?;
             let admitted = e.admitted_at.map(vn_date).unwrap_or(vn_date(at));
             schedule_tests(conn, &after, admitted.max(vn_date(at)), at)?;
         }
@@ -120,7 +121,7 @@ pub fn restart_quarantined_with(
         };
         let mut changed = restart_at(conn, &other, contact_date, &mut after)?;
         changed["positive_person_id"] = json!(person);
-        supersede(conn, who, &other.id, at)?;
+        supersede(conn, who, &other.id, h)?;
         schedule_tests(conn, &after, vn_date(at), h.recorded_at)?;
         write_episode(conn, &after, other.version)?;
         Event::on(Entity::Episode, &other.id, "restart")

@@ -166,10 +166,11 @@ pub(super) fn supersede(
     conn: &mut AnyConnection,
     who: &Who,
     e: &str,
-    at: NaiveDateTime,
+    h: &crate::domain::happened::Happened,
 ) -> AppResult<()> {
-    cancel_pending_samples(conn, who, e, "the test schedule changed", at)?;
-    store::supersede_pending_tests(conn, e, at)?;
+    // the samples' rows change now (their feed's time); the tests were superseded then
+    cancel_pending_samples(conn, who, e, "the test schedule changed", h.recorded_at)?;
+    store::supersede_pending_tests(conn, e, h.at)?;
     Ok(())
 }
 

@@ -347,7 +347,7 @@ fn restart(
         ));
     }
     let changed = restart_at(conn, e, day1, after)?;
-    supersede(conn, who, &e.id, h.at)?;
+    supersede(conn, who, &e.id, h)?;
     schedule_tests(conn, after, today, h.recorded_at)?;
     Ok(changed)
 }

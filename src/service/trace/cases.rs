@@ -159,7 +159,7 @@ pub fn confirm_case(
     }
     if input
         .isolated_at
-        .is_some_and(|i| instant(i) > at + chrono::Duration::hours(1))
+        .is_some_and(|i| instant(i) > at + chrono::Duration::minutes(rules.facts.skew_minutes))
     {
         errors.push(crate::domain::FieldError::new(
             "isolated_at",
