@@ -395,17 +395,18 @@ pub fn weekly_counts(
             inr = in_ranges("c.unit_path", ranges),
         ),
         // each person once, at the lowest level the week gave them (an F2 who became F1 is
-        // a new F1; one who became F0 is counted among the new F0s)
+        // a new F1; one who became F0 is counted among the new F0s), a duplicate merged
+        // away counting as the record kept
         format!(
             "SELECT grp, CASE WHEN lowest = 1 THEN 'new_f1' ELSE 'new_f2' END AS key,
                COUNT(*) AS n
              FROM (
-               SELECT {grp} AS grp, ev.entity_id, MIN(ev.level) AS lowest
+               SELECT {grp} AS grp, COALESCE(p.merged_into, p.id) AS person, MIN(ev.level) AS lowest
                FROM events ev JOIN persons p ON p.id = ev.entity_id
                WHERE ev.action = 'classified' AND ev.entity_type = 'person'
                  AND ev.at >= {s} AND ev.at < {e} AND {inr}
                  AND ev.level IN (0, 1, 2)
-               GROUP BY grp, ev.entity_id
+               GROUP BY grp, person
              ) w
              WHERE lowest IN (1, 2)
              GROUP BY grp, key",

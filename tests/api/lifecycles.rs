@@ -286,6 +286,21 @@ async fn the_weekly_report_counts_a_person_once_at_their_lowest_level() {
     assert_eq!(exposure(&app, &health, &b).await["level"], "F2");
     met(&app, &health, &f0, &b, 1).await;
     assert_eq!(exposure(&app, &health, &b).await["level"], "F1");
+    // a third F1 typed in twice, both records classified, then merged: one person
+    let c = app.person(&health, "Phạm Thị Chi").await;
+    let c2 = app.person(&health, "Pham Thi Chi").await;
+    met(&app, &health, &f0, &c, 1).await;
+    met(&app, &health, &f0, &c2, 1).await;
+    let version = |p: Value| p["version"].clone();
+    let k = version(app.get(&format!("/api/v1/people/{c}"), &health).await.body);
+    let d = version(app.get(&format!("/api/v1/people/{c2}"), &health).await.body);
+    app.post(
+        &format!("/api/v1/people/{c}/merge"),
+        &health,
+        json!({"duplicate_id": c2, "version": k, "duplicate_version": d, "reason": "typed twice"}),
+    )
+    .await
+    .assert(200);
     let r = app
         .get(&format!("/api/v1/reports/weekly?unit={VAN_DON}"), &health)
         .await;
@@ -296,7 +311,7 @@ async fn the_weekly_report_counts_a_person_once_at_their_lowest_level() {
             totals["new_f1"].clone(),
             totals["new_f2"].clone()
         ),
-        (json!(1), json!(2), json!(0)),
+        (json!(1), json!(3), json!(0)),
         "{totals}"
     );
 }
