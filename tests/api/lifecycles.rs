@@ -11,12 +11,23 @@ use tracing_backend::domain::roles::Role;
 const R5599: &str = "vn-2021-07-14.v1";
 
 async fn confirm(app: &TestApp, health: &str, person: &str, sampled_days_ago: i64) -> String {
+    confirm_at(app, health, person, sampled_days_ago, None).await
+}
+
+/// Confirm `person`'s case, its sample taken `sampled_days_ago`, confirmed `at` (default now).
+async fn confirm_at(
+    app: &TestApp,
+    health: &str,
+    person: &str,
+    sampled_days_ago: i64,
+    at: Option<String>,
+) -> String {
     let r = app
         .post(
             "/api/v1/cases",
             health,
             json!({"person_id": person, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
-                "sample_date": date_ago(sampled_days_ago)}),
+                "sample_date": date_ago(sampled_days_ago), "at": at}),
         )
         .await;
     r.assert(201)["case"]["id"].as_str().unwrap().to_string()
@@ -156,15 +167,7 @@ async fn retracting_a_case_withdraws_its_investigation() {
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
     // confirmed a day ago: every step of its investigation is past its deadline
-    let r = app
-        .post(
-            "/api/v1/cases",
-            &health,
-            json!({"person_id": f0, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
-                "sample_date": date_ago(2), "at": ago(1, 0)}),
-        )
-        .await;
-    let case = r.assert(201)["case"]["id"].as_str().unwrap().to_string();
+    let case = confirm_at(&app, &health, &f0, 2, Some(ago(1, 0))).await;
     let url = format!("/api/v1/cases/{case}/transitions");
     let retract =
         json!({"command": "retract", "version": 1, "reason": "the lab mixed up two tubes"});
@@ -369,15 +372,7 @@ async fn a_trace_task_moves_no_earlier_than_its_last_move() {
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
     let f0 = app.person(&health, "Nguyễn Văn Gốc").await;
-    let r = app
-        .post(
-            "/api/v1/cases",
-            &health,
-            json!({"person_id": f0, "confirmation_test": "rt_pcr", "test_ref": "QN-1",
-                "sample_date": date_ago(3), "at": ago(1, 0)}),
-        )
-        .await;
-    let case = r.assert(201)["case"]["id"].as_str().unwrap().to_string();
+    let case = confirm_at(&app, &health, &f0, 3, Some(ago(1, 0))).await;
     let a = app.person(&health, "Trần Thị An").await;
     let r = app
         .post(
