@@ -186,9 +186,19 @@ async fn two_commands_that_deadlock_both_complete() {
         move |conn: &mut tracing_backend::db::AnyConnection| {
             let attempt = runs.fetch_add(1, Ordering::SeqCst);
             tracing_backend::db::write_tx(conn, |c| {
+                // one statement that reads and writes the row under its lock: a read
+                // followed by a write would lose the other's update when the victim runs
+                // again before the winner has committed (read committed)
                 let take = |c: &mut tracing_backend::db::AnyConnection, key: &str| {
-                    let v: i64 = setting(c, key)?.unwrap().parse().unwrap();
-                    set_setting(c, key, &(v + 1).to_string())
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query(
+                        "UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+                         WHERE key = $1",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(key)
+                    .execute(c)
+                    .map(drop)
+                    .map_err(tracing_backend::error::AppError::from)
                 };
                 take(c, first)?;
                 if attempt < 2 {
