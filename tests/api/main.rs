@@ -10,6 +10,7 @@ mod exports;
 mod field_times;
 mod helpers;
 mod lifecycles;
+mod logs;
 mod matrix;
 mod merge;
 mod notices;
