@@ -532,7 +532,7 @@ fn reports(http: &mut Http, token: &str) -> anyhow::Result<()> {
     let t = Instant::now();
     let (status, bytes) = http.call_bytes(
         "GET",
-        "/api/v1/line-lists/not_sampled?format=csv",
+        "/api/v1/line-lists/not_sampled?format=csv&purpose=weekly%20follow-up",
         Some(token),
         None,
     );

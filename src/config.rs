@@ -56,6 +56,11 @@ pub struct Config {
     pub identity_lookups_per_hour: i32,
     /// Hours for which the first answer to a create with a client id is kept and given again.
     pub reply_hours: i64,
+    /// When a user's day of reading people is flagged to the data protection officer.
+    pub unusual_reading: crate::domain::privacy::Unusual,
+    /// The key of the pseudonyms in pseudonymised lists; `None`: derived from the token
+    /// secret (stable as long as it is).
+    pub pseudonym_key: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -198,6 +203,14 @@ impl Config {
                 d.identity_lookups_per_hour,
             )?
             .max(1),
+            unusual_reading: crate::domain::privacy::Unusual {
+                factor: parse_var("UNUSUAL_READING_FACTOR", d.unusual_reading.factor)?.max(1.0),
+                min_people: parse_var("UNUSUAL_READING_MIN_PEOPLE", d.unusual_reading.min_people)?
+                    .max(1),
+            },
+            pseudonym_key: std::env::var("PSEUDONYM_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
         })
     }
 
@@ -243,6 +256,8 @@ impl Default for Config {
             sync_settle_secs: 5,
             identity_lookups_per_hour: 1000,
             reply_hours: 48,
+            unusual_reading: crate::domain::privacy::Unusual::default(),
+            pseudonym_key: None,
         }
     }
 }

@@ -638,6 +638,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_records (id) {
+        id -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        grant_id -> Nullable<Text>,
+        operation -> Text,
+        request_id -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_people (person_id, access_id) {
+        access_id -> Text,
+        person_id -> Text,
+    }
+}
+
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(grants -> sites (site_id));
@@ -651,6 +671,7 @@ diesel::joinable!(samples -> persons (person_id));
 diesel::joinable!(zone_units -> zones (zone_id));
 diesel::joinable!(zone_investigations -> zones (zone_id));
 diesel::joinable!(zone_investigations -> investigations (investigation_id));
+diesel::joinable!(access_people -> access_records (access_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -694,4 +715,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pools,
     sampling_rounds,
     samples,
+    access_records,
+    access_people,
 );

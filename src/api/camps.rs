@@ -1,8 +1,10 @@
 //! /sites: concentrated quarantine camps, their room map, residents, check-in and check-out.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::camps::{
     self as svc, CampResident, CheckIn, CheckOut, CreateArea, CreateRoom, CreateSite,
@@ -101,13 +103,19 @@ async fn create_room(
 async fn residents(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
     q: web::Query<ResidentsQuery>,
 ) -> AppResult<web::Json<Vec<CampResident>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
         state
-            .run(move |c| svc::residents(c, &actor, &id, q))
+            .read_people(
+                &actor,
+                req.reading("residents", Action::SiteResidents),
+                move |c| svc::residents(c, &a, &id, q),
+            )
             .await?,
     ))
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document assembled from the handler and DTO types.
 
 pub mod accounts;
+pub mod audit;
 pub mod camps;
 pub mod extract;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod notices;
 pub mod observe;
 pub mod openapi;
 pub mod people;
+pub mod privacy;
 pub mod quarantine;
 pub mod reports;
 pub mod samples;
@@ -77,6 +79,18 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// The key of pseudonyms: `PSEUDONYM_KEY`, else one derived from the token secret.
+    pub fn pseudonym_key(&self) -> Vec<u8> {
+        match &self.config.pseudonym_key {
+            Some(k) => k.as_bytes().to_vec(),
+            None => {
+                use sha2::Digest;
+                let secret = self.config.jwt_secret.as_deref().unwrap_or_default();
+                sha2::Sha256::digest(format!("pseudonyms:{secret}")).to_vec()
+            }
+        }
     }
 
     /// The writer's groups and commands so far (SQLite only).
@@ -164,6 +178,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(accounts::routes)
             .configure(units::routes)
             .configure(people::routes)
+            .configure(privacy::routes)
             .configure(notices::routes)
             .configure(trace::routes)
             .configure(workflow::routes)

@@ -1,9 +1,11 @@
 //! /notices: people notified across jurisdictions, as each side sees them, and the
 //! receiving side's answers.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::notices::{self as svc, NoticeOut, NoticeQuery};
 use crate::service::reception::{self, AcceptNotice, RejectNotice};
@@ -25,11 +27,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
 async fn list_notices(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<NoticeQuery>,
 ) -> AppResult<web::Json<Page<NoticeOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::list(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("list_notices", Action::NoticeRead),
+                move |c| svc::list(c, &a, q),
+            )
+            .await?,
     ))
 }
 
@@ -39,10 +49,18 @@ async fn list_notices(
 async fn get_notice(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<NoticeOut>> {
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::get(c, &actor, &id)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("get_notice", Action::NoticeRead),
+                move |c| svc::get(c, &a, &id),
+            )
+            .await?,
     ))
 }
 

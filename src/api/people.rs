@@ -1,8 +1,10 @@
 //! /people: the registry.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::lookups::Asked;
 use crate::service::notices::NoticeOut;
@@ -33,6 +35,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 async fn search(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<SearchQuery>,
 ) -> AppResult<web::Json<Page<PersonOut>>> {
     let q = q.into_inner();
@@ -44,8 +47,15 @@ async fn search(
         phones: given(&q.phone),
     };
     super::charge_lookups(&state, &actor, asked).await?;
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::search(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("search_people", Action::PersonRead),
+                move |c| svc::search(c, &a, q),
+            )
+            .await?,
     ))
 }
 
@@ -125,17 +135,28 @@ async fn dismiss_duplicate(
 async fn get_person(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    Ok(match state.run(move |c| svc::get(c, &actor, &id)).await? {
-        PersonRead::Found(p) => HttpResponse::Ok().json(p),
-        PersonRead::MergedInto(kept) => HttpResponse::PermanentRedirect()
-            .insert_header((
-                actix_web::http::header::LOCATION,
-                format!("{}/people/{kept}", super::API_BASE),
-            ))
-            .finish(),
-    })
+    let a = actor.clone();
+    Ok(
+        match state
+            .read_people(
+                &actor,
+                req.reading("get_person", Action::PersonRead),
+                move |c| svc::get(c, &a, &id),
+            )
+            .await?
+        {
+            PersonRead::Found(p) => HttpResponse::Ok().json(p),
+            PersonRead::MergedInto(kept) => HttpResponse::PermanentRedirect()
+                .insert_header((
+                    actix_web::http::header::LOCATION,
+                    format!("{}/people/{kept}", super::API_BASE),
+                ))
+                .finish(),
+        },
+    )
 }
 
 /// Change a person's record; `version` must be the one you read (else 409).
@@ -166,12 +187,20 @@ async fn update(
 async fn history(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<Page<EventOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::history(c, &actor, &id, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("history", Action::PersonHistoryRead),
+                move |c| svc::history(c, &a, &id, q),
+            )
+            .await?,
     ))
 }
 

@@ -1,9 +1,11 @@
 //! /regimes, /episodes and the quarantine line lists; /homes with their warning signs, daily
 //! reports, follow-ups and violations; the police list.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::homes::{
     self as homes, CreateHome, DailyReport, FollowUpOut, FollowUpQuery, HandleViolation, HomeOut,
@@ -112,11 +114,19 @@ async fn order_episode(
 async fn list_episodes(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<EpisodeQuery>,
 ) -> AppResult<web::Json<Page<EpisodeOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::list_episodes(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("list_episodes", Action::QuarantineRead),
+                move |c| svc::list_episodes(c, &a, q),
+            )
+            .await?,
     ))
 }
 
@@ -126,12 +136,18 @@ async fn list_episodes(
 async fn due_for_release(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<DueQuery>,
 ) -> AppResult<web::Json<Page<EpisodeOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
         state
-            .run(move |c| svc::due_for_release(c, &actor, q))
+            .read_people(
+                &actor,
+                req.reading("due_for_release", Action::QuarantineRead),
+                move |c| svc::due_for_release(c, &a, q),
+            )
             .await?,
     ))
 }
@@ -142,11 +158,19 @@ async fn due_for_release(
 async fn not_isolated(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<PageQuery>,
 ) -> AppResult<web::Json<Page<NotIsolatedOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::not_isolated(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("not_isolated", Action::QuarantineRead),
+                move |c| svc::not_isolated(c, &a, q),
+            )
+            .await?,
     ))
 }
 
@@ -156,10 +180,18 @@ async fn not_isolated(
 async fn get_episode(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<EpisodeOut>> {
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::get_episode(c, &actor, &id)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("get_episode", Action::QuarantineRead),
+                move |c| svc::get_episode(c, &a, &id),
+            )
+            .await?,
     ))
 }
 
@@ -409,11 +441,19 @@ async fn resolve_follow_up(
 async fn police_list(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<SizeQuery>,
 ) -> AppResult<web::Json<PoliceListOut>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| homes::police_list(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("police_list", Action::PoliceList),
+                move |c| homes::police_list(c, &a, q),
+            )
+            .await?,
     ))
 }
 

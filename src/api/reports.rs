@@ -1,10 +1,14 @@
 //! /reports (5S, the weekly report), /line-lists, the 5S of one case, and the page that
 //! draws a chain of exposure.
 
+use super::audit::{RequestRef, Shows};
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::privacy::check_purpose;
 use crate::domain::reports::LineList;
+use crate::domain::roles::Action;
 use crate::error::{AppError, AppResult};
+use crate::service::privacy::{add_shown, Access};
 use crate::service::reports::{
     self as svc, CaseFiveS, FiveSQuery, FiveSReport, Format, LineQuery, LineRow, WeeklyQuery,
     WeeklyReport,
@@ -13,7 +17,9 @@ use crate::service::{Page, Paging};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use futures_util::stream::{self, Stream, StreamExt};
+use std::collections::HashSet;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -31,13 +37,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
 async fn five_s(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<FiveSQuery>,
 ) -> AppResult<web::Json<FiveSReport>> {
     let rules = state.config.rules;
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
         state
-            .run(move |c| svc::five_s(c, &actor, q, &rules))
+            .read_people(
+                &actor,
+                req.reading("five_s", Action::ReportRead),
+                move |c| svc::five_s(c, &a, q, &rules),
+            )
             .await?,
     ))
 }
@@ -48,12 +60,18 @@ async fn five_s(
 async fn case_five_s(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<CaseFiveS>> {
     let rules = state.config.rules;
+    let a = actor.clone();
     Ok(web::Json(
         state
-            .run(move |c| svc::case_five_s(c, &actor, &id, &rules))
+            .read_people(
+                &actor,
+                req.reading("case_five_s", Action::ReportRead),
+                move |c| svc::case_five_s(c, &a, &id, &rules),
+            )
             .await?,
     ))
 }
@@ -110,34 +128,86 @@ const EXPORT_PAGE: i64 = 500;
 async fn line_list(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     list: web::Path<LineList>,
     q: web::Query<LineQuery>,
 ) -> AppResult<HttpResponse> {
     let rules = state.config.rules;
     let list = list.into_inner();
     let q = q.into_inner();
-    if q.format != Some(Format::Csv) {
-        let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+    let key = q
+        .pseudonymised
+        .unwrap_or(false)
+        .then(|| state.pseudonym_key());
+    let csv = q.format == Some(Format::Csv);
+    let mut reading = req.reading("line_list", Action::ReportRead);
+    if csv && key.is_none() {
+        // who may not read the list is told so, whatever the purpose
+        actor.scope(Action::ReportRead)?;
+        let purpose =
+            check_purpose(q.purpose.as_deref()).map_err(|m| AppError::field("purpose", m))?;
+        reading.purpose = Some(purpose);
+    } else {
+        reading.purpose = q.purpose.clone().filter(|p| !p.trim().is_empty());
+    }
+    let read = move |state: web::Data<AppState>, actor: Actor, paging: Paging| async move {
         let page = state
             .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
             .await?;
+        Ok::<_, AppError>(page)
+    };
+    if !csv {
+        let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
+        let mut page = read(state.clone(), actor.clone(), paging).await?;
+        match &key {
+            Some(k) => page.items = svc::pseudonymise(k, page.items),
+            None => {
+                let access = Access::new(&actor, &reading, page.shown());
+                state.record_access(access).await?;
+            }
+        }
         return Ok(HttpResponse::Ok().json(page));
     }
-    // the first page is read before answering, so that a refusal is a problem, not a
-    // broken download
+    // the first page is read (and its access recorded) before answering, so that a refusal
+    // is a problem, not a broken download
     let paging = Paging::new(q.cursor.as_deref(), None)?.sized(EXPORT_PAGE);
-    let first = {
-        let actor = actor.clone();
-        state
-            .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
-            .await?
+    let mut first = read(state.clone(), actor.clone(), paging).await?;
+    let access = match &key {
+        Some(k) => {
+            first.items = svc::pseudonymise(k, first.items);
+            None
+        }
+        None => {
+            let access = Access::new(&actor, &reading, first.shown());
+            let id = access.id().to_string();
+            state.record_access(access).await?;
+            Some(id)
+        }
     };
+    let seen: Arc<Mutex<HashSet<String>>> =
+        Arc::new(Mutex::new(first.shown().into_iter().collect()));
     let body = csv_body(list, first, EXPORT_PAGE, move |paging| {
-        let (state, actor) = (state.clone(), actor.clone());
+        let (state, actor, key) = (state.clone(), actor.clone(), key.clone());
+        let (access, seen) = (access.clone(), seen.clone());
         async move {
-            state
-                .run(move |c| svc::line_page(c, &actor, list, &paging, &rules))
-                .await
+            let mut page = read(state.clone(), actor, paging).await?;
+            if let Some(k) = &key {
+                page.items = svc::pseudonymise(k, page.items);
+            }
+            if let Some(access) = access {
+                // each page's new people join the export's access before the page is sent
+                let new: Vec<String> = {
+                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    page.shown()
+                        .into_iter()
+                        .filter(|p| seen.insert(p.clone()))
+                        .collect()
+                };
+                if !new.is_empty() {
+                    state.write(move |c| add_shown(c, &access, &new)).await?;
+                }
+            }
+            Ok(page)
         }
     });
     let file = format!("attachment; filename=\"{}.csv\"", list.as_str());

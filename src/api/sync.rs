@@ -1,8 +1,10 @@
 //! /sync: push batches made offline, pull what changed.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::sync::{self as svc, PullQuery, Pulled, PushBatch, PushResult};
 use actix_web::{get, post, web};
@@ -44,11 +46,17 @@ async fn push(
 async fn pull(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<PullQuery>,
 ) -> AppResult<web::Json<Pulled>> {
     let settle = state.config.sync_settle_secs;
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::pull(c, &actor, settle, q)).await?,
+        state
+            .read_people(&actor, req.reading("pull", Action::ContactRead), move |c| {
+                svc::pull(c, &a, settle, q)
+            })
+            .await?,
     ))
 }

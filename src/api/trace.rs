@@ -1,8 +1,10 @@
 //! /cases, /contacts, /reviews and the chain of a person: the trace step.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::domain::rules::Rules;
 use crate::error::AppResult;
 use crate::service::lookups::Asked;
@@ -80,11 +82,19 @@ async fn confirm_case(
 async fn list_cases(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     q: web::Query<CaseQuery>,
 ) -> AppResult<web::Json<Page<CaseOut>>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::list_cases(c, &actor, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("list_cases", Action::CaseRead),
+                move |c| svc::list_cases(c, &a, q),
+            )
+            .await?,
     ))
 }
 
@@ -94,10 +104,18 @@ async fn list_cases(
 async fn get_case(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<CaseOut>> {
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::get_case(c, &actor, &id)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("get_case", Action::CaseRead),
+                move |c| svc::get_case(c, &a, &id),
+            )
+            .await?,
     ))
 }
 
@@ -177,10 +195,18 @@ async fn retract_contact(
 async fn person_contacts(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<Vec<ContactOut>>> {
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::contacts_of(c, &actor, &id)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("person_contacts", Action::ContactRead),
+                move |c| svc::contacts_of(c, &a, &id),
+            )
+            .await?,
     ))
 }
 
@@ -190,10 +216,18 @@ async fn person_contacts(
 async fn person_exposure(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
 ) -> AppResult<web::Json<ExposureOut>> {
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::exposure_of(c, &actor, &id)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("person_exposure", Action::ContactRead),
+                move |c| svc::exposure_of(c, &a, &id),
+            )
+            .await?,
     ))
 }
 
@@ -203,12 +237,20 @@ async fn person_exposure(
 async fn person_chain(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
     q: web::Query<ChainQuery>,
 ) -> AppResult<web::Json<Chain>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
-        state.run(move |c| svc::chain(c, &actor, &id, q)).await?,
+        state
+            .read_people(
+                &actor,
+                req.reading("person_chain", Action::ChainRead),
+                move |c| svc::chain(c, &a, &id, q),
+            )
+            .await?,
     ))
 }
 

@@ -1,8 +1,10 @@
 //! /zones (cordon zones and their residents) and the risk levels of /units.
 
+use super::audit::RequestRef;
 use super::extract::ApiJson;
 use super::AppState;
 use crate::auth::Actor;
+use crate::domain::roles::Action;
 use crate::error::AppResult;
 use crate::service::replies;
 use crate::service::risk::{
@@ -93,13 +95,19 @@ async fn transition_zone(
 async fn zone_residents(
     state: web::Data<AppState>,
     actor: Actor,
+    req: RequestRef,
     id: web::Path<String>,
     q: web::Query<ResidentQuery>,
 ) -> AppResult<web::Json<ZoneResidents>> {
     let q = q.into_inner();
+    let a = actor.clone();
     Ok(web::Json(
         state
-            .run(move |c| svc::residents(c, &actor, &id, q))
+            .read_people(
+                &actor,
+                req.reading("zone_residents", Action::ZoneResidentsRead),
+                move |c| svc::residents(c, &a, &id, q),
+            )
             .await?,
     ))
 }

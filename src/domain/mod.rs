@@ -10,6 +10,7 @@ pub mod investigation;
 pub mod login;
 pub mod notices;
 pub mod people;
+pub mod privacy;
 pub mod quarantine;
 pub mod reports;
 pub mod risk;

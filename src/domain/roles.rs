@@ -26,6 +26,8 @@ pub enum Role {
     CampManager,
     CdcAnalyst,
     Admin,
+    /// Reads who read whose records, and answers a person's request for their own data.
+    DataProtectionOfficer,
 }
 
 /// What a grant is bound to: a node of the administrative tree, or quarantine sites.
@@ -36,7 +38,7 @@ pub enum ScopeKind {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::PoliceTracer,
         Role::HealthOfficer,
         Role::LabTechnician,
@@ -44,6 +46,7 @@ impl Role {
         Role::CampManager,
         Role::CdcAnalyst,
         Role::Admin,
+        Role::DataProtectionOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Role {
             Role::CampManager => "camp_manager",
             Role::CdcAnalyst => "cdc_analyst",
             Role::Admin => "admin",
+            Role::DataProtectionOfficer => "data_protection_officer",
         }
     }
 
@@ -175,6 +179,10 @@ pub enum Action {
     NoticeRead,
     /// Answer a notice sent to the jurisdiction: accept and link the person, or reject.
     NoticeResolve,
+    /// Read who read whose records (the access log), and the unusual reading flagged.
+    AccessLogRead,
+    /// Produce everything held about one person, for a request from that person.
+    SubjectAccess,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -237,6 +245,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         NoticeRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
         NoticeResolve => matches!(role, PoliceTracer | HealthOfficer),
+        AccessLogRead | SubjectAccess => matches!(role, DataProtectionOfficer),
     }
 }
 
@@ -366,6 +375,28 @@ mod tests {
         assert!(!allows(Role::LabTechnician, Action::SampleOrder));
         assert!(!allows(Role::PoliceTracer, Action::SampleRead));
         assert!(allows(Role::Admin, Action::LabManage));
+    }
+
+    #[test]
+    fn the_data_protection_officer_reads_the_log_not_the_registry() {
+        use Role::*;
+        let who = |action: Action| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| allows(*r, action))
+                .collect()
+        };
+        assert_eq!(who(Action::AccessLogRead), [DataProtectionOfficer]);
+        assert_eq!(who(Action::SubjectAccess), [DataProtectionOfficer]);
+        for a in [
+            Action::PersonRead,
+            Action::ContactRead,
+            Action::ChainRead,
+            Action::ReportRead,
+            Action::PersonUpdate,
+        ] {
+            assert!(!allows(DataProtectionOfficer, a), "{a:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod lookups;
 pub mod notices;
 pub mod paging;
 pub mod people;
+pub mod privacy;
 pub mod quarantine;
 pub mod reception;
 pub mod replies;

@@ -80,6 +80,7 @@ opt_text!(
     crate::domain::people::Sex
 );
 
+pub mod access;
 pub mod events;
 pub mod merge;
 pub mod notices;

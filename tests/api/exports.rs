@@ -10,7 +10,7 @@ use tracing_backend::domain::roles::Role;
 use tracing_backend::store::people::PersonRow;
 
 /// `n` people of Cái Rồng (`p00000` …), each an F2 with no sample: a `not_sampled` line.
-async fn f2s(app: &TestApp, token: &str, n: usize) {
+pub(crate) async fn f2s(app: &TestApp, token: &str, n: usize) {
     let r = app
         .post(
             "/api/v1/people",
@@ -126,7 +126,11 @@ async fn an_export_that_fails_midway_is_cut_off_not_finished() {
     actix_web::rt::spawn(server);
     let get = |token: String| {
         actix_web::web::block(move || {
-            download(addr, "/api/v1/line-lists/not_sampled?format=csv", &token)
+            download(
+                addr,
+                "/api/v1/line-lists/not_sampled?format=csv&purpose=weekly%20follow-up",
+                &token,
+            )
         })
     };
 

@@ -16,6 +16,7 @@ mod merge;
 mod notices;
 mod people;
 mod platform;
+mod privacy;
 mod quarantine;
 mod races;
 mod regimes;

@@ -243,6 +243,9 @@ async fn a_forged_cursor_is_a_problem_on_every_paged_list() {
     let app = TestApp::new().await;
     let health = app.token("y.te", Role::HealthOfficer, VAN_DON).await;
     let admin = app.token("quan.tri", Role::Admin, VAN_DON).await;
+    let dpo = app
+        .token("bao.ve", Role::DataProtectionOfficer, VAN_DON)
+        .await;
     let person = app.person(&health, "Nguyễn Văn An").await;
     let user = app.user("nguoi.dung", Role::PoliceTracer, VAN_DON).await.0;
     let zone = app
@@ -262,6 +265,11 @@ async fn a_forged_cursor_is_a_problem_on_every_paged_list() {
         .await;
     let episode = episode.assert(201)["id"].as_str().unwrap().to_string();
     let lists: Vec<(&str, String, &str)> = vec![
+        (
+            "/api/v1/access-log",
+            format!("/api/v1/access-log?person_id={person}"),
+            &dpo,
+        ),
         ("/api/v1/cases", "/api/v1/cases".into(), &health),
         ("/api/v1/episodes", "/api/v1/episodes".into(), &health),
         (

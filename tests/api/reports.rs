@@ -611,7 +611,10 @@ async fn line_lists_page_by_key_and_export_csv() {
     }
     // CSV
     let r = app
-        .get("/api/v1/line-lists/f1_not_isolated?format=csv", &s.health)
+        .get(
+            "/api/v1/line-lists/f1_not_isolated?format=csv&purpose=weekly%20follow-up",
+            &s.health,
+        )
         .await;
     assert_eq!(r.status, 200);
     assert!(r.content_type.starts_with("text/csv"));
@@ -669,7 +672,10 @@ async fn a_csv_export_streams_every_page() {
         .collect();
     tracing_backend::store::trace::upsert_exposures(&mut conn, &rows).unwrap();
     let r = app
-        .get("/api/v1/line-lists/not_sampled?format=csv", &health)
+        .get(
+            "/api/v1/line-lists/not_sampled?format=csv&purpose=weekly%20follow-up",
+            &health,
+        )
         .await;
     assert_eq!(r.status, 200);
     let lines: Vec<&str> = r.text.lines().collect();
@@ -698,7 +704,7 @@ async fn reports_are_for_the_roles_that_read_them_inside_their_jurisdiction() {
         format!("/api/v1/cases/{}/five-s", s.case),
         format!("/api/v1/reports/weekly?unit={VAN_DON}"),
         "/api/v1/line-lists/f1_not_isolated".to_string(),
-        "/api/v1/line-lists/not_sampled?format=csv".to_string(),
+        "/api/v1/line-lists/not_sampled?format=csv&purpose=weekly%20follow-up".to_string(),
     ];
     for url in &urls {
         for t in [&camp, &lab, &admin] {

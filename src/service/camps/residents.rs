@@ -6,6 +6,8 @@ use super::*;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampResident {
     pub episode_id: String,
+    /// The person's record id (for the access log; the camp reads no more of it).
+    pub person_id: String,
     pub full_name: String,
     pub birth_year: Option<i32>,
     pub sex: Option<String>,
@@ -65,6 +67,7 @@ pub(super) fn residents_out(
                     .map(|t| t.due_date)
                     .min(),
                 episode_id: e.id,
+                person_id: e.person_id,
                 state: e.state.to_string(),
                 room_id: e.room_id,
                 bed_id: e.bed_id,

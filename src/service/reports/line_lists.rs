@@ -12,6 +12,13 @@ pub struct LineQuery {
     pub limit: Option<i64>,
     /// json (default: one page) or csv (the whole list, streamed).
     pub format: Option<Format>,
+    /// Why the list is exported: required for a CSV export of names (at least 5
+    /// characters), kept in the access log with the people it showed.
+    pub purpose: Option<String>,
+    /// Pseudonymised: each person (and each reference) a stable pseudonym instead of ids,
+    /// with no name, phones or free text; for patterns, not people. Not an access to
+    /// personal data, so no purpose is asked.
+    pub pseudonymised: Option<bool>,
 }
 
 /// A line of a line list: who, and what about them.
@@ -123,6 +130,22 @@ pub fn line_page(
         })
         .collect();
     Ok(Page { items, next_cursor })
+}
+
+/// Lines with each person and reference a stable pseudonym under `key`, and no name,
+/// phones or free text: the same person gets the same pseudonym in every list and page.
+pub fn pseudonymise(key: &[u8], rows: Vec<LineRow>) -> Vec<LineRow> {
+    use crate::domain::privacy::pseudonym;
+    rows.into_iter()
+        .map(|r| LineRow {
+            person_id: pseudonym(key, &r.person_id),
+            full_name: None,
+            phones: Vec::new(),
+            reference_id: pseudonym(key, &format!("{}:{}", r.reference_type, r.reference_id)),
+            detail: None,
+            ..r
+        })
+        .collect()
 }
 
 /// The CSV header of a line list.

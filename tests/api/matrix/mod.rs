@@ -170,10 +170,37 @@ impl Matrix<'_> {
         answers
     }
 
+    /// An answer that shows a name of the own place was written to the access log, under
+    /// its request id, before it was sent.
+    fn audited(&mut self, row: &Row, role: Role, r: &Resp) {
+        // a person's name is a JSON string that starts with the family name (a unit's name
+        // only ends with it)
+        let name = format!("\"{} ", self.own.family);
+        if !r.status.is_success() || !r.text.contains(&name) {
+            return;
+        }
+        let Some(id) = r.headers.get("x-request-id").and_then(|v| v.to_str().ok()) else {
+            return self.fail(row, role, "no request id".into());
+        };
+        use diesel::prelude::*;
+        use tracing_backend::schema::access_records as a;
+        let n: i64 = a::table
+            .filter(a::request_id.eq(id))
+            .count()
+            .get_result(&mut self.app.raw_conn())
+            .unwrap();
+        if n != 1 {
+            self.fail(row, role, format!("showed names with {n} access records"));
+        }
+    }
+
     /// The own place's answer holds nothing of the others.
     async fn own_only(&mut self, row: &Row, role: Role, token: &str) -> Vec<Resp> {
         let own = self.own;
         let r = self.send(row, token, own).await;
+        if row.method == "GET" {
+            self.audited(row, role, &r);
+        }
         if row.kind == Kind::Leak && r.status.is_success() {
             for (where_, place) in self.foreign {
                 let leaked: Vec<String> = place
@@ -195,9 +222,11 @@ impl Matrix<'_> {
     /// that exists (writes are not sent to the own place: they would change it).
     async fn reachable(&mut self, row: &Row, roles: &[(Role, String)]) {
         let mut reached = false;
-        for (_, token) in roles {
+        for (role, token) in roles {
             let own = self.own;
-            reached |= self.send(row, token, own).await.status.is_success();
+            let r = self.send(row, token, own).await;
+            self.audited(row, *role, &r);
+            reached |= r.status.is_success();
         }
         if !reached {
             self.failures
@@ -253,6 +282,11 @@ async fn login_roles(app: &TestApp) -> Vec<(Role, String)> {
     roles.push((
         Role::CdcAnalyst,
         app.token("vd.cdc", Role::CdcAnalyst, OWN.district).await,
+    ));
+    roles.push((
+        Role::DataProtectionOfficer,
+        app.token("vd.dpo", Role::DataProtectionOfficer, OWN.district)
+            .await,
     ));
     roles
 }

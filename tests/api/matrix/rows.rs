@@ -244,6 +244,17 @@ pub fn rows() -> Vec<Row> {
             "/api/v1/people/{}/exposure",
             t.person
         )),
+        row!("GET", "/api/v1/people/{id}/dossier", Same, |t, o| format!(
+            "/api/v1/people/{}/dossier",
+            t.person
+        )),
+        row!("GET", "/api/v1/access-log", Same, |t, o| format!(
+            "/api/v1/access-log?person_id={}",
+            t.person
+        )),
+        row!("GET", "/api/v1/access-log/unusual", Leak, |t, o| {
+            format!("/api/v1/access-log/unusual?day={}", &local_ago(0, 12)[..10])
+        }),
         row!("GET", "/api/v1/people/{id}/history", Same, |t, o| format!(
             "/api/v1/people/{}/history",
             t.person

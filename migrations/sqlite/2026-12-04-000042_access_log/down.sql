@@ -1,0 +1,2 @@
+DROP TABLE access_people;
+DROP TABLE access_records;

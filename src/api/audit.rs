@@ -1,0 +1,201 @@
+//! Reads of personal data leave a trace: each answer that shows people is written to the
+//! access log (who, under which role and grant, which operation, the request id, which
+//! people) before it is sent. A list is one record naming every person it showed.
+
+use super::AppState;
+use crate::auth::Actor;
+use crate::db::AnyConnection;
+use crate::domain::roles::Action;
+use crate::error::AppResult;
+use crate::service::privacy::{Access, Reading};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use std::future::{ready, Ready};
+use tracing_actix_web::RequestId;
+
+/// The people whose personal data an answer shows.
+pub trait Shows {
+    fn people(&self, out: &mut Vec<String>);
+
+    fn shown(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.people(&mut out);
+        out
+    }
+}
+
+impl<T: Shows> Shows for Vec<T> {
+    fn people(&self, out: &mut Vec<String>) {
+        self.iter().for_each(|t| t.people(out));
+    }
+}
+
+impl<T: Shows> Shows for Option<T> {
+    fn people(&self, out: &mut Vec<String>) {
+        if let Some(t) = self {
+            t.people(out);
+        }
+    }
+}
+
+impl<T: Shows> Shows for Box<T> {
+    fn people(&self, out: &mut Vec<String>) {
+        (**self).people(out);
+    }
+}
+
+impl<T: Shows> Shows for crate::service::Page<T> {
+    fn people(&self, out: &mut Vec<String>) {
+        self.items.people(out);
+    }
+}
+
+/// The id this request is known by in the logs and its answer's `X-Request-Id`.
+pub struct RequestRef(pub Option<String>);
+
+impl FromRequest for RequestRef {
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<RequestRef, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+        ready(Ok(RequestRef(id)))
+    }
+}
+
+impl RequestRef {
+    /// How the read is named in the access log.
+    pub fn reading(&self, operation: &'static str, action: Action) -> Reading {
+        Reading {
+            operation,
+            action,
+            request_id: self.0.clone(),
+            purpose: None,
+        }
+    }
+}
+
+impl AppState {
+    /// Run a read whose answer may show people, and write who was shown to the access log
+    /// before answering. When the log cannot be written the answer is not sent: no
+    /// personal data leaves unrecorded.
+    pub async fn read_people<T, F>(&self, actor: &Actor, reading: Reading, f: F) -> AppResult<T>
+    where
+        T: Shows + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
+        let out = self.run(f).await?;
+        self.record_access(Access::new(actor, &reading, out.shown()))
+            .await?;
+        Ok(out)
+    }
+
+    /// Write an access (nothing when it showed nobody).
+    pub async fn record_access(&self, access: Access) -> AppResult<()> {
+        if access.is_empty() {
+            return Ok(());
+        }
+        self.write(move |c| access.write(c)).await
+    }
+}
+
+// ---- what each answer shows -------------------------------------------------------------
+
+macro_rules! shows_person_id {
+    ($($t:ty => $($field:ident).+);+ $(;)?) => {$(
+        impl Shows for $t {
+            fn people(&self, out: &mut Vec<String>) {
+                out.push(self.$($field).+.clone());
+            }
+        }
+    )+};
+}
+
+use crate::service::{homes, people, privacy, quarantine, reports, trace, zones};
+
+shows_person_id!(
+    people::PersonOut => id;
+    quarantine::EpisodeOut => person_id;
+    quarantine::NotIsolatedOut => person_id;
+    trace::ExposureOut => person_id;
+    trace::CaseOut => person_id;
+    reports::LineRow => person_id;
+    reports::LateOut => person_id;
+    reports::F1Steps => person_id;
+    zones::ZoneResident => id;
+    homes::ViolationOut => person_id;
+    crate::service::camps::CampResident => person_id;
+    privacy::Dossier => person.id;
+);
+
+impl Shows for people::PersonRead {
+    fn people(&self, out: &mut Vec<String>) {
+        if let people::PersonRead::Found(p) = self {
+            p.people(out);
+        }
+    }
+}
+
+impl Shows for trace::ContactOut {
+    fn people(&self, out: &mut Vec<String>) {
+        out.push(self.person_id.clone());
+        out.push(self.contact_person_id.clone());
+    }
+}
+
+impl Shows for trace::Chain {
+    fn people(&self, out: &mut Vec<String>) {
+        out.extend(self.nodes.iter().map(|n| n.id.clone()));
+    }
+}
+
+impl Shows for crate::service::EventOut {
+    fn people(&self, out: &mut Vec<String>) {
+        if self.entity_type == crate::store::events::Entity::Person.as_str() {
+            out.push(self.entity_id.clone());
+        }
+    }
+}
+
+impl Shows for zones::ZoneResidents {
+    fn people(&self, out: &mut Vec<String>) {
+        self.items.people(out);
+    }
+}
+
+impl Shows for homes::PoliceListOut {
+    fn people(&self, out: &mut Vec<String>) {
+        self.absconded.people(out);
+        self.violations.people(out);
+    }
+}
+
+impl Shows for reports::FiveSReport {
+    fn people(&self, out: &mut Vec<String>) {
+        self.past_deadline.people(out);
+    }
+}
+
+impl Shows for reports::CaseFiveS {
+    fn people(&self, out: &mut Vec<String>) {
+        out.push(self.person_id.clone());
+        self.f1.people(out);
+    }
+}
+
+impl Shows for crate::service::notices::NoticeOut {
+    fn people(&self, out: &mut Vec<String>) {
+        // the identity a notice carries may have no record here: the notice stands for it
+        out.push(format!("notice:{}", self.id));
+        out.extend(self.matched_person_id.clone());
+        out.extend(self.linked_person_id.clone());
+    }
+}
+
+impl Shows for crate::service::sync::Pulled {
+    fn people(&self, out: &mut Vec<String>) {
+        self.people.people(out);
+        self.contacts.people(out);
+        self.exposures.people(out);
+    }
+}

@@ -1,0 +1,67 @@
+//! Writing the access log: one record per answer that showed people's personal data.
+
+use crate::auth::Actor;
+use crate::db::AnyConnection;
+use crate::domain::roles::{allows, Action};
+use crate::error::AppResult;
+use crate::store::access::{self as store, AccessRow};
+
+/// An answer's access to personal data, to be recorded before the answer leaves.
+#[derive(Debug, Clone)]
+pub struct Access {
+    row: AccessRow,
+    people: Vec<String>,
+}
+
+/// How a read is named in the access log: its operation, the action it needed, the
+/// request's id, and why (for an export).
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub operation: &'static str,
+    pub action: Action,
+    pub request_id: Option<String>,
+    pub purpose: Option<String>,
+}
+
+impl Access {
+    /// What `actor` was shown by `reading`: the grant named is the first that allows the
+    /// action (the one the read was allowed under).
+    pub fn new(actor: &Actor, reading: &Reading, mut people: Vec<String>) -> Access {
+        people.sort();
+        people.dedup();
+        let grant = actor.grants.iter().find(|g| allows(g.role, reading.action));
+        Access {
+            row: AccessRow {
+                id: crate::store::new_id(),
+                actor_id: actor.user_id.clone(),
+                actor_role: grant
+                    .map(|g| g.role.as_str().to_string())
+                    .unwrap_or_default(),
+                grant_id: grant.map(|g| g.id.clone()),
+                operation: reading.operation.to_string(),
+                request_id: reading.request_id.clone(),
+                purpose: reading.purpose.clone(),
+                at: crate::store::now(),
+            },
+            people,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    /// Write it, in the caller's transaction.
+    pub fn write(&self, conn: &mut AnyConnection) -> AppResult<()> {
+        Ok(store::record(conn, &self.row, &self.people)?)
+    }
+}
+
+/// More people shown by an access already written (the next pages of an export).
+pub fn add_shown(conn: &mut AnyConnection, access_id: &str, people: &[String]) -> AppResult<()> {
+    Ok(store::add_people(conn, access_id, people)?)
+}
