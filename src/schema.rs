@@ -177,14 +177,23 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         actor_role -> Nullable<Text>,
         at -> Timestamp,
-        before_json -> Nullable<Text>,
-        after_json -> Nullable<Text>,
-        reason -> Nullable<Text>,
         level -> Nullable<Integer>,
         via_id -> Nullable<Text>,
         state -> Nullable<Text>,
         recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The values an event's change carried, kept apart from the append-only log so that a
+    /// purge can erase them (`erased_at`) and leave the event.
+    event_changes (event_id) {
+        event_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        reason -> Nullable<Text>,
         backdate_reason -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -638,6 +647,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(event_changes -> events (event_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(grants -> sites (site_id));
@@ -666,6 +676,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     person_phones,
     duplicate_flags,
     events,
+    event_changes,
     cases,
     contacts,
     exposures,

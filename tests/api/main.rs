@@ -6,6 +6,7 @@ mod barcodes;
 mod cascade_property;
 mod concurrency;
 mod contract;
+mod event_changes;
 mod exports;
 mod field_times;
 mod helpers;
