@@ -647,6 +647,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_policies (id) {
+        id -> Text,
+        version -> Integer,
+        rules -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    purged_people (person_id) {
+        person_id -> Text,
+        purged_at -> Timestamp,
+        policy_id -> Text,
+        rule -> Text,
+        run_id -> Text,
+    }
+}
+
 diesel::joinable!(event_changes -> events (event_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
@@ -705,4 +726,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pools,
     sampling_rounds,
     samples,
+    retention_policies,
+    purged_people,
 );

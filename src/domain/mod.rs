@@ -12,6 +12,7 @@ pub mod notices;
 pub mod people;
 pub mod quarantine;
 pub mod reports;
+pub mod retention;
 pub mod risk;
 pub mod roles;
 pub mod rules;

@@ -175,6 +175,12 @@ pub enum Action {
     NoticeRead,
     /// Answer a notice sent to the jurisdiction: accept and link the person, or reject.
     NoticeResolve,
+    /// Read the retention policies.
+    RetentionRead,
+    /// Add a version of the retention policy (a national grant only).
+    RetentionManage,
+    /// Purge the personal data due under the retention policy (a national grant only).
+    DataPurge,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -237,6 +243,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         NoticeRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
         NoticeResolve => matches!(role, PoliceTracer | HealthOfficer),
+        RetentionRead => matches!(role, Admin | CdcAnalyst),
+        RetentionManage | DataPurge => matches!(role, Admin),
     }
 }
 

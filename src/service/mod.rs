@@ -14,6 +14,7 @@ pub mod quarantine;
 pub mod reception;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 pub mod risk;
 pub mod samples;
 pub mod sync;

@@ -16,6 +16,7 @@ mod merge;
 mod notices;
 mod people;
 mod platform;
+mod purge;
 mod quarantine;
 mod races;
 mod regimes;
