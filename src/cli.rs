@@ -352,6 +352,57 @@ pub fn print_openapi(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `purge`: list (`dry_run`) or purge the people due under the retention policy in force,
+/// as the national administrator `by` (the run is recorded as theirs). Prints ids, rules and
+/// due dates only, never a name.
+pub fn purge(config: &Config, by: &str, dry_run: bool) -> anyhow::Result<()> {
+    let mut conn = open(config)?;
+    db::migrate(&mut conn)?;
+    let user = crate::store::users::by_username(&mut conn, by)?
+        .with_context(|| format!("no user {by:?}"))?;
+    let grants = crate::store::users::active_grants(&mut conn, std::slice::from_ref(&user.id))?;
+    let actor = crate::auth::Actor {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        grants: grants
+            .into_iter()
+            .map(|g| crate::auth::ActorGrant {
+                role: g.grant.role,
+                id: g.grant.id,
+                unit_code: g.grant.unit_code,
+                unit_path: g.unit_path,
+                site_id: g.grant.site_id,
+            })
+            .collect(),
+    };
+    let input = crate::service::retention::PurgeInput { dry_run };
+    let out = crate::service::retention::purge(&mut conn, &actor, input)
+        .map_err(|e| anyhow::anyhow!("{}", e.field_message()))?;
+    if !dry_run {
+        crate::service::retention::flush_erased(&mut conn)
+            .map_err(|e| anyhow::anyhow!("{}", e.field_message()))?;
+    }
+    for p in &out.people {
+        println!("{}\t{}\t{}", p.person_id, p.rule, p.due_at.to_rfc3339());
+    }
+    match (&out.run_id, dry_run) {
+        (_, true) => println!(
+            "{} people would be purged (policy {})",
+            out.people.len(),
+            out.policy_id
+        ),
+        (Some(run), false) => println!(
+            "{} people purged (policy {}, run {run}): {} rows and {} changes erased",
+            out.people.len(),
+            out.policy_id,
+            out.rows_erased,
+            out.changes_erased
+        ),
+        (None, false) => {}
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

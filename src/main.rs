@@ -50,6 +50,16 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Purge the personal data due under the retention policy in force, as a national
+    /// administrator; `--dry-run` lists who would go (ids, rules, due dates) and changes
+    /// nothing.
+    Purge {
+        /// The username of the national administrator doing it (recorded in the log).
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the OpenAPI document (YAML; `--json` for JSON).
     Openapi {
         #[arg(long)]
@@ -73,6 +83,7 @@ fn main() {
                 unit,
             } => cli::create_user(&config, &username, &password, &display_name, &role, &unit),
             Command::SeedDemo { password } => cli::seed_demo(&config, password),
+            Command::Purge { by, dry_run } => cli::purge(&config, &by, dry_run),
             Command::Openapi { .. } => unreachable!("handled above"),
         }),
     };

@@ -177,14 +177,23 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         actor_role -> Nullable<Text>,
         at -> Timestamp,
-        before_json -> Nullable<Text>,
-        after_json -> Nullable<Text>,
-        reason -> Nullable<Text>,
         level -> Nullable<Integer>,
         via_id -> Nullable<Text>,
         state -> Nullable<Text>,
         recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The values an event's change carried, kept apart from the append-only log so that a
+    /// purge can erase them (`erased_at`) and leave the event.
+    event_changes (event_id) {
+        event_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        reason -> Nullable<Text>,
         backdate_reason -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -658,6 +667,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_policies (id) {
+        id -> Text,
+        version -> Integer,
+        rules -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    purged_people (person_id) {
+        person_id -> Text,
+        purged_at -> Timestamp,
+        policy_id -> Text,
+        rule -> Text,
+        run_id -> Text,
+    }
+}
+
+diesel::joinable!(event_changes -> events (event_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(grants -> admin_units (unit_code));
 diesel::joinable!(grants -> sites (site_id));
@@ -687,6 +718,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     person_phones,
     duplicate_flags,
     events,
+    event_changes,
     cases,
     contacts,
     exposures,
@@ -717,4 +749,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     samples,
     access_records,
     access_people,
+    retention_policies,
+    purged_people,
 );

@@ -13,6 +13,7 @@ pub mod people;
 pub mod privacy;
 pub mod quarantine;
 pub mod reports;
+pub mod retention;
 pub mod samples;
 pub mod sync;
 pub mod trace;
@@ -187,7 +188,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(quarantine::routes)
             .configure(camps::routes)
             .configure(samples::routes)
-            .configure(reports::routes),
+            .configure(reports::routes)
+            .configure(retention::routes),
     );
 }
 

@@ -69,9 +69,12 @@ pub fn connect(url: &str) -> Result<AnyConnection, diesel::ConnectionError> {
                 }
             }
             let mut conn = SqliteConnection::establish(target)?;
+            // secure_delete: what a purge erases is overwritten with zeros, not left in free
+            // space of the file
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA secure_delete = ON;",
             )
             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
             Ok(AnyConnection::Sqlite(conn))

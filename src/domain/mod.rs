@@ -13,6 +13,7 @@ pub mod people;
 pub mod privacy;
 pub mod quarantine;
 pub mod reports;
+pub mod retention;
 pub mod risk;
 pub mod roles;
 pub mod rules;

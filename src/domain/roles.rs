@@ -183,6 +183,12 @@ pub enum Action {
     AccessLogRead,
     /// Produce everything held about one person, for a request from that person.
     SubjectAccess,
+    /// Read the retention policies.
+    RetentionRead,
+    /// Add a version of the retention policy (a national grant only).
+    RetentionManage,
+    /// Purge the personal data due under the retention policy (a national grant only).
+    DataPurge,
 }
 
 /// The permission table: which role may do which action. One place, read as a table.
@@ -246,6 +252,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         NoticeRead => matches!(role, PoliceTracer | HealthOfficer | CommuneOfficer),
         NoticeResolve => matches!(role, PoliceTracer | HealthOfficer),
         AccessLogRead | SubjectAccess => matches!(role, DataProtectionOfficer),
+        RetentionRead => matches!(role, Admin | CdcAnalyst),
+        RetentionManage | DataPurge => matches!(role, Admin),
     }
 }
 

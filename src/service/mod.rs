@@ -15,6 +15,7 @@ pub mod quarantine;
 pub mod reception;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 pub mod risk;
 pub mod samples;
 pub mod sync;
@@ -110,6 +111,10 @@ pub struct EventOut {
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     pub reason: Option<String>,
+    /// True when a purge erased the personal values of this change (before, after and the
+    /// reasons are then null); absent otherwise. The event itself stays.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 impl From<crate::store::events::EventRow> for EventOut {
@@ -127,6 +132,7 @@ impl From<crate::store::events::EventRow> for EventOut {
             before: e.before_json.and_then(|s| serde_json::from_str(&s).ok()),
             after: e.after_json.and_then(|s| serde_json::from_str(&s).ok()),
             reason: e.reason,
+            erased: e.erased_at.is_some(),
         }
     }
 }

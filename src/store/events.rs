@@ -2,12 +2,13 @@
 
 use crate::db::AnyConnection;
 use crate::domain::happened::Happened;
-use crate::schema::events;
+use crate::schema::{event_changes, events};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events, treat_none_as_default_value = false)]
+/// An event as the code makes and reads it: the log's row and the values its change carried
+/// (kept in `event_changes`, which a purge can erase).
+#[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: String,
     pub entity_type: String,
@@ -30,19 +31,124 @@ pub struct EventRow {
     pub recorded_at: Option<NaiveDateTime>,
     /// Why a fact older than the backdating limit was recorded late.
     pub backdate_reason: Option<String>,
+    /// When a purge erased the values of its change (then before, after and the reasons
+    /// are gone; the event stays).
+    pub erased_at: Option<NaiveDateTime>,
 }
 
-/// One event, by a statement the connection keeps prepared (a slice insert is built anew).
+/// The append-only row of the log: nothing in it names a person but by id.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct LogRow {
+    pub id: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub at: NaiveDateTime,
+    pub level: Option<i32>,
+    pub via_id: Option<String>,
+    pub state: Option<String>,
+    pub recorded_at: Option<NaiveDateTime>,
+}
+
+/// The erasable values of an event's change.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = event_changes, treat_none_as_default_value = false)]
+pub struct ChangeRow {
+    pub event_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub reason: Option<String>,
+    pub backdate_reason: Option<String>,
+    pub erased_at: Option<NaiveDateTime>,
+}
+
+impl EventRow {
+    /// The row of the log and, when the change carried any value, the row of its values.
+    pub fn split(&self) -> (LogRow, Option<ChangeRow>) {
+        let log = LogRow {
+            id: self.id.clone(),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id.clone(),
+            action: self.action.clone(),
+            actor_id: self.actor_id.clone(),
+            actor_role: self.actor_role.clone(),
+            at: self.at,
+            level: self.level,
+            via_id: self.via_id.clone(),
+            state: self.state.clone(),
+            recorded_at: self.recorded_at,
+        };
+        let carries = self.before_json.is_some()
+            || self.after_json.is_some()
+            || self.reason.is_some()
+            || self.backdate_reason.is_some();
+        let change = carries.then(|| ChangeRow {
+            event_id: self.id.clone(),
+            before_json: self.before_json.clone(),
+            after_json: self.after_json.clone(),
+            reason: self.reason.clone(),
+            backdate_reason: self.backdate_reason.clone(),
+            erased_at: self.erased_at,
+        });
+        (log, change)
+    }
+
+    /// The event from its two rows (a change may have none).
+    pub fn join(log: LogRow, change: Option<ChangeRow>) -> EventRow {
+        let c = change.unwrap_or(ChangeRow {
+            event_id: log.id.clone(),
+            before_json: None,
+            after_json: None,
+            reason: None,
+            backdate_reason: None,
+            erased_at: None,
+        });
+        EventRow {
+            id: log.id,
+            entity_type: log.entity_type,
+            entity_id: log.entity_id,
+            action: log.action,
+            actor_id: log.actor_id,
+            actor_role: log.actor_role,
+            at: log.at,
+            before_json: c.before_json,
+            after_json: c.after_json,
+            reason: c.reason,
+            level: log.level,
+            via_id: log.via_id,
+            state: log.state,
+            recorded_at: log.recorded_at,
+            backdate_reason: c.backdate_reason,
+            erased_at: c.erased_at,
+        }
+    }
+}
+
+/// One event, by statements the connection keeps prepared (a slice insert is built anew).
 pub fn insert(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
+    let (log, change) = row.split();
     diesel::insert_into(events::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+        .values(&log)
+        .execute(conn)?;
+    if let Some(c) = change {
+        diesel::insert_into(event_changes::table)
+            .values(&c)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
-/// Many events, a multi-row statement per chunk.
+/// Many events, a multi-row statement per chunk (the log's rows, then their changes).
 pub fn insert_many(conn: &mut AnyConnection, rows: &[EventRow]) -> QueryResult<usize> {
-    crate::db::insert_chunks!(conn, events::table, rows)
+    let (logs, changes): (Vec<LogRow>, Vec<Option<ChangeRow>>) =
+        rows.iter().map(EventRow::split).unzip();
+    let changes: Vec<ChangeRow> = changes.into_iter().flatten().collect();
+    let written = crate::db::insert_chunks!(conn, events::table, &logs)?;
+    crate::db::insert_chunks!(conn, event_changes::table, &changes)?;
+    Ok(written)
 }
 
 /// Who did it, as the event log names them.
@@ -66,7 +172,9 @@ pub enum Entity {
     Notice,
     Person,
     Pool,
+    PurgeRun,
     Regime,
+    RetentionPolicy,
     RiskLevel,
     Sample,
     SamplingRound,
@@ -92,7 +200,9 @@ impl Entity {
             Entity::Notice => "notice",
             Entity::Person => "person",
             Entity::Pool => "pool",
+            Entity::PurgeRun => "purge_run",
             Entity::Regime => "regime",
+            Entity::RetentionPolicy => "retention_policy",
             Entity::RiskLevel => "risk_level",
             Entity::Sample => "sample",
             Entity::SamplingRound => "sampling_round",
@@ -191,6 +301,7 @@ impl Event {
             state: self.state,
             recorded_at: Some(super::now()),
             backdate_reason: None,
+            erased_at: None,
         }
     }
 
@@ -229,7 +340,8 @@ pub fn last_move_at(
         .get_result(conn)
 }
 
-/// Events of some entities, oldest first, after the event `cursor`.
+/// Events of some entities, oldest first, after the event `cursor`, each with the values of
+/// its change (erased or not).
 pub fn history(
     conn: &mut AnyConnection,
     entity_type: &str,
@@ -238,14 +350,19 @@ pub fn history(
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
     let mut q = events::table
+        .left_join(event_changes::table)
         .filter(events::entity_type.eq(entity_type))
         .filter(events::entity_id.eq_any(ids))
-        .select(EventRow::as_select())
+        .select((LogRow::as_select(), Option::<ChangeRow>::as_select()))
         .order(events::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(c) = cursor {
         q = q.filter(events::id.gt(c.to_string()));
     }
-    q.load(conn)
+    let rows: Vec<(LogRow, Option<ChangeRow>)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(log, change)| EventRow::join(log, change))
+        .collect())
 }

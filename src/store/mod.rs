@@ -85,6 +85,7 @@ pub mod events;
 pub mod merge;
 pub mod notices;
 pub mod people;
+pub mod purge;
 pub mod quarantine;
 pub mod replies;
 pub mod reports;

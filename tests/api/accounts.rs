@@ -851,11 +851,12 @@ async fn a_client_that_keeps_failing_is_locked_alone_and_an_administrator_unlock
     assert_eq!(actions.iter().filter(|a| *a == "login_locked").count(), 1);
     {
         use diesel::prelude::*;
-        use tracing_backend::schema::events;
+        use tracing_backend::schema::{event_changes, events};
         let mut conn = app.raw_conn();
         let texts: Vec<Option<String>> = events::table
+            .inner_join(event_changes::table)
             .filter(events::entity_id.eq(&uid))
-            .select(events::after_json)
+            .select(event_changes::after_json)
             .load(&mut conn)
             .unwrap();
         assert!(texts

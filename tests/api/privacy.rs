@@ -309,6 +309,20 @@ async fn unusual_reading_is_flagged_against_peers_of_the_role() {
     assert_eq!(flagged[0]["username"], "cong.an");
     assert_eq!(flagged[0]["people"], 3);
     assert_eq!(flagged[0]["peer_median"], 1.0);
+    // only the officer reads it; an officer of another province sees nobody of this one
+    app.get(
+        &format!("/api/v1/access-log/unusual?day={today}"),
+        &w.health,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let other = app
+        .token("bao.ve.bg", Role::DataProtectionOfficer, BAC_GIANG)
+        .await;
+    let r = app
+        .get(&format!("/api/v1/access-log/unusual?day={today}"), &other)
+        .await;
+    assert_eq!(r.assert(200)["flagged"], json!([]));
     // another day: nothing
     let r = app
         .get("/api/v1/access-log/unusual?day=2021-01-28", &w.dpo)

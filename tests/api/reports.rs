@@ -9,9 +9,10 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 use tracing_backend::domain::roles::Role;
 use tracing_backend::schema::{
-    cases, episodes, events, exposures, samples, trace_tasks, unit_risk_levels, zones,
+    cases, episodes, event_changes, events, exposures, samples, trace_tasks, unit_risk_levels,
+    zones,
 };
-use tracing_backend::store::events::EventRow;
+use tracing_backend::store::events::{ChangeRow, EventRow, LogRow};
 
 /// The confirmation: 2021-02-01 03:00 UTC.
 fn t0() -> NaiveDateTime {
@@ -213,12 +214,17 @@ async fn scenario() -> Scenario {
         .unwrap();
     // the event log is append-only: the scenario's history is recorded beside it, earlier
     let redate = |conn: &mut _, entity: &str, action: &str, hours: i64| {
-        let rows: Vec<EventRow> = events::table
+        let rows: Vec<(LogRow, Option<ChangeRow>)> = events::table
+            .left_join(event_changes::table)
             .filter(events::entity_id.eq(entity))
             .filter(events::action.eq(action))
-            .select(EventRow::as_select())
+            .select((LogRow::as_select(), Option::<ChangeRow>::as_select()))
             .load(conn)
             .unwrap();
+        let rows: Vec<EventRow> = rows
+            .into_iter()
+            .map(|(l, c)| EventRow::join(l, c))
+            .collect();
         assert!(!rows.is_empty(), "{entity} {action}");
         let rows: Vec<EventRow> = rows
             .into_iter()

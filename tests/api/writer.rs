@@ -30,6 +30,7 @@ fn event(entity: &str) -> EventRow {
         state: None,
         recorded_at: None,
         backdate_reason: None,
+        erased_at: None,
     }
 }
 

@@ -12,10 +12,12 @@ fn events_of(
 ) -> Vec<(String, Option<String>, Option<String>)> {
     use tracing_backend::schema::events::dsl as e;
     let mut conn = app.raw_conn();
+    use tracing_backend::schema::event_changes as c;
     e::events
+        .left_join(c::table)
         .filter(e::entity_type.eq(entity))
         .filter(e::entity_id.eq(id))
-        .select((e::action, e::actor_role, e::reason))
+        .select((e::action, e::actor_role, c::reason.nullable()))
         .order(e::id.asc())
         .load(&mut conn)
         .unwrap()

@@ -200,6 +200,27 @@ pub fn rows() -> Vec<Row> {
             |t, o| "/api/v1/regimes".into(),
             json!({"code": "x", "effective_from": "2021-01-01", "document": "x", "rules": {}})
         ),
+        // retention: national, nothing of a jurisdiction (a dry run changes nothing)
+        row!(
+            "GET",
+            "/api/v1/privacy/retention-policies",
+            Public,
+            |t, o| "/api/v1/privacy/retention-policies".into()
+        ),
+        row!(
+            "POST",
+            "/api/v1/privacy/retention-policies",
+            Public,
+            |t, o| "/api/v1/privacy/retention-policies".into(),
+            json!({"rules": []})
+        ),
+        row!(
+            "POST",
+            "/api/v1/privacy/purge",
+            Public,
+            |t, o| "/api/v1/privacy/purge".into(),
+            json!({"dry_run": true})
+        ),
         // people
         row!("GET", "/api/v1/people", Leak, |t, o| {
             "/api/v1/people?limit=200".into()

@@ -1,0 +1,2 @@
+DROP TABLE purged_people;
+DROP TABLE retention_policies;
