@@ -55,13 +55,13 @@ impl Access {
         self.people.is_empty()
     }
 
-    /// Write it, in the caller's transaction.
+    /// Write it: the record and its people, all or nothing.
     pub fn write(&self, conn: &mut AnyConnection) -> AppResult<()> {
-        Ok(store::record(conn, &self.row, &self.people)?)
+        crate::db::write_tx(conn, |c| store::record(c, &self.row, &self.people)).map_err(Into::into)
     }
 }
 
 /// More people shown by an access already written (the next pages of an export).
 pub fn add_shown(conn: &mut AnyConnection, access_id: &str, people: &[String]) -> AppResult<()> {
-    Ok(store::add_people(conn, access_id, people)?)
+    crate::db::write_tx(conn, |c| store::add_people(c, access_id, people)).map_err(Into::into)
 }
