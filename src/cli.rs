@@ -360,21 +360,8 @@ pub fn purge(config: &Config, by: &str, dry_run: bool) -> anyhow::Result<()> {
     db::migrate(&mut conn)?;
     let user = crate::store::users::by_username(&mut conn, by)?
         .with_context(|| format!("no user {by:?}"))?;
-    let grants = crate::store::users::active_grants(&mut conn, std::slice::from_ref(&user.id))?;
-    let actor = crate::auth::Actor {
-        user_id: user.id.clone(),
-        username: user.username.clone(),
-        grants: grants
-            .into_iter()
-            .map(|g| crate::auth::ActorGrant {
-                role: g.grant.role,
-                id: g.grant.id,
-                unit_code: g.grant.unit_code,
-                unit_path: g.unit_path,
-                site_id: g.grant.site_id,
-            })
-            .collect(),
-    };
+    let actor = crate::service::accounts::actor_of(&mut conn, &user.id, user.username.clone())
+        .map_err(|e| anyhow::anyhow!("{}", e.field_message()))?;
     let input = crate::service::retention::PurgeInput { dry_run };
     let out = crate::service::retention::purge(&mut conn, &actor, input)
         .map_err(|e| anyhow::anyhow!("{}", e.field_message()))?;

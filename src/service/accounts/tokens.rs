@@ -21,6 +21,11 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: &str, session: &str) -> App
     let unauthorized = || AppError::Unauthorized("the token is no longer valid".into());
     let username =
         store::live_session_user(conn, user_id, session, now())?.ok_or_else(unauthorized)?;
+    actor_of(conn, user_id, username)
+}
+
+/// A user as an actor, with their active grants (for a token, or a command-line run).
+pub fn actor_of(conn: &mut AnyConnection, user_id: &str, username: String) -> AppResult<Actor> {
     let grants = store::active_grants(conn, &[user_id.to_string()])?;
     Ok(Actor {
         user_id: user_id.to_string(),
