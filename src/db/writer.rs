@@ -12,6 +12,11 @@
 //! durable, and if that commit fails every command of the group gets the error. A command
 //! that panics fails its whole group, whose connection is then dropped rather than reused.
 //!
+//! The writer's commits do not checkpoint the WAL into the database file (which costs a
+//! flush to disk and, every thousand pages, would land on whichever command committed
+//! then): a checkpointer thread beside it does that, without blocking anyone, a few times
+//! a second while there are writes.
+//!
 //! PostgreSQL runs concurrent transactions itself, so there commands go straight to the
 //! pool (see `AppState::write`).
 
@@ -89,7 +94,12 @@ fn commit_failed(why: &str) -> AppError {
 pub struct Writer {
     queue: Mutex<mpsc::SyncSender<Box<dyn Task>>>,
     stats: Arc<Stats>,
+    /// Dropping it ends the checkpointer.
+    _checkpoints: mpsc::Sender<()>,
 }
+
+/// How often the checkpointer looks for new writes.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What the writer has done, for `/metrics`.
 #[derive(Default)]
@@ -109,11 +119,21 @@ impl Writer {
         let counted = stats.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(pool, rx, max_group, &counted))
+            .spawn({
+                let pool = pool.clone();
+                move || run(pool, rx, max_group, &counted)
+            })
             .expect("start the writer thread");
+        let (stop, stopped) = mpsc::channel();
+        let counted = stats.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpointer".into())
+            .spawn(move || checkpoints(pool, stopped, &counted))
+            .expect("start the checkpointer thread");
         Writer {
             queue: Mutex::new(tx),
             stats,
+            _checkpoints: stop,
         }
     }
 
@@ -174,11 +194,37 @@ fn run(pool: Pool, queue: mpsc::Receiver<Box<dyn Task>>, max_group: usize, stats
                 Err(_) => break,
             }
         }
-        stats.groups.fetch_add(1, Ordering::Relaxed);
-        stats
-            .commands
-            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        let commands = group.len() as u64;
         run_group(&pool, group);
+        // counted once done, so that the checkpointer sees a group after its commit
+        stats.commands.fetch_add(commands, Ordering::Relaxed);
+        stats.groups.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The checkpointer: while the writer has committed since the last time, copy what the WAL
+/// holds into the database file (`PASSIVE`: it waits for no reader or writer, and does what
+/// it can). Ends when the writer is dropped.
+fn checkpoints(pool: Pool, stop: mpsc::Receiver<()>, stats: &Stats) {
+    let mut done = 0;
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let groups = stats.groups.load(Ordering::Relaxed);
+        if groups == done {
+            continue;
+        }
+        let Ok(mut conn) = pool.get_timeout(CHECKPOINT_EVERY) else {
+            continue;
+        };
+        if matches!(*conn, AnyConnection::Postgresql(_)) {
+            return; // PostgreSQL checkpoints by itself
+        }
+        match diesel::connection::SimpleConnection::batch_execute(
+            &mut *conn,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ) {
+            Ok(()) => done = groups,
+            Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed"),
+        }
     }
 }
 
@@ -195,7 +241,8 @@ fn run_group(pool: &Pool, group: Vec<Box<dyn Task>>) {
             return;
         }
     };
-    if let Err(e) = begin(&mut conn) {
+    let begun = begin(&mut conn);
+    if let Err(e) = begun {
         let why = e.to_string();
         for task in group {
             task.fail(commit_failed(&why));
@@ -237,6 +284,11 @@ fn run_group(pool: &Pool, group: Vec<Box<dyn Task>>) {
 fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     match conn {
         AnyConnection::Sqlite(inner) => {
+            // this connection's commits leave checkpoints to the checkpointer
+            diesel::connection::SimpleConnection::batch_execute(
+                inner,
+                "PRAGMA wal_autocheckpoint = 0",
+            )?;
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
         }
         AnyConnection::Postgresql(_) => {

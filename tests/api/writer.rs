@@ -109,6 +109,41 @@ async fn an_answer_means_the_write_is_committed() {
 }
 
 #[actix_web::test]
+async fn commits_reach_the_database_file_without_a_command_waiting_for_it() {
+    let app = TestApp::new().await;
+    let Some(path) = app.database_url.strip_prefix("sqlite://") else {
+        return; // the WAL and its checkpoints are SQLite's
+    };
+    let writer = writer_of(&app);
+    writer
+        .write(|c: &mut AnyConnection| Ok(events::insert(c, &event("checkpointed"))?))
+        .await
+        .unwrap();
+    // the commit left it in the WAL; the checkpointer copies it into the database file,
+    // which a copy of that file alone (no WAL beside it) shows
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        std::fs::copy(path, &copy).unwrap();
+        let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+        let mut conn = db::connect(&format!("sqlite://{}", copy.display())).unwrap();
+        let ids = ["checkpointed".to_string()];
+        if !events::history(&mut conn, "writer_test", &ids, None, 1)
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never reached the database file"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[actix_web::test]
 async fn a_panicking_command_fails_its_group_and_the_writer_goes_on() {
     let app = TestApp::new().await;
     let writer = writer_of(&app);
