@@ -84,18 +84,49 @@ impl AppState {
         T: Shows + Send + 'static,
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
-        let out = self.run(f).await?;
-        self.record_access(Access::new(actor, &reading, out.shown()))
-            .await?;
-        Ok(out)
+        Ok(self.read_recorded(actor, reading, f).await?.0)
     }
 
-    /// Write an access (nothing when it showed nobody).
-    pub async fn record_access(&self, access: Access) -> AppResult<()> {
-        if access.is_empty() {
-            return Ok(());
+    /// `read_people`, also giving the id of the access written (none when the answer
+    /// showed nobody), for an export that adds its later pages' people to it.
+    ///
+    /// On SQLite the record goes to the writer and commits with the writes waiting beside
+    /// it. On PostgreSQL it is written in the read's own transaction, on the read's
+    /// connection, and that commit does not wait for the disk (`db::commit_unflushed`):
+    /// the same promise SQLite's `synchronous = NORMAL` makes for every commit.
+    pub async fn read_recorded<T, F>(
+        &self,
+        actor: &Actor,
+        reading: Reading,
+        f: F,
+    ) -> AppResult<(T, Option<String>)>
+    where
+        T: Shows + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
+        if self.writer.is_some() {
+            let out = self.run(f).await?;
+            let access = Access::new(actor, &reading, out.shown());
+            let id = access.written_id();
+            if id.is_some() {
+                self.write(move |c| access.write(c)).await?;
+            }
+            return Ok((out, id));
         }
-        self.write(move |c| access.write(c)).await
+        let actor = actor.clone();
+        self.run(move |c| {
+            crate::db::write_tx(c, |c| {
+                let out = f(c)?;
+                let access = Access::new(&actor, &reading, out.shown());
+                let id = access.written_id();
+                if id.is_some() {
+                    crate::db::commit_unflushed(c)?;
+                    access.write(c)?;
+                }
+                Ok((out, id))
+            })
+        })
+        .await
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::privacy::check_purpose;
 use crate::domain::reports::LineList;
 use crate::domain::roles::Action;
 use crate::error::{AppError, AppResult};
-use crate::service::privacy::{add_shown, Access};
+use crate::service::privacy::add_shown;
 use crate::service::reports::{
     self as svc, CaseFiveS, FiveSQuery, FiveSReport, Format, LineQuery, LineRow, WeeklyQuery,
     WeeklyReport,
@@ -156,34 +156,28 @@ async fn line_list(
             .await?;
         Ok::<_, AppError>(page)
     };
-    if !csv {
-        let paging = Paging::new(q.cursor.as_deref(), q.limit)?;
-        let mut page = read(state.clone(), actor.clone(), paging).await?;
-        match &key {
-            Some(k) => page.items = svc::pseudonymise(k, page.items),
-            None => {
-                let access = Access::new(&actor, &reading, page.shown());
-                state.record_access(access).await?;
-            }
-        }
-        return Ok(HttpResponse::Ok().json(page));
-    }
-    // the first page is read (and its access recorded) before answering, so that a refusal
-    // is a problem, not a broken download
-    let paging = Paging::new(q.cursor.as_deref(), None)?.sized(EXPORT_PAGE);
-    let mut first = read(state.clone(), actor.clone(), paging).await?;
-    let access = match &key {
+    // the page answered first (a JSON answer's only one) has its access written before it
+    // leaves, and an export's before its download starts, so that a refusal is a problem,
+    // not a broken download; a pseudonymised page shows nobody
+    let paging = match csv {
+        false => Paging::new(q.cursor.as_deref(), q.limit)?,
+        true => Paging::new(q.cursor.as_deref(), None)?.sized(EXPORT_PAGE),
+    };
+    let (first, access) = match &key {
         Some(k) => {
-            first.items = svc::pseudonymise(k, first.items);
-            None
+            let mut page = read(state.clone(), actor.clone(), paging).await?;
+            page.items = svc::pseudonymise(k, page.items);
+            (page, None)
         }
         None => {
-            let access = Access::new(&actor, &reading, first.shown());
-            let id = access.id().to_string();
-            state.record_access(access).await?;
-            Some(id)
+            let who = actor.clone();
+            let page = move |c: &mut _| svc::line_page(c, &who, list, &paging, &rules);
+            state.read_recorded(&actor, reading, page).await?
         }
     };
+    if !csv {
+        return Ok(HttpResponse::Ok().json(first));
+    }
     let seen: Arc<Mutex<HashSet<String>>> =
         Arc::new(Mutex::new(first.shown().into_iter().collect()));
     let body = csv_body(list, first, EXPORT_PAGE, move |paging| {

@@ -367,3 +367,32 @@ async fn a_pseudonymised_list_shows_patterns_not_people() {
     // no personal data was shown: nothing in the log
     assert!(log_of(&app, &w.dpo, &w.binh).await.is_empty());
 }
+
+#[actix_web::test]
+async fn no_answer_leaves_when_its_access_record_cannot_be_written() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    // the log's people table is gone: no record of a read can be written
+    app.raw_conn()
+        .batch_execute("ALTER TABLE access_people RENAME TO access_people_away")
+        .unwrap();
+    for path in [
+        format!("/api/v1/people/{}", w.an),
+        "/api/v1/line-lists/not_sampled?limit=50".to_string(),
+        "/api/v1/line-lists/not_sampled?format=csv&purpose=weekly%20follow-up".to_string(),
+    ] {
+        let r = app.get(&path, &w.health).await;
+        r.assert_problem(500, "internal");
+        assert!(
+            !r.text.contains("Nguyễn Văn An") && !r.text.contains(&w.binh),
+            "{path} showed people it could not record: {}",
+            r.text
+        );
+    }
+    // and nothing of the failed reads stayed behind
+    app.raw_conn()
+        .batch_execute("ALTER TABLE access_people_away RENAME TO access_people")
+        .unwrap();
+    assert!(log_of(&app, &w.dpo, &w.an).await.is_empty());
+}

@@ -60,6 +60,11 @@ impl Access {
         self.people.is_empty()
     }
 
+    /// The id it is written under, when it is written at all (it showed someone).
+    pub fn written_id(&self) -> Option<String> {
+        (!self.is_empty()).then(|| self.row.id.clone())
+    }
+
     /// Write it: the record and its people, all or nothing.
     pub fn write(&self, conn: &mut AnyConnection) -> AppResult<()> {
         crate::db::write_tx(conn, |c| store::record(c, &self.row, &self.people)).map_err(Into::into)
