@@ -482,7 +482,48 @@ fn main() -> anyhow::Result<()> {
     println!("the same batch again: {:.0} ms", ms(t.elapsed()));
 
     sampling(&mut conn, &mut http, &token, &plan)?;
-    reports(&mut http, &token)
+    reports(&mut http, &token)?;
+    names(&mut http, &token, &plan, &communes, now)
+}
+
+/// Searching the province's registry by a part of a name, diacritics left out, as a tracer
+/// types it: a whole name (a few hundred people share one at a million), a middle and given
+/// name, a given name alone (one person in sixteen).
+fn names(
+    http: &mut Http,
+    token: &str,
+    plan: &Plan,
+    communes: &[(String, String)],
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    let mut rng = Rng::new(17);
+    for (kind, words) in [
+        ("whole name", 3),
+        ("middle and given name", 2),
+        ("given name", 1),
+    ] {
+        let mut lat = Vec::new();
+        let mut found = 0usize;
+        for _ in 0..100 {
+            let name = synth::person(plan, communes, rng.below(plan.people), now).name_folded;
+            let parts: Vec<&str> = name.split(' ').collect();
+            let q = parts[parts.len() - words..].join("%20");
+            let t = Instant::now();
+            let (status, body) =
+                http.call("GET", &format!("/api/v1/people?q={q}"), Some(token), None);
+            lat.push(ms(t.elapsed()));
+            anyhow::ensure!(status == 200, "name search failed: {body}");
+            found += body["items"].as_array().map(|a| a.len()).unwrap_or(0);
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "name search by {kind} (100 searches, first page): p50 {:.1} ms, p99 {:.1} ms (target p99 ≤ 20 ms; {} people a page on average)",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            found / 100
+        );
+    }
+    Ok(())
 }
 
 /// The reports at province scale: the weekly report, the 5S of a week, line-list pages

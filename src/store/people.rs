@@ -348,8 +348,19 @@ pub fn search(
     // the jurisdiction first: later filters are AND-ed onto its OR of ranges
     q = in_ranges!(q, persons::unit_path, ranges);
     if let Some(name) = &s.name_folded {
-        let pattern = format!("%{}%", super::units::escape_like(name));
-        q = q.filter(persons::name_folded.like(pattern).escape('\\'));
+        q = match name_index(conn, name)? {
+            Some(phrase) => q.filter(
+                diesel::dsl::sql::<Bool>(
+                    "persons.rowid IN (SELECT rowid FROM person_names WHERE person_names MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .sql(")"),
+            ),
+            None => {
+                let pattern = format!("%{}%", super::units::escape_like(name));
+                q.filter(persons::name_folded.like(pattern).escape('\\'))
+            }
+        };
     }
     if let Some(phone) = &s.phone {
         let ids = person_phones::table
@@ -377,6 +388,39 @@ pub fn search(
     }
     let rows = q.load(conn)?;
     with_phones(conn, rows)
+}
+
+/// Above this many people holding a part of a name, walking the registry in id order finds a
+/// page sooner than the index's matches do.
+const NAME_INDEX_AT_MOST: i64 = 5000;
+
+/// On SQLite, the FTS5 phrase that finds `name` (folded) through the trigram index
+/// `person_names`, when the index is the faster way: the part has at least three
+/// characters (the shortest a trigram index knows) and is not so common that a walk by id
+/// fills a page sooner. `None`: the plain `LIKE`, which PostgreSQL's trigram index serves
+/// itself, its planner weighing the same choice.
+fn name_index(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<String>> {
+    let AnyConnection::Sqlite(c) = conn else {
+        return Ok(None);
+    };
+    if name.chars().count() < 3 {
+        return Ok(None);
+    }
+    // inside double quotes everything is literal but the quote itself, written twice
+    let phrase = format!("\"{}\"", name.replace('"', "\"\""));
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let held: Held = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM person_names WHERE person_names MATCH ? \
+         LIMIT {})",
+        NAME_INDEX_AT_MOST + 1
+    ))
+    .bind::<diesel::sql_types::Text, _>(&phrase)
+    .get_result(c)?;
+    Ok((held.n <= NAME_INDEX_AT_MOST).then_some(phrase))
 }
 
 /// Ids of every record merged (directly or through others) into `id`, and `id` itself.

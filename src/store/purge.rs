@@ -379,12 +379,18 @@ pub fn identifying_texts(conn: &mut AnyConnection, family: &[String]) -> QueryRe
 
 /// After a purge has committed: on SQLite, copy the write-ahead log into the file and empty
 /// it, so that the pages as they were before the purge are nowhere on disk (secure_delete,
-/// set on every connection, zeroes what the purge freed). PostgreSQL keeps nothing a dump
-/// or a query could read.
+/// set on every connection, zeroes what the purge freed), after merging the name index so
+/// that no erased name's trigrams stay in it. PostgreSQL keeps nothing a dump or a query
+/// could read.
 pub fn flush_erased(conn: &mut AnyConnection) -> QueryResult<()> {
     use diesel::connection::SimpleConnection;
     match conn {
-        AnyConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)"),
+        // the name index keeps an erased name's trigrams in its older segments until they
+        // are merged: merge them all first
+        AnyConnection::Sqlite(c) => c.batch_execute(
+            "INSERT INTO person_names (person_names) VALUES ('optimize'); \
+             PRAGMA wal_checkpoint(TRUNCATE)",
+        ),
         AnyConnection::Postgresql(_) => Ok(()),
     }
 }

@@ -335,6 +335,77 @@ async fn search_ignores_diacritics_case_and_phone_format() {
 }
 
 #[actix_web::test]
+async fn a_name_is_found_by_any_part_of_it_and_only_by_what_it_is_now() {
+    let app = TestApp::new().await;
+    let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;
+    let id = app.post("/api/v1/people", &police, an()).await.body["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for name in ["Trần Hoàng Anh", "Đỗ Thị Hồng"] {
+        app.post(
+            "/api/v1/people",
+            &police,
+            json!({"full_name": name, "residence_unit_code": CAI_RONG}),
+        )
+        .await
+        .assert(201);
+    }
+    let names = |r: &crate::helpers::Resp| -> Vec<String> {
+        let mut v: Vec<String> = r.assert(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["full_name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let search = |q: &str| format!("/api/v1/people?q={q}");
+    // three letters and more go through the name index, shorter parts do not
+    assert_eq!(
+        names(&app.get(&search("hoa"), &police).await),
+        ["Trần Hoàng Anh"]
+    );
+    assert_eq!(
+        names(&app.get(&search("ng%20an"), &police).await),
+        ["Trần Hoàng Anh"]
+    );
+    assert_eq!(
+        names(&app.get(&search("an"), &police).await),
+        ["Nguyễn Văn An", "Trần Hoàng Anh"]
+    );
+    assert_eq!(
+        names(&app.get(&search("VAN%20A"), &police).await),
+        ["Nguyễn Văn An"]
+    );
+    // what the index reads as syntax is only a letter here
+    for q in ["%22an%22", "an*", "a%22%20OR%20%22b", "NEAR(an)"] {
+        assert_eq!(
+            names(&app.get(&search(q), &police).await),
+            Vec::<String>::new(),
+            "{q}"
+        );
+    }
+    // renamed: found by the new name, no longer by the old one
+    app.patch(
+        &format!("/api/v1/people/{id}"),
+        &police,
+        json!({"version": 1, "full_name": "Lê Văn Bình", "reason": "the name on the CCCD"}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(
+        names(&app.get(&search("nguyen"), &police).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&app.get(&search("van%20binh"), &police).await),
+        ["Lê Văn Bình"]
+    );
+}
+
+#[actix_web::test]
 async fn lists_are_paged_by_cursor() {
     let app = TestApp::new().await;
     let police = app.token("cong.an", Role::PoliceTracer, VAN_DON).await;

@@ -1,0 +1,1 @@
+DROP INDEX persons_name_trgm;
