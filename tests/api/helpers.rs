@@ -240,7 +240,12 @@ impl TestApp {
     /// A second instance on this one's database (a restart, or another node behind the load
     /// balancer); the database stays until the first instance is dropped.
     pub async fn another_instance(&self) -> TestApp {
-        Self::on_database(self.database_url.clone(), None, |_| {}).await
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// `another_instance`, configured by `adjust`.
+    pub async fn another_instance_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::on_database(self.database_url.clone(), None, adjust).await
     }
 
     async fn on_database(

@@ -10,6 +10,7 @@ mod event_changes;
 mod exports;
 mod field_times;
 mod helpers;
+mod instances;
 mod lifecycles;
 mod logs;
 mod matrix;
