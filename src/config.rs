@@ -18,6 +18,13 @@ pub enum Env {
 pub struct Config {
     pub env: Env,
     pub database_url: String,
+    /// A PostgreSQL streaming replica for the reads that tolerate a little lag (see
+    /// `db::replica`); `None`: every read from the primary.
+    pub read_database_url: Option<String>,
+    /// How far behind the replica may be for those reads to go to it.
+    pub read_max_lag: Duration,
+    /// PostgreSQL: how often tables changed a lot since their statistics are analysed.
+    pub analyze_every: Duration,
     pub bind_addr: String,
     /// Where `/metrics` is served, apart from the API (`None`: not served).
     pub metrics_addr: Option<String>,
@@ -68,6 +75,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("env", &self.env)
             .field("database_url", &redact_url(&self.database_url))
+            .field(
+                "read_database_url",
+                &self.read_database_url.as_deref().map(redact_url),
+            )
             .field("bind_addr", &self.bind_addr)
             .field("metrics_addr", &self.metrics_addr)
             .field("jwt_secret", &"<redacted>")
@@ -138,6 +149,15 @@ impl Config {
         };
         let structure = var("UNITS_STRUCTURE").unwrap_or_else(|| "3level".into());
         let d = Config::default();
+        let database_url = var("DATABASE_URL").unwrap_or(d.database_url.clone());
+        let read_database_url = var("READ_DATABASE_URL");
+        let postgres = |u: &str| crate::db::backend_of(u) == crate::db::Backend::Postgres;
+        if read_database_url
+            .as_deref()
+            .is_some_and(|r| !postgres(r) || !postgres(&database_url))
+        {
+            bail!("READ_DATABASE_URL names a PostgreSQL replica of a PostgreSQL DATABASE_URL");
+        }
         let r = d.rules;
         let rules = crate::domain::rules::Rules {
             window_days_before: parse_var("WINDOW_DAYS_BEFORE", r.window_days_before)?.clamp(0, 30),
@@ -175,7 +195,10 @@ impl Config {
         };
         Ok(Config {
             env,
-            database_url: var("DATABASE_URL").unwrap_or(d.database_url),
+            database_url,
+            read_database_url,
+            read_max_lag: millis("READ_MAX_LAG_MS", d.read_max_lag)?,
+            analyze_every: secs("ANALYZE_EVERY_SECS", d.analyze_every)?.max(Duration::from_secs(1)),
             bind_addr: var("BIND_ADDR").unwrap_or(d.bind_addr),
             metrics_addr,
             jwt_secret,
@@ -235,6 +258,9 @@ impl Default for Config {
         Config {
             env: Env::Development,
             database_url: DEFAULT_DATABASE_URL.into(),
+            read_database_url: None,
+            read_max_lag: Duration::from_millis(5000),
+            analyze_every: Duration::from_secs(5),
             bind_addr: "127.0.0.1:8080".into(),
             metrics_addr: Some(DEFAULT_METRICS_ADDR.into()),
             jwt_secret: None,

@@ -71,6 +71,7 @@ impl RequestRef {
             action,
             request_id: self.0.clone(),
             purpose: None,
+            may_lag: false,
         }
     }
 }
@@ -104,12 +105,24 @@ impl AppState {
         T: Shows + Send + 'static,
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
-        if self.writer.is_some() {
-            let out = self.run(f).await?;
+        let lagging = reading.may_lag && !std::ptr::eq(self.lagging_pool(), &self.pool);
+        if self.writer.is_some() || lagging {
+            let out = if lagging {
+                self.run_lagging(f).await?
+            } else {
+                self.run(f).await?
+            };
             let access = Access::new(actor, &reading, out.shown());
             let id = access.written_id();
             if id.is_some() {
-                self.write(move |c| access.write(c)).await?;
+                // read from a replica, recorded on the primary
+                self.write(move |c| {
+                    crate::db::write_tx(c, |c| {
+                        crate::db::commit_unflushed(c)?;
+                        access.write(c)
+                    })
+                })
+                .await?;
             }
             return Ok((out, id));
         }

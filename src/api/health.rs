@@ -8,12 +8,27 @@ use serde::Serialize;
 #[derive(Serialize)]
 struct Status {
     status: &'static str,
+    /// With a read replica configured: how far behind it is, and where the reads that
+    /// tolerate lag go now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica: Option<ReplicaStatus>,
+}
+
+#[derive(Serialize)]
+struct ReplicaStatus {
+    /// Milliseconds behind the primary; null when the replica does not answer.
+    lag_ms: Option<i64>,
+    /// `replica`, or `primary` while the replica is too far behind or unreachable.
+    reads_from: &'static str,
 }
 
 /// Alive: the process answers.
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Status { status: "ok" })
+    HttpResponse::Ok().json(Status {
+        status: "ok",
+        replica: None,
+    })
 }
 
 /// Ready: the database answers and every migration is applied.
@@ -30,7 +45,19 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
             "database migrations are pending".into(),
         ));
     }
-    Ok(HttpResponse::Ok().json(Status { status: "ready" }))
+    // a replica behind or away does not make the service unready: its reads go to the primary
+    let replica = state.replica_lag_ms().map(|lag_ms| ReplicaStatus {
+        lag_ms,
+        reads_from: if std::ptr::eq(state.lagging_pool(), &state.pool) {
+            "primary"
+        } else {
+            "replica"
+        },
+    });
+    Ok(HttpResponse::Ok().json(Status {
+        status: "ready",
+        replica,
+    }))
 }
 
 /// Prometheus metrics of this instance.

@@ -41,6 +41,10 @@ pub struct AppState {
     pub actors: Arc<crate::auth::cache::ActorCache>,
     /// SQLite: the thread that commits commands in groups (see `db::writer`).
     writer: Option<crate::db::writer::Writer>,
+    /// PostgreSQL: a streaming replica for reads that tolerate lag (see `db::replica`).
+    replica: Option<crate::db::replica::Replica>,
+    /// PostgreSQL: the thread that keeps the planner's statistics fresh (`db::analyze`).
+    _analyzer: Option<crate::db::analyze::Analyzer>,
 }
 
 impl AppState {
@@ -61,6 +65,12 @@ impl AppState {
             actors: Arc::new(crate::auth::cache::ActorCache::new(config.auth_cache)),
             writer: (crate::db::backend_of(&config.database_url) == crate::db::Backend::Sqlite)
                 .then(|| crate::db::writer::Writer::start(pool.clone(), config.write_group_max)),
+            _analyzer: (crate::db::backend_of(&config.database_url)
+                == crate::db::Backend::Postgres)
+                .then(|| crate::db::analyze::Analyzer::start(pool.clone(), config.analyze_every)),
+            replica: config.read_database_url.as_deref().map(|url| {
+                crate::db::replica::Replica::start(url, config.pool_size, config.read_max_lag)
+            }),
             config: Arc::new(config),
             pool,
             metrics: Arc::new(observe::Metrics::default()),
@@ -74,12 +84,31 @@ impl AppState {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        run_on(self.pool.clone(), f).await
+    }
+
+    /// `run` for a read that tolerates a little lag (a report, a chain, a line list, a pull
+    /// feed): on the replica while it is within `READ_MAX_LAG_MS`, else on the primary.
+    pub async fn run_lagging<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_on(self.lagging_pool().clone(), f).await
+    }
+
+    /// The pool of reads that tolerate lag.
+    pub fn lagging_pool(&self) -> &Pool {
+        self.replica
+            .as_ref()
+            .and_then(|r| r.usable())
+            .unwrap_or(&self.pool)
+    }
+
+    /// The replica's last measured lag: `None` without a replica, `Some(None)` when it did
+    /// not answer.
+    pub fn replica_lag_ms(&self) -> Option<Option<i64>> {
+        self.replica.as_ref().map(|r| r.lag_ms())
     }
 
     /// The key of pseudonyms: `PSEUDONYM_KEY`, else one derived from the token secret.
@@ -132,6 +161,19 @@ impl AppState {
             }
         }
     }
+}
+
+/// Run blocking database work off the async workers, on a connection of `pool`.
+async fn run_on<T, F>(pool: Pool, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
 }
 
 /// How many times a write that met contention runs again before it answers 503.

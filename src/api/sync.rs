@@ -54,9 +54,11 @@ async fn pull(
     let a = actor.clone();
     Ok(web::Json(
         state
-            .read_people(&actor, req.reading("pull", Action::ContactRead), move |c| {
-                svc::pull(c, &a, settle, q)
-            })
+            .read_people(
+                &actor,
+                req.reading("pull", Action::ContactRead).from_replica(),
+                move |c| svc::pull(c, &a, settle, q),
+            )
             .await?,
     ))
 }

@@ -45,7 +45,9 @@ async fn clusters(
 ) -> AppResult<web::Json<svc::Clusters>> {
     let q = q.into_inner();
     Ok(web::Json(
-        state.run(move |c| svc::clusters(c, &actor, q)).await?,
+        state
+            .run_lagging(move |c| svc::clusters(c, &actor, q))
+            .await?,
     ))
 }
 
@@ -247,7 +249,8 @@ async fn person_chain(
         state
             .read_people(
                 &actor,
-                req.reading("person_chain", Action::ChainRead),
+                req.reading("person_chain", Action::ChainRead)
+                    .from_replica(),
                 move |c| svc::chain(c, &a, &id, q),
             )
             .await?,

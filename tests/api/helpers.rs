@@ -237,6 +237,32 @@ impl TestApp {
         Self::on_database(url, Some(cleanup), adjust).await
     }
 
+    /// An instance on a fresh database of the primary `TEST_DATABASE_URL`, reading what
+    /// tolerates lag from the streaming replica `TEST_REPLICA_URL` (see `.ci/replica.sh`);
+    /// also the URL of that database on the replica. Waits until the replica has it.
+    pub async fn with_replica(adjust: impl FnOnce(&mut Config)) -> (TestApp, String) {
+        let replica = std::env::var("TEST_REPLICA_URL")
+            .expect("TEST_REPLICA_URL: a streaming replica of TEST_DATABASE_URL (.ci/replica.sh)");
+        let (url, cleanup) = fresh_database();
+        let name = url.rsplit('/').next().unwrap().to_string();
+        let replica_url = replace_db_name(&replica, &name);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while diesel::PgConnection::establish(&replica_url).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the replica never had {name}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let read = replica_url.clone();
+        let app = Self::on_database(url, Some(cleanup), move |c| {
+            c.read_database_url = Some(read);
+            adjust(c);
+        })
+        .await;
+        (app, replica_url)
+    }
+
     /// A second instance on this one's database (a restart, or another node behind the load
     /// balancer); the database stays until the first instance is dropped.
     pub async fn another_instance(&self) -> TestApp {

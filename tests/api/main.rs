@@ -23,6 +23,7 @@ mod purge;
 mod quarantine;
 mod races;
 mod regimes;
+mod replica;
 mod reports;
 mod samples;
 mod sync;

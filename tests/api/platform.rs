@@ -454,3 +454,51 @@ async fn events_written_before_their_typed_facts_get_them_from_their_json() {
     assert_eq!(facts(&mut conn), expected);
     assert_eq!(states(&mut conn), moved);
 }
+
+/// After many writes, PostgreSQL's statistics of the tables written follow (they decide
+/// every plan, the foreign-key checks of each insert among them), whether autovacuum runs or
+/// not; a readiness answer without a replica says nothing of one.
+#[actix_web::test]
+async fn statistics_follow_a_burst_of_writes() {
+    let app = TestApp::with_config(|c| c.analyze_every = std::time::Duration::from_secs(1)).await;
+    let r = app.request("GET", "/readyz", None, None).await;
+    assert!(r.assert(200).get("replica").is_none(), "{}", r.body);
+    let t = app.token("hoa", Role::HealthOfficer, VAN_DON).await;
+    const GIVEN: [&str; 6] = ["An", "Bình", "Chi", "Dũng", "Hoa", "Minh"];
+    for i in 0..60 {
+        let name = format!("Nguyễn {} {}", GIVEN[i % 6], GIVEN[i / 10]);
+        app.person(&t, &name).await;
+    }
+    let mut conn = app.raw_conn();
+    let tracing_backend::db::AnyConnection::Postgresql(pg) = &mut conn else {
+        // SQLite's planner reads its b-trees: nothing to analyse
+        assert!(tracing_backend::db::analyze::analyze_stale(&mut conn)
+            .unwrap()
+            .is_empty());
+        return;
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Analysed {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        yes: bool,
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let a: Analysed = diesel::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT last_analyze IS NOT NULL AND n_mod_since_analyze < 60 AS yes
+                 FROM pg_stat_user_tables WHERE relname = 'persons'",
+            ),
+            pg,
+        )
+        .unwrap();
+        if a.yes {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "persons never analysed after 60 new rows"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -21,6 +21,18 @@ pub struct Reading {
     pub action: Action,
     pub request_id: Option<String>,
     pub purpose: Option<String>,
+    /// The read tolerates a replica's lag (a report, a chain, a line list, a pull feed).
+    pub may_lag: bool,
+}
+
+impl Reading {
+    /// The same read, allowed to come from a replica a little behind the primary.
+    pub fn from_replica(self) -> Reading {
+        Reading {
+            may_lag: true,
+            ..self
+        }
+    }
 }
 
 impl Access {
