@@ -2,6 +2,7 @@
 //! trace issue sets targets for. It prints numbers; it asserts nothing.
 //!
 //!     cargo bench --bench trace -- [--people 1000000] [--contacts 5000000] [--database URL]
+//!         [--mixed-secs 20]
 //!
 //! Without --database it uses a fresh SQLite file in a temporary folder; a
 //! `postgres://…/name` URL must name a database that does not exist yet (it is created).
@@ -23,6 +24,9 @@ use tracing_backend::domain::units::Structure;
 use tracing_backend::service::accounts::{bootstrap_user, GrantTarget};
 use tracing_backend::store::trace::ContactRow;
 use tracing_backend::synth::{self, Plan, Rng};
+
+#[path = "trace/mixed.rs"]
+mod mixed;
 
 const PASSWORD: &str = "bench-password-long";
 
@@ -483,7 +487,14 @@ fn main() -> anyhow::Result<()> {
 
     sampling(&mut conn, &mut http, &token, &plan)?;
     reports(&mut http, &token)?;
-    names(&mut http, &token, &plan, &communes, now)
+    names(&mut http, &token, &plan, &communes, now)?;
+    let secs: f64 = arg(&args, "--mixed-secs")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(20.0);
+    mixed::factory(&mut conn, &mut http, &token, &communes, now)?;
+    mixed::run(addr, &token, &communes[0].0, secs, now);
+    Ok(())
 }
 
 /// Searching the province's registry by a part of a name, diacritics left out, as a tracer
