@@ -94,7 +94,9 @@ impl AppState {
     /// On SQLite the record goes to the writer and commits with the writes waiting beside
     /// it. On PostgreSQL it is written in the read's own transaction, on the read's
     /// connection, and that commit does not wait for the disk (`db::commit_unflushed`):
-    /// the same promise SQLite's `synchronous = NORMAL` makes for every commit.
+    /// the same promise SQLite's `synchronous = NORMAL` makes for every commit. A read
+    /// that may come from a replica (`Reading::from_replica`) is recorded on the primary
+    /// once it has been read.
     pub async fn read_recorded<T, F>(
         &self,
         actor: &Actor,
@@ -115,7 +117,7 @@ impl AppState {
             let access = Access::new(actor, &reading, out.shown());
             let id = access.written_id();
             if id.is_some() {
-                // read from a replica, recorded on the primary
+                // SQLite: through the writer; after a replica's read: on the primary
                 self.write(move |c| {
                     crate::db::write_tx(c, |c| {
                         crate::db::commit_unflushed(c)?;
