@@ -89,12 +89,23 @@ impl AppState {
 
     /// `run` for a read that tolerates a little lag (a report, a chain, a line list, a pull
     /// feed): on the replica while it is within `READ_MAX_LAG_MS`, else on the primary.
+    /// A replica that stopped answering since its lag was last measured costs the read the
+    /// replica's connection timeout, then the primary answers it.
     pub async fn run_lagging<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        run_on(self.lagging_pool().clone(), f).await
+        let replica = self.replica.as_ref().and_then(|r| r.usable()).cloned();
+        let primary = self.pool.clone();
+        web::block(move || {
+            let mut conn = match replica.and_then(|r| r.get().ok()) {
+                Some(c) => c,
+                None => primary.get()?,
+            };
+            f(&mut conn)
+        })
+        .await?
     }
 
     /// The pool of reads that tolerate lag.
