@@ -73,6 +73,23 @@ ci_pg_as_owner() {
     fi
 }
 
+# PostgreSQL refuses to run as root: when we are root, set CI_PG_RUN_USER to the
+# postgres user if it exists, else to a system user made for it, and give it DIR.
+ci_pg_take_owner() {
+    local dir=$1
+    [ "$(id -u)" = 0 ] || return 0
+    if id -u postgres >/dev/null 2>&1; then
+        CI_PG_RUN_USER=postgres
+    else
+        CI_PG_RUN_USER=ci-postgres
+        if ! id -u "$CI_PG_RUN_USER" >/dev/null 2>&1; then
+            useradd --system --no-create-home --home-dir /nonexistent \
+                --shell /usr/sbin/nologin "$CI_PG_RUN_USER"
+        fi
+    fi
+    chown "$CI_PG_RUN_USER": "$dir"
+}
+
 ci_pg_start_throwaway() {
     local initdb port tries=0
     initdb=$(ci_pg_tool initdb) || { ci_pg_log "initdb not found (PATH, /usr/lib/postgresql/*/bin)"; return 1; }
@@ -93,20 +110,7 @@ ci_pg_start_throwaway() {
     CI_PG_TMP=$(mktemp -d /tmp/ci-pg.XXXXXX)
     chmod 700 "$CI_PG_TMP"
 
-    # PostgreSQL refuses to run as root: use the postgres user if it exists,
-    # else create a system user for it.
-    if [ "$(id -u)" = 0 ]; then
-        if id -u postgres >/dev/null 2>&1; then
-            CI_PG_RUN_USER=postgres
-        else
-            CI_PG_RUN_USER=ci-postgres
-            if ! id -u "$CI_PG_RUN_USER" >/dev/null 2>&1; then
-                useradd --system --no-create-home --home-dir /nonexistent \
-                    --shell /usr/sbin/nologin "$CI_PG_RUN_USER"
-            fi
-        fi
-        chown "$CI_PG_RUN_USER": "$CI_PG_TMP"
-    fi
+    ci_pg_take_owner "$CI_PG_TMP"
 
     ci_pg_log "starting throwaway cluster in $CI_PG_TMP on 127.0.0.1:$port (owner: ${CI_PG_RUN_USER:-$(id -un)}, $("$initdb" --version))"
     if ! ci_pg_as_owner "$initdb" -D "$CI_PG_TMP/data" -U postgres -A trust -E UTF8 --locale=C \

@@ -23,23 +23,10 @@ PSQL=$(ci_pg_tool psql)
 
 DIR=$(mktemp -d /tmp/ci-replica.XXXXXX)
 chmod 700 "$DIR"
-OWNER=""
-if [ "$(id -u)" = 0 ]; then
-    OWNER=postgres
-    id -u "$OWNER" >/dev/null 2>&1 || {
-        OWNER=ci-postgres
-        id -u "$OWNER" >/dev/null 2>&1 ||
-            useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$OWNER"
-    }
-    chown "$OWNER": "$DIR"
-fi
-as_owner() {
-    if [ -n "$OWNER" ]; then
-        (cd "$DIR" && runuser -u "$OWNER" -- "$@")
-    else
-        (cd "$DIR" && "$@")
-    fi
-}
+# the helpers of pg.sh run as the owner of CI_PG_TMP; this script's clusters live in DIR
+CI_PG_TMP=$DIR
+ci_pg_take_owner "$DIR"
+as_owner() { ci_pg_as_owner "$@"; }
 
 stop() {
     for c in replica primary; do

@@ -107,7 +107,7 @@ impl AppState {
         T: Shows + Send + 'static,
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
-        let lagging = reading.may_lag && !std::ptr::eq(self.lagging_pool(), &self.pool);
+        let lagging = reading.may_lag && self.reads_from_replica();
         if self.writer.is_some() || lagging {
             let out = if lagging {
                 self.run_lagging(f).await?

@@ -48,10 +48,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     // a replica behind or away does not make the service unready: its reads go to the primary
     let replica = state.replica_lag_ms().map(|lag_ms| ReplicaStatus {
         lag_ms,
-        reads_from: if std::ptr::eq(state.lagging_pool(), &state.pool) {
-            "primary"
-        } else {
+        reads_from: if state.reads_from_replica() {
             "replica"
+        } else {
+            "primary"
         },
     });
     Ok(HttpResponse::Ok().json(Status {

@@ -108,12 +108,9 @@ impl AppState {
         .await?
     }
 
-    /// The pool of reads that tolerate lag.
-    pub fn lagging_pool(&self) -> &Pool {
-        self.replica
-            .as_ref()
-            .and_then(|r| r.usable())
-            .unwrap_or(&self.pool)
+    /// Whether the reads that tolerate lag go to the replica now (it is within the bound).
+    pub fn reads_from_replica(&self) -> bool {
+        self.replica.as_ref().and_then(|r| r.usable()).is_some()
     }
 
     /// The replica's last measured lag: `None` without a replica, `Some(None)` when it did

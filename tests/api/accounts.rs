@@ -4,21 +4,11 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tracing_backend::domain::roles::Role;
 
-async fn login_raw(app: &TestApp, username: &str, password: &str) -> crate::helpers::Resp {
-    app.request(
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": username, "password": password})),
-    )
-    .await
-}
-
 #[actix_web::test]
 async fn login_gives_tokens_and_me_names_the_grants() {
     let app = TestApp::new().await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
-    let r = login_raw(&app, "HOA ", PASSWORD).await;
+    let r = app.login_raw("HOA ", PASSWORD).await;
     let body = r.assert(200);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -35,8 +25,8 @@ async fn login_gives_tokens_and_me_names_the_grants() {
 async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = TestApp::new().await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
-    let wrong = login_raw(&app, "hoa", "not-the-password").await;
-    let unknown = login_raw(&app, "nobody", "not-the-password").await;
+    let wrong = app.login_raw("hoa", "not-the-password").await;
+    let unknown = app.login_raw("nobody", "not-the-password").await;
     wrong.assert_problem(401, "unauthorized");
     unknown.assert_problem(401, "unauthorized");
     assert_eq!(wrong.body, unknown.body);
@@ -48,16 +38,16 @@ async fn repeated_failures_lock_the_username_known_or_not() {
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
     for name in ["hoa", "ghost"] {
         for _ in 0..5 {
-            login_raw(&app, name, "wrong-password")
+            app.login_raw(name, "wrong-password")
                 .await
                 .assert_problem(401, "unauthorized");
         }
-        login_raw(&app, name, "wrong-password")
+        app.login_raw(name, "wrong-password")
             .await
             .assert_problem(429, "too-many-requests");
     }
     // locked: even the right password waits
-    login_raw(&app, "hoa", PASSWORD)
+    app.login_raw("hoa", PASSWORD)
         .await
         .assert_problem(429, "too-many-requests");
 }
@@ -67,20 +57,20 @@ async fn a_lock_expires() {
     let app = TestApp::with_config(|c| c.login_lock = std::time::Duration::from_secs(1)).await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
     for _ in 0..5 {
-        login_raw(&app, "hoa", "wrong-password").await;
+        app.login_raw("hoa", "wrong-password").await;
     }
-    login_raw(&app, "hoa", PASSWORD)
+    app.login_raw("hoa", PASSWORD)
         .await
         .assert_problem(429, "too-many-requests");
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    login_raw(&app, "hoa", PASSWORD).await.assert(200);
+    app.login_raw("hoa", PASSWORD).await.assert(200);
 }
 
 #[actix_web::test]
 async fn refresh_rotates_and_a_replayed_token_ends_the_session() {
     let app = TestApp::new().await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
-    let first = login_raw(&app, "hoa", PASSWORD).await.body;
+    let first = app.login_raw("hoa", PASSWORD).await.body;
     let r1 = first["refresh_token"].as_str().unwrap();
     let second = app
         .request(
@@ -122,7 +112,7 @@ async fn logout_ends_the_session_and_only_for_its_owner() {
     let app = TestApp::new().await;
     app.user("hoa", Role::HealthOfficer, VAN_DON).await;
     app.user("lan", Role::PoliceTracer, VAN_DON).await;
-    let tokens = login_raw(&app, "hoa", PASSWORD).await.body;
+    let tokens = app.login_raw("hoa", PASSWORD).await.body;
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let other = app.login("lan", PASSWORD).await;
@@ -186,7 +176,7 @@ async fn change_password_checks_the_current_one_and_ends_sessions() {
     app.get("/api/v1/me", &token)
         .await
         .assert_problem(401, "unauthorized");
-    login_raw(&app, "hoa", PASSWORD)
+    app.login_raw("hoa", PASSWORD)
         .await
         .assert_problem(401, "unauthorized");
     let fresh = app.login("hoa", "another-long-pass").await;
@@ -786,7 +776,7 @@ async fn a_district_administrator_cannot_take_over_an_account_that_reads_elsewhe
     .assert_problem(404, "not-found");
     // the two-province account's password still works, and nobody else's does
     app.login("two.places", crate::helpers::PASSWORD).await;
-    login_raw(&app, "two.places", "a-password-i-chose")
+    app.login_raw("two.places", "a-password-i-chose")
         .await
         .assert_problem(401, "unauthorized");
     // the list shows only the account inside; the nation's shows all three

@@ -398,15 +398,19 @@ impl TestApp {
         self.user(username, role, scope).await.1
     }
 
+    /// The answer to a login, whatever it is.
+    pub async fn login_raw(&self, username: &str, password: &str) -> Resp {
+        self.request(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let r = self
-            .request(
-                "POST",
-                "/api/v1/auth/login",
-                None,
-                Some(serde_json::json!({"username": username, "password": password})),
-            )
-            .await;
+        let r = self.login_raw(username, password).await;
         r.assert(200);
         r.body["access_token"].as_str().unwrap().to_string()
     }

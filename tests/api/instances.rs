@@ -28,7 +28,7 @@ fn past_the_cache() {
 async fn a_logout_on_one_instance_is_refused_by_the_other() {
     let (one, two) = two().await;
     one.user("hoa", Role::HealthOfficer, VAN_DON).await;
-    let tokens = login(&two, PASSWORD).await;
+    let tokens = two.login_raw("hoa", PASSWORD).await;
     let access = tokens.assert(200)["access_token"]
         .as_str()
         .unwrap()
@@ -84,16 +84,6 @@ async fn a_grant_revoked_on_one_instance_is_refused_by_the_other() {
         .assert_problem(403, "forbidden");
 }
 
-async fn login(app: &TestApp, password: &str) -> crate::helpers::Resp {
-    app.request(
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "hoa", "password": password})),
-    )
-    .await
-}
-
 #[actix_web::test]
 async fn failures_on_one_instance_lock_the_login_on_the_other() {
     let (one, two) = two().await;
@@ -101,12 +91,12 @@ async fn failures_on_one_instance_lock_the_login_on_the_other() {
     // failures spread over both instances count together
     for i in 0..5 {
         let app = if i % 2 == 0 { &one } else { &two };
-        login(app, "wrong-password")
+        app.login_raw("hoa", "wrong-password")
             .await
             .assert_problem(401, "unauthorized");
     }
     for app in [&one, &two] {
-        login(app, PASSWORD)
+        app.login_raw("hoa", PASSWORD)
             .await
             .assert_problem(429, "too-many-requests");
     }

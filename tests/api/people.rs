@@ -270,6 +270,19 @@ async fn a_phone_sending_its_own_id_twice_changes_nothing() {
     assert_eq!(r.field_errors(), ["id"]);
 }
 
+/// The names a search answered, sorted.
+#[track_caller]
+fn names(r: &crate::helpers::Resp) -> Vec<String> {
+    let mut v: Vec<String> = r.assert(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["full_name"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 #[actix_web::test]
 async fn search_ignores_diacritics_case_and_phone_format() {
     let app = TestApp::new().await;
@@ -278,14 +291,6 @@ async fn search_ignores_diacritics_case_and_phone_format() {
     app.post("/api/v1/people", &police, json!({"full_name": "Đỗ Thị Hồng", "phones": ["+84 987 654 321"], "residence_unit_code": DAI_XUYEN}))
         .await
         .assert(201);
-    let names = |r: &crate::helpers::Resp| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["full_name"].as_str().unwrap().to_string())
-            .collect()
-    };
     assert_eq!(
         names(&app.get("/api/v1/people?q=nguyen%20van%20an", &police).await),
         ["Nguyễn Văn An"]
@@ -351,16 +356,6 @@ async fn a_name_is_found_by_any_part_of_it_and_only_by_what_it_is_now() {
         .await
         .assert(201);
     }
-    let names = |r: &crate::helpers::Resp| -> Vec<String> {
-        let mut v: Vec<String> = r.assert(200)["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["full_name"].as_str().unwrap().to_string())
-            .collect();
-        v.sort();
-        v
-    };
     let search = |q: &str| format!("/api/v1/people?q={q}");
     // three letters and more go through the name index, shorter parts do not
     assert_eq!(
