@@ -25,6 +25,9 @@ pub struct Config {
     pub read_max_lag: Duration,
     /// PostgreSQL: how often tables changed a lot since their statistics are analysed.
     pub analyze_every: Duration,
+    /// How often the people shown by reads are filed into the access log (see
+    /// `store::access::file`); reads of the log file what waits first.
+    pub access_file_every: Duration,
     pub bind_addr: String,
     /// Where `/metrics` is served, apart from the API (`None`: not served).
     pub metrics_addr: Option<String>,
@@ -199,6 +202,8 @@ impl Config {
             read_database_url,
             read_max_lag: millis("READ_MAX_LAG_MS", d.read_max_lag)?,
             analyze_every: secs("ANALYZE_EVERY_SECS", d.analyze_every)?.max(Duration::from_secs(1)),
+            access_file_every: millis("ACCESS_FILE_EVERY_MS", d.access_file_every)?
+                .max(Duration::from_millis(10)),
             bind_addr: var("BIND_ADDR").unwrap_or(d.bind_addr),
             metrics_addr,
             jwt_secret,
@@ -261,6 +266,7 @@ impl Default for Config {
             read_database_url: None,
             read_max_lag: Duration::from_millis(5000),
             analyze_every: Duration::from_secs(5),
+            access_file_every: Duration::from_millis(1000),
             bind_addr: "127.0.0.1:8080".into(),
             metrics_addr: Some(DEFAULT_METRICS_ADDR.into()),
             jwt_secret: None,

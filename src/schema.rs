@@ -668,6 +668,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_queue (part) {
+        part -> Text,
+        access_id -> Text,
+        people -> Text,
+    }
+}
+
+diesel::table! {
     retention_policies (id) {
         id -> Text,
         version -> Integer,
@@ -703,6 +711,7 @@ diesel::joinable!(zone_units -> zones (zone_id));
 diesel::joinable!(zone_investigations -> zones (zone_id));
 diesel::joinable!(zone_investigations -> investigations (investigation_id));
 diesel::joinable!(access_people -> access_records (access_id));
+diesel::joinable!(access_queue -> access_records (access_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -749,6 +758,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     samples,
     access_records,
     access_people,
+    access_queue,
     retention_policies,
     purged_people,
 );

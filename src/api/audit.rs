@@ -4,13 +4,18 @@
 
 use super::AppState;
 use crate::auth::Actor;
+use crate::db::chore::Chore;
+use crate::db::writer::Writer;
 use crate::db::AnyConnection;
+use crate::db::Pool;
 use crate::domain::roles::Action;
 use crate::error::AppResult;
-use crate::service::privacy::{Access, Reading};
+use crate::service::privacy::{file_some, file_waiting, Access, Reading, FILE_BATCH};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use std::future::{ready, Ready};
+use std::sync::Arc;
+use std::time::Duration;
 use tracing_actix_web::RequestId;
 
 /// The people whose personal data an answer shows.
@@ -77,6 +82,13 @@ impl RequestRef {
 }
 
 impl AppState {
+    /// Before a read of the access log: file what waits (`service::privacy::file_waiting`).
+    pub async fn file_accesses(&self, actor: &Actor, action: Action) -> AppResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| file_waiting(c, &actor, action).map(drop))
+            .await
+    }
+
     /// Run a read whose answer may show people, and write who was shown to the access log
     /// before answering. When the log cannot be written the answer is not sent: no
     /// personal data leaves unrecorded.
@@ -143,6 +155,29 @@ impl AppState {
         })
         .await
     }
+}
+
+/// The filer: every `every`, file the people that reads showed into the access log, a
+/// batch at a time until none wait. On SQLite each batch goes through the writer, like
+/// any command; on PostgreSQL it runs on the pool.
+pub(crate) fn filer(pool: Pool, writer: Option<Arc<Writer>>, every: Duration) -> Chore {
+    Chore::start("access-filer", every, move || loop {
+        let filed = match &writer {
+            Some(w) => w.write_blocking(file_some),
+            None => pool
+                .get()
+                .map_err(Into::into)
+                .and_then(|mut c| file_some(&mut c)),
+        };
+        match filed {
+            Ok(n) if n as i64 == FILE_BATCH => continue,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not file the access log's waiting people");
+                return;
+            }
+        }
+    })
 }
 
 // ---- what each answer shows -------------------------------------------------------------

@@ -40,11 +40,13 @@ pub struct AppState {
     /// Sessions and grants recently loaded for a token.
     pub actors: Arc<crate::auth::cache::ActorCache>,
     /// SQLite: the thread that commits commands in groups (see `db::writer`).
-    writer: Option<crate::db::writer::Writer>,
+    writer: Option<Arc<crate::db::writer::Writer>>,
     /// PostgreSQL: a streaming replica for reads that tolerate lag (see `db::replica`).
     replica: Option<crate::db::replica::Replica>,
     /// PostgreSQL: the thread that keeps the planner's statistics fresh (`db::analyze`).
-    _analyzer: Option<crate::db::analyze::Analyzer>,
+    _analyzer: Option<crate::db::chore::Chore>,
+    /// The thread that files the people reads showed into the access log (`audit::filer`).
+    _filer: crate::db::chore::Chore,
 }
 
 impl AppState {
@@ -60,14 +62,20 @@ impl AppState {
             }
         };
         config.jwt_secret = Some(secret.clone());
+        let backend = crate::db::backend_of(&config.database_url);
+        let writer = (backend == crate::db::Backend::Sqlite).then(|| {
+            Arc::new(crate::db::writer::Writer::start(
+                pool.clone(),
+                config.write_group_max,
+            ))
+        });
         Ok(AppState {
             keys: Arc::new(TokenKeys::new(&config, &secret)),
             actors: Arc::new(crate::auth::cache::ActorCache::new(config.auth_cache)),
-            writer: (crate::db::backend_of(&config.database_url) == crate::db::Backend::Sqlite)
-                .then(|| crate::db::writer::Writer::start(pool.clone(), config.write_group_max)),
-            _analyzer: (crate::db::backend_of(&config.database_url)
-                == crate::db::Backend::Postgres)
-                .then(|| crate::db::analyze::Analyzer::start(pool.clone(), config.analyze_every)),
+            _filer: audit::filer(pool.clone(), writer.clone(), config.access_file_every),
+            writer,
+            _analyzer: (backend == crate::db::Backend::Postgres)
+                .then(|| crate::db::analyze::start(pool.clone(), config.analyze_every)),
             replica: config.read_database_url.as_deref().map(|url| {
                 crate::db::replica::Replica::start(url, config.pool_size, config.read_max_lag)
             }),

@@ -28,6 +28,7 @@ async fn access_log(
     q: web::Query<AccessQuery>,
 ) -> AppResult<web::Json<Page<AccessOut>>> {
     let q = q.into_inner();
+    state.file_accesses(&actor, Action::AccessLogRead).await?;
     Ok(web::Json(
         state.run(move |c| svc::access_log(c, &actor, q)).await?,
     ))
@@ -44,6 +45,7 @@ async fn unusual(
     q: web::Query<UnusualQuery>,
 ) -> AppResult<web::Json<UnusualReport>> {
     let (rule, q) = (state.config.unusual_reading, q.into_inner());
+    state.file_accesses(&actor, Action::AccessLogRead).await?;
     Ok(web::Json(
         state.run(move |c| svc::unusual(c, &actor, rule, q)).await?,
     ))
@@ -61,6 +63,7 @@ async fn dossier(
     id: web::Path<String>,
 ) -> AppResult<web::Json<Dossier>> {
     let reading = req.reading("person_dossier", Action::SubjectAccess);
+    state.file_accesses(&actor, Action::SubjectAccess).await?;
     let a = actor.clone();
     Ok(web::Json(
         state

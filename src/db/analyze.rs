@@ -10,38 +10,23 @@
 //! more than that since their last analysis and analyses them, which also makes every
 //! connection plan their statements again.
 
+use super::chore::Chore;
 use super::{AnyConnection, Pool};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
-use std::sync::mpsc;
 use std::time::Duration;
 
-/// The analyser's thread; dropping it ends the thread.
-pub struct Analyzer {
-    _stop: mpsc::Sender<()>,
-}
-
-impl Analyzer {
-    /// Look every `every` for tables whose statistics are stale, and analyse them.
-    pub fn start(pool: Pool, every: Duration) -> Analyzer {
-        let (stop, stopped) = mpsc::channel::<()>();
-        std::thread::Builder::new()
-            .name("pg-analyze".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(every) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    _ => return,
-                }
-                if let Ok(mut conn) = pool.get() {
-                    if let Err(e) = analyze_stale(&mut conn) {
-                        tracing::warn!(error = %e, "could not refresh the planner's statistics");
-                    }
-                }
-            })
-            .expect("start the analyser thread");
-        Analyzer { _stop: stop }
-    }
+/// Look every `every` for tables whose statistics are stale, and analyse them; dropping
+/// the chore ends it.
+pub fn start(pool: Pool, every: Duration) -> Chore {
+    Chore::start("pg-analyze", every, move || {
+        if let Ok(mut conn) = pool.get() {
+            if let Err(e) = analyze_stale(&mut conn) {
+                tracing::warn!(error = %e, "could not refresh the planner's statistics");
+            }
+        }
+    })
 }
 
 #[derive(QueryableByName)]

@@ -8,6 +8,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
 pub mod analyze;
+pub mod chore;
 pub mod replica;
 pub mod writer;
 

@@ -152,35 +152,52 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
+        let queued = self.queue(work);
+        async move { answered(queued?.await) }
+    }
+
+    /// `write` for a thread that is not async (a background chore): waits for the answer.
+    pub fn write_blocking<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
+        answered(self.queue(work)?.blocking_recv())
+    }
+
+    fn queue<T, F>(&self, work: F) -> AppResult<oneshot::Receiver<AppResult<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
         let (answer, wait) = oneshot::channel();
         let task: Box<dyn Task> = Box::new(Command { work, answer });
         let queued = {
             let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             queue.try_send(task)
         };
-        let refused = match queued {
-            Ok(()) => None,
+        match queued {
+            Ok(()) => Ok(wait),
             Err(mpsc::TrySendError::Full(_)) => {
                 tracing::warn!("the writer queue is full");
-                Some(AppError::Unavailable(
+                Err(AppError::Unavailable(
                     "the database is busy; try again shortly".into(),
                 ))
             }
-            Err(mpsc::TrySendError::Disconnected(_)) => Some(AppError::Internal(anyhow::anyhow!(
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(AppError::Internal(anyhow::anyhow!(
                 "the writer thread has stopped"
             ))),
-        };
-        async move {
-            if let Some(e) = refused {
-                return Err(e);
-            }
-            wait.await.unwrap_or_else(|_| {
-                Err(AppError::Internal(anyhow::anyhow!(
-                    "a command in the same write group panicked"
-                )))
-            })
         }
     }
+}
+
+/// What a queued command answered; its answer dropped unsent means its group panicked.
+fn answered<T>(answer: Result<AppResult<T>, oneshot::error::RecvError>) -> AppResult<T> {
+    answer.unwrap_or_else(|_| {
+        Err(AppError::Internal(anyhow::anyhow!(
+            "a command in the same write group panicked"
+        )))
+    })
 }
 
 /// The writer thread: wait for a command, take every other one already queued (up to

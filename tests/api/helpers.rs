@@ -427,6 +427,20 @@ impl TestApp {
     pub fn raw_conn(&self) -> AnyConnection {
         db::connect(&self.database_url).unwrap()
     }
+
+    /// The number a counting query (`SELECT COUNT(*) AS n …`) answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut self.raw_conn())
+            .unwrap()
+            .n
+    }
 }
 
 /// A camp manager's site: made in Cái Rồng (capacity 100, no rooms) unless it exists.

@@ -69,17 +69,6 @@ async fn confirm(app: &TestApp, health: &str, person: &str) {
     .assert(201);
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.raw_conn();
-    diesel::sql_query(sql).get_result::<N>(&mut conn).unwrap().n
-}
-
 #[actix_web::test]
 async fn a_national_id_known_only_elsewhere_answers_as_an_unknown_one() {
     let app = TestApp::new().await;
@@ -266,8 +255,8 @@ async fn someone_living_elsewhere_is_notified_there_with_the_contact_and_its_lev
     let f0 = register(&app, &vd_health, "Nguyễn Văn Gốc", None, CAI_RONG).await;
     let f0 = f0.assert(201)["person"]["id"].as_str().unwrap().to_string();
     confirm(&app, &vd_health, &f0).await;
-    let people = count(&app, "SELECT COUNT(*) AS n FROM persons");
-    let contacts = count(&app, "SELECT COUNT(*) AS n FROM contacts");
+    let people = app.count("SELECT COUNT(*) AS n FROM persons");
+    let contacts = app.count("SELECT COUNT(*) AS n FROM contacts");
     let passenger = |name: &str| {
         json!({"person_id": f0, "contact_person": {"full_name": name, "phones": ["0987654321"], "residence_unit_code": VAN_TRUNG},
                "first_at": local_ago(1, 8), "last_at": local_ago(1, 9), "setting": "vehicle", "proximity": "within_2m"})
@@ -284,8 +273,8 @@ async fn someone_living_elsewhere_is_notified_there_with_the_contact_and_its_lev
     assert_eq!(sent["person"]["full_name"], "Trần Thị Khách");
     assert_eq!(sent["contact"]["setting"], "vehicle");
     // nothing is recorded in either jurisdiction until Bắc Giang answers
-    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM persons"), people);
-    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts"), contacts);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM persons"), people);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM contacts"), contacts);
     let id = sent["id"].as_str().unwrap().to_string();
     // the sender sees what they sent, where it went and its state; never the receiver's ids
     let listed = app.get("/api/v1/notices?side=sent", &vd_police).await;
@@ -426,7 +415,7 @@ async fn a_contact_with_someone_elsewhere_by_id_answers_as_an_id_nobody_has() {
         .await;
     foreign.assert_problem(422, "validation");
     assert_eq!(foreign.body, random.body);
-    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts"), 0);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM contacts"), 0);
     // and in a phone's batch
     let item = |other: &str| {
         let mut c = contact(other);
@@ -492,10 +481,9 @@ async fn identity_lookups_are_limited_per_user_and_each_is_an_event() {
     app.get("/api/v1/people?national_id=022090000003", &other)
         .await
         .assert(200);
-    let events = count(
-        &app,
-        &format!("SELECT COUNT(*) AS n FROM events WHERE action = 'identity_lookup' AND entity_id = '{uid}'"),
-    );
+    let events = app.count(&format!(
+        "SELECT COUNT(*) AS n FROM events WHERE action = 'identity_lookup' AND entity_id = '{uid}'"
+    ));
     assert_eq!(events, 3);
 }
 

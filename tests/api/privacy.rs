@@ -4,6 +4,7 @@
 use crate::helpers::units::{BAC_GIANG, CAI_RONG, QUANG_NINH, VAN_DON};
 use crate::helpers::{ago, date_ago, Resp, TestApp};
 use serde_json::{json, Value};
+use std::time::Duration;
 use tracing_backend::domain::roles::Role;
 
 fn request_id(r: &Resp) -> String {
@@ -373,9 +374,9 @@ async fn no_answer_leaves_when_its_access_record_cannot_be_written() {
     use diesel::connection::SimpleConnection;
     let app = TestApp::new().await;
     let w = world(&app).await;
-    // the log's people table is gone: no record of a read can be written
+    // the table of the people reads showed is gone: no record of a read can be written
     app.raw_conn()
-        .batch_execute("ALTER TABLE access_people RENAME TO access_people_away")
+        .batch_execute("ALTER TABLE access_queue RENAME TO access_queue_away")
         .unwrap();
     for path in [
         format!("/api/v1/people/{}", w.an),
@@ -392,7 +393,109 @@ async fn no_answer_leaves_when_its_access_record_cannot_be_written() {
     }
     // and nothing of the failed reads stayed behind
     app.raw_conn()
-        .batch_execute("ALTER TABLE access_people_away RENAME TO access_people")
+        .batch_execute("ALTER TABLE access_queue_away RENAME TO access_queue")
         .unwrap();
     assert!(log_of(&app, &w.dpo, &w.an).await.is_empty());
+}
+
+#[actix_web::test]
+async fn the_log_counts_a_read_the_moment_it_is_answered() {
+    // the filer waits an hour: only reading the log can file what the reads left waiting
+    let app = TestApp::with_config(|c| c.access_file_every = Duration::from_secs(3600)).await;
+    let w = world(&app).await;
+    app.get(&format!("/api/v1/people/{}", w.an), &w.health)
+        .await
+        .assert(200);
+    app.get(&format!("/api/v1/people/{}/contacts", w.an), &w.police)
+        .await
+        .assert(200);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_queue"), 2);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_people"), 0);
+    // one who may not read the log files nothing by asking
+    app.get(&format!("/api/v1/access-log?person_id={}", w.an), &w.health)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_queue"), 2);
+    // the officer's question files first: both reads, with everyone they showed
+    let log = log_of(&app, &w.dpo, &w.an).await;
+    let shown: Vec<i64> = log
+        .iter()
+        .map(|a| a["people_shown"].as_i64().unwrap())
+        .collect();
+    assert_eq!(shown, [3, 1]);
+    assert_eq!(log_of(&app, &w.dpo, &w.chi).await.len(), 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_queue"), 0);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_people"), 4);
+    // the day's reading and the dossier count them too
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .date_naive();
+    app.get(&format!("/api/v1/people/{}", w.binh), &w.health)
+        .await
+        .assert(200);
+    let r = app
+        .get(&format!("/api/v1/access-log/unusual?day={day}"), &w.dpo)
+        .await;
+    r.assert(200);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_queue"), 0);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM access_people"), 5);
+}
+
+#[actix_web::test]
+async fn the_filer_files_what_waits_by_itself_each_person_once_per_access() {
+    let app = TestApp::with_config(|c| c.access_file_every = Duration::from_millis(10)).await;
+    let w = world(&app).await;
+    crate::exports::f2s(&app, &w.health, 520).await;
+    // an export of two pages: two waiting parts of one access
+    let csv = app
+        .get(
+            "/api/v1/line-lists/not_sampled?format=csv&purpose=mass%20sampling%20plan",
+            &w.health,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let lines = csv.text.lines().count() as i64 - 1;
+    app.get(&format!("/api/v1/people/{}", w.an), &w.health)
+        .await
+        .assert(200);
+    // nobody reads the log: the filer empties the queue on its own
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.count("SELECT COUNT(*) AS n FROM access_queue") > 0 {
+        assert!(std::time::Instant::now() < deadline, "nothing was filed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM access_people"),
+        lines + 1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT access_id) AS n FROM access_people"),
+        2
+    );
+
+    // two parts of one access that name the same person file them once
+    use tracing_backend::store::access;
+    let mut conn = app.raw_conn();
+    let row = access::AccessRow {
+        id: tracing_backend::store::new_id(),
+        actor_id: "someone".into(),
+        actor_role: "health_officer".into(),
+        grant_id: None,
+        operation: "get_person".into(),
+        request_id: None,
+        purpose: None,
+        at: chrono::Utc::now().naive_utc(),
+    };
+    let (a, b, c) = (w.an.clone(), w.binh.clone(), w.chi.clone());
+    tracing_backend::db::write_tx(&mut conn, |conn| {
+        access::record(conn, &row, &[b.clone(), a.clone()])?;
+        access::add_people(conn, &row.id, &[c.clone(), b.clone(), c.clone()])?;
+        access::file(conn, 10)
+    })
+    .unwrap();
+    let filed = app.count(&format!(
+        "SELECT COUNT(*) AS n FROM access_people WHERE access_id = '{}'",
+        row.id
+    ));
+    assert_eq!(filed, 3);
 }

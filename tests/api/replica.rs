@@ -110,9 +110,21 @@ async fn lagging_reads_come_from_the_replica_and_a_write_is_read_back_from_the_p
             .await;
         chain.assert(200);
         let mut primary = PgConnection::establish(&app.database_url).unwrap();
+        let rid = chain
+            .headers
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        // its people are filed or still wait to be: either way on the primary
         let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM access_records r JOIN access_people p ON p.access_id = r.id
-             WHERE r.operation = 'person_chain' AND p.person_id = '{known}') AS yes"
+            "SELECT EXISTS (SELECT 1 FROM access_records r
+             WHERE r.operation = 'person_chain' AND r.request_id = '{rid}'
+             AND (EXISTS (SELECT 1 FROM access_people p
+                          WHERE p.access_id = r.id AND p.person_id = '{known}')
+                  OR EXISTS (SELECT 1 FROM access_queue q
+                             WHERE q.access_id = r.id AND q.people LIKE '%\"{known}\"%'))) AS yes"
         );
         assert!(
             ask(&mut primary, &sql),

@@ -87,3 +87,27 @@ impl Access {
 pub fn add_shown(conn: &mut AnyConnection, access_id: &str, people: &[String]) -> AppResult<()> {
     crate::db::write_tx(conn, |c| store::add_people(c, access_id, people)).map_err(Into::into)
 }
+
+/// How many waiting parts of the access log one filing takes at most.
+pub const FILE_BATCH: i64 = 32;
+
+/// File up to `FILE_BATCH` waiting parts of the access log (the filer's round does this
+/// until none wait): how many were filed.
+pub fn file_some(conn: &mut AnyConnection) -> AppResult<usize> {
+    crate::db::write_tx(conn, |c| store::file(c, FILE_BATCH)).map_err(Into::into)
+}
+
+/// Before `actor` reads the access log (under `action`): file every part of it waiting
+/// now, so that its answers count every access recorded so far. Refused, filing nothing,
+/// when the actor may not read it.
+pub fn file_waiting(conn: &mut AnyConnection, actor: &Actor, action: Action) -> AppResult<usize> {
+    actor.scope(action)?;
+    let mut filed = 0;
+    loop {
+        let n = crate::db::write_tx(conn, |c| store::file(c, 500))?;
+        if n == 0 {
+            return Ok(filed);
+        }
+        filed += n;
+    }
+}
