@@ -23,6 +23,18 @@ async fn log_of(app: &TestApp, dpo: &str, person: &str) -> Vec<Value> {
     r.assert(200)["items"].as_array().unwrap().clone()
 }
 
+/// Export the people not yet sampled, for a plan: how many rows it sent.
+async fn export_lines(app: &TestApp, token: &str) -> usize {
+    let csv = app
+        .get(
+            "/api/v1/line-lists/not_sampled?format=csv&purpose=mass%20sampling%20plan",
+            token,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    csv.text.lines().count() - 1
+}
+
 /// An F0 and two F1s met at the market, in Cái Rồng.
 struct World {
     health: String,
@@ -229,14 +241,7 @@ async fn an_export_page_by_page_names_everyone_it_sent_once() {
     let w = world(&app).await;
     // 520 people not yet sampled: the export reads them in two pages of 500
     crate::exports::f2s(&app, &w.health, 520).await;
-    let csv = app
-        .get(
-            "/api/v1/line-lists/not_sampled?format=csv&purpose=mass%20sampling%20plan",
-            &w.health,
-        )
-        .await;
-    assert_eq!(csv.status, 200);
-    let lines = csv.text.lines().count() - 1;
+    let lines = export_lines(&app, &w.health).await;
     assert!(lines >= 520, "{lines}");
     let me = app.get("/api/v1/me", &w.health).await;
     let id = me.assert(200)["id"].as_str().unwrap().to_string();
@@ -447,14 +452,7 @@ async fn the_filer_files_what_waits_by_itself_each_person_once_per_access() {
     let w = world(&app).await;
     crate::exports::f2s(&app, &w.health, 520).await;
     // an export of two pages: two waiting parts of one access
-    let csv = app
-        .get(
-            "/api/v1/line-lists/not_sampled?format=csv&purpose=mass%20sampling%20plan",
-            &w.health,
-        )
-        .await;
-    assert_eq!(csv.status, 200);
-    let lines = csv.text.lines().count() as i64 - 1;
+    let lines = export_lines(&app, &w.health).await as i64;
     app.get(&format!("/api/v1/people/{}", w.an), &w.health)
         .await
         .assert(200);
